@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// WiringLab: measure why differentiable NAS picks the wiring it picks.
+// Dependencies point down: CLI -> Experiment -> Model/Search/Data/Results -> Engine.
+import PackageDescription
+
+let package = Package(
+    name: "WiringLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "wiringlab", targets: ["wiringlab"]),
+        .library(name: "WiringEngine", targets: ["WiringEngine"]),
+        .library(name: "WiringModel", targets: ["WiringModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: - C system libraries (only WiringResults / WiringData import these)
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        // MARK: - Modules, lowest first
+        .target(
+            name: "WiringEngine",
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "WiringModel", dependencies: ["WiringEngine"]),
+        .target(name: "WiringSearch", dependencies: ["WiringModel", "WiringEngine"]),
+        .target(name: "WiringData", dependencies: ["WiringEngine", "CZlib"]),
+        .target(name: "WiringResults", dependencies: ["CHDF5"]),
+        .target(
+            name: "WiringExperiment",
+            dependencies: [
+                "WiringModel", "WiringSearch", "WiringData", "WiringResults", "WiringEngine",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "wiringlab",
+            dependencies: [
+                "WiringExperiment",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "wiringbench", dependencies: ["WiringModel", "WiringEngine"]),
+
+        // MARK: - Test support and tests
+        .target(name: "WiringTestSupport", dependencies: ["WiringEngine"]),
+        .testTarget(name: "WiringEngineTests", dependencies: ["WiringEngine", "WiringTestSupport"]),
+        .testTarget(name: "WiringModelTests", dependencies: ["WiringModel", "WiringEngine", "WiringTestSupport", "WiringResults"]),
+        .testTarget(name: "WiringSearchTests", dependencies: ["WiringSearch", "WiringModel", "WiringTestSupport"]),
+        .testTarget(name: "WiringDataTests", dependencies: ["WiringData"]),
+        .testTarget(name: "WiringResultsTests", dependencies: ["WiringResults"]),
+        .testTarget(name: "WiringExperimentTests", dependencies: ["WiringExperiment", "WiringResults"]),
+    ],
+    // Swift 5 mode: kernels share raw buffers across concurrentPerform workers by design.
+    swiftLanguageModes: [.v5]
+)

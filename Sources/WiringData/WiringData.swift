@@ -1,0 +1,1 @@
+// WiringData: see README.md in this folder.

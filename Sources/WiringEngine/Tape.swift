@@ -1,0 +1,218 @@
+// Reverse-mode automatic differentiation as a Wengert list (see style-anchors: micrograd, tinygrad).
+//
+// Each differentiable op (in Ops/*.swift) runs its forward kernel, then calls `record` with a closure
+// that reads the output's gradient and *adds* into its inputs' gradients (edges of a NAS cell fan out,
+// so a tensor can receive gradient from several consumers). Records are appended in execution order,
+// so walking them backwards is already a topological order. Records whose output received no
+// gradient are skipped, which prunes everything that does not lead to the loss.
+//
+// Gradients are kept for every tensor on the tape, not only parameters: the paper's cost of a tensor
+// X is sum(dL/dX * X) (reference-spec section 6), and `cost(_:)` computes it from the stored pair.
+//
+// One tape per step, passed explicitly. `reset()` returns every buffer the tape alone owns to a pool,
+// so a steady-state training step allocates no new tensor memory.
+
+/// A handle to a tensor recorded on a `Tape`.
+public struct Var: Hashable, Sendable {
+    public let id: Int
+    @inlinable public init(id: Int) { self.id = id }
+}
+
+/// A reverse-mode tape over tensors of element type `T`.
+public final class Tape<T: TensorElement> {
+    @usableFromInline
+    struct Record {
+        let name: String
+        let inputs: [Int]
+        let output: Int
+        let backward: (BackwardContext<T>) -> Void
+
+        @usableFromInline
+        init(name: String, inputs: [Int], output: Int, backward: @escaping (BackwardContext<T>) -> Void) {
+            self.name = name
+            self.inputs = inputs
+            self.output = output
+            self.backward = backward
+        }
+    }
+
+    @usableFromInline var values: [Tensor<T>] = []
+    @usableFromInline var grads: [TensorStorage<T>?] = []
+    @usableFromInline var needsGrad: [Bool] = []
+    @usableFromInline var records: [Record] = []
+    @usableFromInline var pool: [Int: [TensorStorage<T>]] = [:]
+
+    public init() {}
+
+    /// Number of tensors recorded so far.
+    public var count: Int { values.count }
+
+    // MARK: - Recording
+
+    /// Records an input tensor. Gradients flow into it when `requiresGrad` is true (parameters,
+    /// probed inputs); constants (data, labels as floats) pass false.
+    @inlinable @discardableResult
+    public func leaf(_ value: Tensor<T>, requiresGrad: Bool = true) -> Var {
+        values.append(value)
+        grads.append(nil)
+        needsGrad.append(requiresGrad)
+        return Var(id: values.count - 1)
+    }
+
+    /// Records a tensor that never receives a gradient.
+    @inlinable
+    public func constant(_ value: Tensor<T>) -> Var { leaf(value, requiresGrad: false) }
+
+    /// A tensor of `shape` for an op's output, reusing a pooled buffer when one fits.
+    /// The contents are undefined: the forward kernel must write every element.
+    @inlinable
+    public func makeOutput(shape: [Int]) -> Tensor<T> {
+        Tensor(shape: shape, storage: takeStorage(count: Tensor<T>.elementCount(shape), zeroed: false))
+    }
+
+    /// Records the result of a differentiable op.
+    ///
+    /// - Parameters:
+    ///   - name: the op name, for debug dumps.
+    ///   - inputs: the op's tensor inputs; `backward` addresses them by position.
+    ///   - output: the forward result.
+    ///   - backward: adds the vector-Jacobian product of the output's gradient into each input's
+    ///     gradient (`context.dInput(k)`, nil when input k needs none). It must not capture the tape.
+    /// - Returns: the output's handle. When no input needs a gradient, the output is a constant and
+    ///   `backward` is dropped.
+    @inlinable
+    public func record(
+        _ name: String, inputs: [Var], output: Tensor<T>,
+        backward: @escaping (BackwardContext<T>) -> Void
+    ) -> Var {
+        let inputIDs = inputs.map(\.id)
+        let differentiable = inputIDs.contains { needsGrad[$0] }
+        let out = leaf(output, requiresGrad: differentiable)
+        if differentiable {
+            records.append(Record(name: name, inputs: inputIDs, output: out.id, backward: backward))
+        }
+        return out
+    }
+
+    // MARK: - Reading
+
+    @inlinable public func value(_ v: Var) -> Tensor<T> { values[v.id] }
+    @inlinable public func shape(_ v: Var) -> [Int] { values[v.id].shape }
+    @inlinable public func requiresGrad(_ v: Var) -> Bool { needsGrad[v.id] }
+
+    /// The gradient of the last `backward` root with respect to `v`, or nil when none reached it
+    /// (which means zero).
+    @inlinable
+    public func gradient(_ v: Var) -> Tensor<T>? {
+        guard let g = grads[v.id] else { return nil }
+        return Tensor(shape: values[v.id].shape, storage: g)
+    }
+
+    /// The paper's cost of a recorded tensor X: sum over all elements of dL/dX * X, accumulated in
+    /// Double in a fixed order (independent of the thread count). Zero when no gradient reached X.
+    @inlinable
+    public func cost(_ v: Var) -> Double {
+        guard let g = grads[v.id] else { return 0 }
+        return values[v.id].withUnsafeBufferPointer { x in
+            DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
+        }
+    }
+
+    // MARK: - Back-propagation
+
+    /// Back-propagates from `root`. A scalar root is seeded with 1; otherwise pass `seed` (the
+    /// upstream gradient, same shape), which back-propagates the loss sum(root * seed).
+    /// Gradients from earlier calls are cleared first.
+    public func backward(_ root: Var, seed: Tensor<T>? = nil) {
+        for i in grads.indices where grads[i] != nil { recycle(&grads[i]) }
+        let rootGrad = takeStorage(count: values[root.id].count, zeroed: false)
+        if let seed {
+            precondition(seed.shape == values[root.id].shape,
+                         "backward: seed shape \(seed.shape) != root shape \(values[root.id].shape)")
+            seed.withUnsafeBufferPointer { rootGrad.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        } else {
+            precondition(values[root.id].count == 1,
+                         "backward: root of shape \(values[root.id].shape) needs a seed")
+            rootGrad.pointer[0] = 1
+        }
+        grads[root.id] = rootGrad
+        for record in records.reversed() where record.output <= root.id {
+            guard let dOut = grads[record.output] else { continue }
+            record.backward(BackwardContext(tape: self, inputs: record.inputs, output: record.output,
+                                            dOutput: UnsafeBufferPointer(dOut.buffer)))
+        }
+    }
+
+    /// The gradient buffer of tensor `id`, created zero-filled on first use.
+    @inlinable
+    func gradientBuffer(_ id: Int) -> UnsafeMutableBufferPointer<T> {
+        if let g = grads[id] { return g.buffer }
+        let g = takeStorage(count: values[id].count, zeroed: true)
+        grads[id] = g
+        return g.buffer
+    }
+
+    // MARK: - Buffer pool
+
+    /// Forgets every recorded tensor and returns the buffers nobody else holds to the pool.
+    public func reset() {
+        records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
+        for i in values.indices {
+            if isKnownUniquelyReferenced(&values[i].storage) {
+                pool[values[i].storage.count, default: []].append(values[i].storage)
+            }
+            recycle(&grads[i])
+        }
+        values.removeAll(keepingCapacity: true)
+        grads.removeAll(keepingCapacity: true)
+        needsGrad.removeAll(keepingCapacity: true)
+    }
+
+    @usableFromInline
+    func recycle(_ slot: inout TensorStorage<T>?) {
+        if slot != nil, isKnownUniquelyReferenced(&slot!) {
+            pool[slot!.count, default: []].append(slot!)
+        }
+        slot = nil
+    }
+
+    @usableFromInline
+    func takeStorage(count: Int, zeroed: Bool) -> TensorStorage<T> {
+        if let s = pool[count]?.popLast() {
+            if zeroed { s.pointer.update(repeating: 0, count: count) }
+            return s
+        }
+        return TensorStorage(count: count, zeroed: zeroed)
+    }
+}
+
+/// What an op's backward closure sees: the output's gradient and lazily allocated, zero-filled
+/// gradient buffers of its inputs, into which it adds.
+public struct BackwardContext<T: TensorElement> {
+    @usableFromInline unowned let tape: Tape<T>
+    @usableFromInline let inputs: [Int]
+    @usableFromInline let output: Int
+    /// dL/d(output), in the output's layout.
+    public let dOutput: UnsafeBufferPointer<T>
+
+    @inlinable
+    init(tape: Tape<T>, inputs: [Int], output: Int, dOutput: UnsafeBufferPointer<T>) {
+        self.tape = tape
+        self.inputs = inputs
+        self.output = output
+        self.dOutput = dOutput
+    }
+
+    /// The forward value of input `k`.
+    @inlinable public func input(_ k: Int) -> Tensor<T> { tape.values[inputs[k]] }
+    /// The forward value of the output.
+    @inlinable public var outputValue: Tensor<T> { tape.values[output] }
+    /// Whether input `k` wants a gradient.
+    @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }
+
+    /// The gradient buffer of input `k` to add into, or nil when that input needs no gradient.
+    @inlinable
+    public func dInput(_ k: Int) -> UnsafeMutableBufferPointer<T>? {
+        tape.needsGrad[inputs[k]] ? tape.gradientBuffer(inputs[k]) : nil
+    }
+}

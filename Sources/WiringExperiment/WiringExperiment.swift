@@ -1,0 +1,1 @@
+// WiringExperiment: see README.md in this folder.

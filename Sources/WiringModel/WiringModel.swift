@@ -1,0 +1,1 @@
+// WiringModel: see README.md in this folder.

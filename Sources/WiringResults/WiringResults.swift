@@ -1,0 +1,1 @@
+// WiringResults: see README.md in this folder.

@@ -1,0 +1,1 @@
+// WiringSearch: see README.md in this folder.
