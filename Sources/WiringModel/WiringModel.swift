@@ -1,1 +1,0 @@
-// WiringModel: see README.md in this folder.
