@@ -25,18 +25,20 @@ let package = Package(
         // MARK: - Modules, lowest first
         .target(
             name: "WiringEngine",
-            dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
-        .target(name: "WiringModel", dependencies: ["WiringEngine"]),
-        .target(name: "WiringSearch", dependencies: ["WiringModel", "WiringEngine"]),
-        .target(name: "WiringData", dependencies: ["WiringEngine", "CZlib"]),
-        .target(name: "WiringResults", dependencies: ["CHDF5"]),
+            dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            exclude: ["README.md"]),
+        .target(name: "WiringModel", dependencies: ["WiringEngine"], exclude: ["README.md"]),
+        .target(name: "WiringSearch", dependencies: ["WiringModel", "WiringEngine"], exclude: ["README.md"]),
+        .target(name: "WiringData", dependencies: ["WiringEngine", "CZlib"], exclude: ["README.md"]),
+        .target(name: "WiringResults", dependencies: ["CHDF5"], exclude: ["README.md"]),
         .target(
             name: "WiringExperiment",
             dependencies: [
                 "WiringModel", "WiringSearch", "WiringData", "WiringResults", "WiringEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]),
+            ],
+            exclude: ["README.md"]),
 
         // MARK: - Executables
         .executableTarget(

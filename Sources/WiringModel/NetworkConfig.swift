@@ -92,6 +92,13 @@ public struct EdgeConstraint: Codable, Hashable, Sendable {
     }
 }
 
+/// The reference codes name a pool's norm differently: DSNAS `..._ops.<o>.op.1`, DARTS `..._ops.<o>.1`
+/// (fixtures README section 3). Everything else is spelled the same.
+public enum ParameterNaming: String, Codable, Hashable, Sendable {
+    case dsnas
+    case darts
+}
+
 /// Everything that determines the supernet's structure and initial parameters.
 public struct NetworkConfig: Codable, Hashable, Sendable {
     /// Number of stacked normal cells.
@@ -116,6 +123,8 @@ public struct NetworkConfig: Codable, Hashable, Sendable {
     /// Off by default: Theorem 2 needs the classifier without bias.
     public var classifierBias: Bool = false
     public var constraints: [EdgeConstraint] = []
+    /// How parameter names are spelled where the two reference codes differ (pool norms).
+    public var naming: ParameterNaming = .dsnas
     /// PyTorch 0.4's depthwise fan-in (in_channels * K^2) instead of the modern (in/groups) * K^2.
     public var legacyDepthwiseFanIn: Bool = false
 

@@ -1,1 +1,1 @@
-print("wiringbench")
+runConvBench()

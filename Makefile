@@ -1,0 +1,38 @@
+# WiringLab build entry points. Release builds get their optimisation flags here (not in
+# Package.swift: unsafeFlags only work in a root package and would block use as a dependency).
+#   make run    install what is missing, build release, run experiments/quickstart.yaml
+#   make test   install what is missing, run the whole test suite
+#   make bench  release build, engine and supernet benchmarks (torch side by side when available)
+
+SWIFT ?= swift
+# AVX2 + FMA where the CPU has them. -Ounchecked is NOT used: it strips precondition checks.
+CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+RELEASE := -c release $(CPU_FLAGS)
+BIN := $(shell $(SWIFT) build $(RELEASE) --show-bin-path 2>/dev/null)
+APT_RUNTIME := libhdf5-dev zlib1g-dev dataset-fashion-mnist
+APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy
+EXPERIMENT ?= experiments/quickstart.yaml
+
+.PHONY: run test bench build deps deps-test plots clean
+
+run: deps build
+	$(BIN)/wiringlab run $(EXPERIMENT)
+
+build:
+	$(SWIFT) build $(RELEASE) --product wiringlab
+
+test: deps-test
+	$(SWIFT) test
+
+bench: deps
+	$(SWIFT) build $(RELEASE) --product wiringbench
+	$(BIN)/wiringbench
+
+deps:
+	@tools/ensure-packages.sh $(APT_RUNTIME)
+
+deps-test:
+	@tools/ensure-packages.sh $(APT_TEST)
+
+clean:
+	rm -rf .build

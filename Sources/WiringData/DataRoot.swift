@@ -1,0 +1,24 @@
+// Where data sets live. One rule for every command, so a manifest, the environment and the
+// default never disagree about which copy of CIFAR-10 a run used.
+import Foundation
+
+/// Resolves the data root folder.
+public enum DataRoot {
+    /// The environment variable that names the data root when the manifest does not.
+    public static let environmentVariable = "WIRINGLAB_DATA"
+    /// The root used when neither the manifest nor the environment names one (relative to the working directory).
+    public static let fallback = "data"
+
+    /// The data root: the manifest's `data.root` when set, else `$WIRINGLAB_DATA` when set and
+    /// non-empty, else `data`. A leading `~/` is expanded with `HOME`.
+    /// - Parameters:
+    ///   - configured: the manifest's `data.root`, or nil when the manifest leaves it out.
+    ///   - environment: the process environment (a parameter so that tests can pass their own).
+    public static func resolve(configured: String?,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let chosen = [configured, environment[environmentVariable]]
+            .compactMap { $0 }.first { !$0.isEmpty } ?? fallback
+        if chosen.hasPrefix("~/"), let home = environment["HOME"] { return joinPath(home, String(chosen.dropFirst(2))) }
+        return chosen
+    }
+}

@@ -1,1 +1,0 @@
-// WiringData: see README.md in this folder.

@@ -1,0 +1,328 @@
+// Conv2D fast path for depthwise convolutions (groups = C = O), the KxK convs of sep_conv and
+// dil_conv: every channel is convolved with its own K x K filter.
+//
+// Each (sample, channel) plane is first copied into a zero-padded scratch plane, so the inner
+// loops have no bounds tests. An output row is then a sum of K*K shifted rows of that plane,
+// computed 8 lanes at a time (32 outputs per step, four independent FMA chains). Strided convs
+// compute the needed rows at stride 1 and keep every S-th output.
+//
+// Backward, per plane (derivations in docs/kernels/conv2d.md):
+//   dIn: the same stride-1 correlation, with the kernel flipped in both axes, over dOut spread onto
+//        a zero frame (dOut[y, x] at (f + y*S, f + x*S), f = D(K-1) - P). When P > D(K-1), f < 0
+//        and each dOut pixel is scattered instead.
+//   dW:  dW[c, i, j] = sum over samples and outputs of dOut[y, x] * padded[y*S + i*D, x*S + j*D];
+//        with S > 1, dOut spread by S meets stride-1 windows, so one SIMD loop serves. Each plane
+//        writes its K*K partial sums, which are added in sample order afterwards.
+//
+// NOTE: the zero-insertion for S > 1 multiplies inserted zeros by input values, so a non-finite
+// input gives NaN in dW where a direct sum might not; the search only uses stride 1.
+
+// MARK: - Kernels
+
+/// Depthwise forward: one padded scratch plane per (sample, channel) item.
+@inlinable
+func depthwiseForward<T: TensorElement>(
+    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+) {
+    let C = s.inChannels, K = s.kernel, H = s.height, W = s.width, P = s.padding
+    let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
+    // With stride S, each needed output row is computed at stride 1 into `dense`, then subsampled:
+    // S times the work, but at SIMD speed instead of scalar gathers. The dense row is rounded up
+    // to whole vectors where the padded row allows (the stride-1 output width PW - D(K-1)).
+    let denseWidth = Swift.min(((OW - 1) * s.stride + 8) / 8 * 8, PW - s.dilation * (K - 1))
+    Parallel.forEach(s.batch * C) { plane in
+        withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
+            let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
+            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P)
+            let taps = weight + (plane % C) * K * K
+            let out = output + plane * OH * OW
+            if s.stride == 1 {
+                depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
+                                   height: OH, width: OW, accumulate: false)
+                return
+            }
+            for y in 0..<OH {
+                depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
+                                      dilation: s.dilation, width: denseWidth, accumulate: false)
+                for x in 0..<OW { out[y &* OW &+ x] = dense[x &* s.stride] }
+            }
+        }
+    }
+}
+
+/// Depthwise backward: adds dL/d(input) into `dInput` and dL/d(weight) into `dWeight` (either may be nil).
+@inlinable
+func depthwiseBackward<T: TensorElement>(
+    _ dInput: UnsafeMutablePointer<T>?, _ dWeight: UnsafeMutablePointer<T>?,
+    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+) {
+    let N = s.batch, C = s.inChannels, K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
+    let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
+    // dIn = stride-1 correlation, with the flipped kernel, of dOut spread onto a zero frame
+    // (dOut[y, x] at (flipPad + y*S, flipPad + x*S)). That needs P <= D(K-1); otherwise scatter.
+    let flipPad = D * (K - 1) - P
+    let frameH = H + D * (K - 1), frameW = W + D * (K - 1)
+    let inputScratch = dInput == nil ? 0 : flipPad >= 0 ? frameH * frameW : PH * PW
+    // dW = dot products of dOut with shifted windows of the padded input; with S > 1, of dOut
+    // spread by the stride (pad 0) with stride-1 windows, so the same SIMD loop serves. The spread
+    // plane is as wide as a stride-1 output (PW - D(K-1)), which keeps whole vectors for even W.
+    let spreadH = (OH - 1) * S + 1, spreadW = PW - D * (K - 1)
+    let weightScratch = dWeight == nil ? 0 : PH * PW + (S > 1 ? spreadH * spreadW : 0)
+    let scratchCount = Swift.max(inputScratch, weightScratch)
+    let partials: UnsafeMutablePointer<T>? = dWeight == nil ? nil : .allocate(capacity: N * C * KK)
+    defer { partials?.deallocate() }
+
+    Parallel.forEach(N * C) { plane in
+        let taps = weight + (plane % C) * KK
+        let dOut = dOutput + plane * OH * OW
+        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK) { buffer in
+            let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
+            // Input gradient.
+            if let dInput {
+                let dx = dInput + plane * H * W
+                if flipPad >= 0 {
+                    for t in 0..<KK { flipped[t] = taps[KK - 1 - t] }  // reversing the K*K taps flips both axes
+                    spreadPlane(scratch, dOut, height: OH, width: OW, stride: S, pad: flipPad,
+                                frameHeight: frameH, frameWidth: frameW)
+                    depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                       height: H, width: W, accumulate: true)
+                } else {
+                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s)
+                }
+            }
+            // This plane's weight-gradient partial.
+            if let partials {
+                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P)
+                if S == 1 {
+                    depthwiseWeightGradient(partials + plane * KK, dOut, height: OH, width: OW, scratch,
+                                            sourceWidth: PW, kernel: K, dilation: D)
+                } else {
+                    let spread = scratch + PH * PW
+                    spreadPlane(spread, dOut, height: OH, width: OW, stride: S, pad: 0,
+                                frameHeight: spreadH, frameWidth: spreadW)
+                    depthwiseWeightGradient(partials + plane * KK, spread, height: spreadH, width: spreadW, scratch,
+                                            sourceWidth: PW, kernel: K, dilation: D)
+                }
+            }
+        }
+    }
+    // dW[c, t] += sum over n, in order, of partials[n, c, t].
+    if let dWeight, let partials { addPartials(dWeight, partials, count: C * KK, parts: N) }
+}
+
+/// Writes a frameHeight x frameWidth zero frame with src[y, x] (height x width) at
+/// (pad + y*stride, pad + x*stride): zero insertion for strided gradients, plain padding for stride 1.
+@inlinable
+func spreadPlane<T: TensorElement>(
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, stride: Int, pad: Int,
+    frameHeight: Int, frameWidth: Int
+) {
+    if stride == 1 && frameHeight == height + 2 * pad && frameWidth == width + 2 * pad {
+        padPlane(dst, src, height: height, width: width, pad: pad)
+        return
+    }
+    dst.update(repeating: 0, count: frameHeight * frameWidth)
+    for y in 0..<height {
+        let row = dst + ((pad + y * stride) * frameWidth + pad)
+        for x in 0..<width { row[x &* stride] = src[y &* width &+ x] }
+    }
+}
+
+/// Copies a height x width plane into the middle of a (height + 2 pad) x (width + 2 pad) zero frame.
+@inlinable
+func padPlane<T: TensorElement>(
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, pad: Int
+) {
+    let pw = width + 2 * pad
+    dst.update(repeating: 0, count: pad * pw + pad)
+    for y in 0..<height {
+        let row = dst + (y + pad) * pw + pad
+        row.update(from: src + y * width, count: width)
+        // Right border of this row and left border of the next one.
+        (row + width).update(repeating: 0, count: 2 * pad)
+    }
+    let tail = dst + (height + pad) * pw + pad
+    tail.update(repeating: 0, count: pad * pw - pad)
+}
+
+/// out[y, x] (+)= sum_{i, j} taps[i*K + j] * src[y + i*D, x + j*D] for a stride-1 correlation over
+/// an already padded source plane; `accumulate` adds the sum to `out` instead of overwriting it.
+@inlinable
+func depthwiseCorrelate<T: TensorElement>(
+    _ out: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
+    kernel K: Int, dilation D: Int, height: Int, width: Int, accumulate: Bool
+) {
+    // (Blocking two rows to share each tap's broadcast measured ~15% slower: the loop is load-bound.)
+    for y in 0..<height {
+        depthwiseCorrelateRow(out + y &* width, src + y &* sourceWidth, sourceWidth: sourceWidth, taps, kernel: K,
+                              dilation: D, width: width, accumulate: accumulate)
+    }
+}
+
+/// One output row of `depthwiseCorrelate`: 32 outputs per step (four independent FMA chains
+/// hide the latency), then 8, then scalars. Wrapping index arithmetic keeps overflow checks out.
+@inlinable
+func depthwiseCorrelateRow<T: TensorElement>(
+    _ o: UnsafeMutablePointer<T>, _ top: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
+    kernel K: Int, dilation D: Int, width: Int, accumulate: Bool
+) {
+    let rowStep = D &* sourceWidth
+    var x = 0
+    while x &+ 32 <= width {
+        var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
+        var row = top + x, tap = taps
+        for _ in 0..<K {
+            var p = row
+            for _ in 0..<K {
+                let w = SIMD8<T>(repeating: tap.pointee)
+                multiplyAdd(&s0, w, loadVector(p))
+                multiplyAdd(&s1, w, loadVector(p + 8))
+                multiplyAdd(&s2, w, loadVector(p + 16))
+                multiplyAdd(&s3, w, loadVector(p + 24))
+                p += D
+                tap += 1
+            }
+            row += rowStep
+        }
+        storeVector(s0, o + x, accumulate: accumulate)
+        storeVector(s1, o + x + 8, accumulate: accumulate)
+        storeVector(s2, o + x + 16, accumulate: accumulate)
+        storeVector(s3, o + x + 24, accumulate: accumulate)
+        x &+= 32
+    }
+    while x &+ 8 <= width {
+        var s0 = SIMD8<T>()
+        var row = top + x, tap = taps
+        for _ in 0..<K {
+            var p = row
+            for _ in 0..<K {
+                multiplyAdd(&s0, SIMD8<T>(repeating: tap.pointee), loadVector(p))
+                p += D
+                tap += 1
+            }
+            row += rowStep
+        }
+        storeVector(s0, o + x, accumulate: accumulate)
+        x &+= 8
+    }
+    while x < width {
+        var s0: T = 0
+        var row = top + x, tap = taps
+        for _ in 0..<K {
+            var p = row
+            for _ in 0..<K {
+                s0.addProduct(tap.pointee, p.pointee)
+                p += D
+                tap += 1
+            }
+            row += rowStep
+        }
+        if accumulate { o[x] += s0 } else { o[x] = s0 }
+        x &+= 1
+    }
+}
+
+/// dx += dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
+/// padded scratch plane, then adding the scratch's interior (any stride and padding).
+@inlinable
+func depthwiseScatterInputGradient<T: TensorElement>(
+    _ dx: UnsafeMutablePointer<T>, _ scratch: UnsafeMutablePointer<T>, _ dOut: UnsafePointer<T>,
+    _ taps: UnsafePointer<T>, _ s: Conv2DShape
+) {
+    let K = s.kernel, D = s.dilation, S = s.stride, P = s.padding
+    let H = s.height, W = s.width, OW = s.outWidth, PW = W + 2 * P
+    scratch.update(repeating: 0, count: (H + 2 * P) * PW)
+    for y in 0..<s.outHeight {
+        var corner = scratch + y &* S &* PW
+        for x in 0..<OW {
+            let g = dOut[y &* OW &+ x]
+            var row = corner, tap = taps
+            for _ in 0..<K {
+                var p = row
+                for _ in 0..<K {
+                    p.pointee.addProduct(tap.pointee, g)
+                    p += D
+                    tap += 1
+                }
+                row += D &* PW
+            }
+            corner += S
+        }
+    }
+    for y in 0..<H {
+        let row = scratch + (y + P) * PW + P
+        for x in 0..<W { dx[y &* W &+ x] += row[x] }
+    }
+}
+
+/// partial[i*K + j] = sum_{y, x} g[y, x] * src[y + i*D, x + j*D] over a height x width plane g
+/// and a padded source plane. Taps are taken in pairs (j, j+1) so that each g vector is loaded
+/// once for two products.
+@inlinable
+func depthwiseWeightGradient<T: TensorElement>(
+    _ partial: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, height: Int, width: Int,
+    _ src: UnsafePointer<T>, sourceWidth: Int, kernel K: Int, dilation D: Int
+) {
+    for i in 0..<K {
+        var j = 0
+        while j < K {
+            let first = src + (i &* D &* sourceWidth &+ j &* D)
+            if j &+ 1 < K {
+                let (a, b) = tapPairDots(g, first, first + D, sourceWidth: sourceWidth, height: height, width: width)
+                partial[i &* K &+ j] = a
+                partial[i &* K &+ j &+ 1] = b
+                j &+= 2
+            } else {
+                partial[i &* K &+ j] = tapPairDots(g, first, nil, sourceWidth: sourceWidth, height: height,
+                                                   width: width).0
+                j &+= 1
+            }
+        }
+    }
+}
+
+/// (sum_{y, x} g[y, x] * a[y*sourceWidth + x], the same with b): the weight-gradient dot
+/// products of two taps of one kernel row (`b` nil for a lone last tap).
+@inlinable
+func tapPairDots<T: TensorElement>(
+    _ g: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>?, sourceWidth: Int, height: Int, width: Int
+) -> (T, T) {
+    var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
+    var t0 = SIMD8<T>(), t1 = SIMD8<T>(), t2 = SIMD8<T>(), t3 = SIMD8<T>()
+    var tailA: T = 0, tailB: T = 0
+    var g = g, rowA = a
+    // Without a second tap, the second row aliases the first and its sums are discarded.
+    var rowB = b ?? a
+    for _ in 0..<height {
+        var x = 0
+        // Eight accumulators, each summing over the whole plane.
+        while x &+ 32 <= width {
+            let g0 = loadVector(g + x), g1 = loadVector(g + x + 8)
+            let g2 = loadVector(g + x + 16), g3 = loadVector(g + x + 24)
+            multiplyAdd(&s0, g0, loadVector(rowA + x))
+            multiplyAdd(&s1, g1, loadVector(rowA + x + 8))
+            multiplyAdd(&s2, g2, loadVector(rowA + x + 16))
+            multiplyAdd(&s3, g3, loadVector(rowA + x + 24))
+            multiplyAdd(&t0, g0, loadVector(rowB + x))
+            multiplyAdd(&t1, g1, loadVector(rowB + x + 8))
+            multiplyAdd(&t2, g2, loadVector(rowB + x + 16))
+            multiplyAdd(&t3, g3, loadVector(rowB + x + 24))
+            x &+= 32
+        }
+        while x &+ 8 <= width {
+            let g0 = loadVector(g + x)
+            multiplyAdd(&s0, g0, loadVector(rowA + x))
+            multiplyAdd(&t0, g0, loadVector(rowB + x))
+            x &+= 8
+        }
+        while x < width {
+            tailA.addProduct(g[x], rowA[x])
+            tailB.addProduct(g[x], rowB[x])
+            x &+= 1
+        }
+        g += width
+        rowA += sourceWidth
+        rowB += sourceWidth
+    }
+    return (laneSum((s0 + s1) + (s2 + s3)) + tailA, laneSum((t0 + t1) + (t2 + t3)) + tailB)
+}

@@ -1,0 +1,236 @@
+// Conv2D fast path for 1x1 convolutions, and the GEMMs that the im2col path shares.
+//
+// A 1x1, stride-1, unpadded, ungrouped conv of one sample is a matrix product:
+//   out (O x HW) = W (O x C) * in (C x HW),   dIn += W^T dOut,   dW += dOut in^T,
+// so no unfolding is needed. The im2col path (stem, strided 1x1 of FactorizedReduce, grouped
+// convs) runs the same two GEMMs on the unfolded matrix.
+//
+// The GEMMs keep a 4-row x 16-column block of C in eight SIMD8 registers (one AVX2 register each
+// for Float) and stream over k; the order of every sum depends only on the sizes.
+
+@inlinable @inline(__always)
+func loadVector<T: TensorElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+}
+
+@inlinable @inline(__always)
+func loadVector<T: TensorElement>(_ p: UnsafeMutablePointer<T>) -> SIMD8<T> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+}
+
+/// acc += a * b, fused (one rounding; one vfmadd instruction with -target-cpu haswell).
+@inlinable @inline(__always)
+func multiplyAdd<T: TensorElement>(_ acc: inout SIMD8<T>, _ a: SIMD8<T>, _ b: SIMD8<T>) {
+    acc = acc.addingProduct(a, b)
+}
+
+/// Stores `v` at `p`, or adds it to what is there when `accumulate` is true.
+@inlinable @inline(__always)
+func storeVector<T: TensorElement>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>, accumulate: Bool) {
+    let value = accumulate ? loadVector(p) + v : v
+    UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<T>.self)
+}
+
+/// The lanes of `v` added in a fixed tree order.
+@inlinable @inline(__always)
+func laneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
+    ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
+}
+
+// MARK: - Kernels
+
+/// C = A * B (or C += A * B when `accumulate`), row-major: A is m x k (row stride lda),
+/// B is k x n (ldb), C is m x n (ldc). Each C entry is summed over k in order.
+@inlinable
+func gemm<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+    m: Int, n: Int, k: Int, accumulate: Bool
+) {
+    var i = 0
+    while i + 4 <= m {
+        gemmRows4(c + i * ldc, ldc: ldc, a + i * lda, lda: lda, b, ldb: ldb, n: n, k: k, accumulate: accumulate)
+        i += 4
+    }
+    while i < m {
+        gemmRow1(c + i * ldc, a + i * lda, b, ldb: ldb, n: n, k: k, accumulate: accumulate)
+        i += 1
+    }
+}
+
+/// Four rows of `gemm`: 16 columns at a time in 8 accumulators, then 8, then scalars.
+@inlinable
+func gemmRows4<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+    n: Int, k: Int, accumulate: Bool
+) {
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
+    let c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
+    var j = 0
+    while j + 16 <= n {
+        var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
+        var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
+        var bp = b + j
+        for p in 0..<k {
+            let b0 = loadVector(bp), b1 = loadVector(bp + 8)
+            let w0 = SIMD8(repeating: a0[p]), w1 = SIMD8(repeating: a1[p])
+            let w2 = SIMD8(repeating: a2[p]), w3 = SIMD8(repeating: a3[p])
+            multiplyAdd(&s00, w0, b0); multiplyAdd(&s01, w0, b1)
+            multiplyAdd(&s10, w1, b0); multiplyAdd(&s11, w1, b1)
+            multiplyAdd(&s20, w2, b0); multiplyAdd(&s21, w2, b1)
+            multiplyAdd(&s30, w3, b0); multiplyAdd(&s31, w3, b1)
+            bp += ldb
+        }
+        storeVector(s00, c0 + j, accumulate: accumulate); storeVector(s01, c0 + j + 8, accumulate: accumulate)
+        storeVector(s10, c1 + j, accumulate: accumulate); storeVector(s11, c1 + j + 8, accumulate: accumulate)
+        storeVector(s20, c2 + j, accumulate: accumulate); storeVector(s21, c2 + j + 8, accumulate: accumulate)
+        storeVector(s30, c3 + j, accumulate: accumulate); storeVector(s31, c3 + j + 8, accumulate: accumulate)
+        j += 16
+    }
+    while j + 8 <= n {
+        var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
+        var bp = b + j
+        for p in 0..<k {
+            let b0 = loadVector(bp)
+            multiplyAdd(&s0, SIMD8(repeating: a0[p]), b0)
+            multiplyAdd(&s1, SIMD8(repeating: a1[p]), b0)
+            multiplyAdd(&s2, SIMD8(repeating: a2[p]), b0)
+            multiplyAdd(&s3, SIMD8(repeating: a3[p]), b0)
+            bp += ldb
+        }
+        storeVector(s0, c0 + j, accumulate: accumulate); storeVector(s1, c1 + j, accumulate: accumulate)
+        storeVector(s2, c2 + j, accumulate: accumulate); storeVector(s3, c3 + j, accumulate: accumulate)
+        j += 8
+    }
+    while j < n {
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        for p in 0..<k {
+            let bv = b[p &* ldb &+ j]
+            s0.addProduct(a0[p], bv); s1.addProduct(a1[p], bv); s2.addProduct(a2[p], bv); s3.addProduct(a3[p], bv)
+        }
+        if accumulate {
+            c0[j] += s0; c1[j] += s1; c2[j] += s2; c3[j] += s3
+        } else {
+            c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3
+        }
+        j += 1
+    }
+}
+
+/// One row of `gemm` (the m % 4 leftover rows, and Og = 1).
+@inlinable
+func gemmRow1<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, ldb: Int,
+    n: Int, k: Int, accumulate: Bool
+) {
+    var j = 0
+    while j + 16 <= n {
+        var s0 = SIMD8<T>(), s1 = SIMD8<T>()
+        var bp = b + j
+        for p in 0..<k {
+            let w = SIMD8(repeating: a[p])
+            multiplyAdd(&s0, w, loadVector(bp)); multiplyAdd(&s1, w, loadVector(bp + 8))
+            bp += ldb
+        }
+        storeVector(s0, c + j, accumulate: accumulate); storeVector(s1, c + j + 8, accumulate: accumulate)
+        j += 16
+    }
+    while j + 8 <= n {
+        var s0 = SIMD8<T>()
+        var bp = b + j
+        for p in 0..<k {
+            multiplyAdd(&s0, SIMD8(repeating: a[p]), loadVector(bp))
+            bp += ldb
+        }
+        storeVector(s0, c + j, accumulate: accumulate)
+        j += 8
+    }
+    while j < n {
+        var s: T = 0
+        for p in 0..<k { s.addProduct(a[p], b[p &* ldb &+ j]) }
+        if accumulate { c[j] += s } else { c[j] = s }
+        j += 1
+    }
+}
+
+/// C = A * B^T (overwritten): A is m x k (lda), B is n x k (ldb), C is m x n (ldc). Every entry
+/// is a dot product of two rows, taken 8 lanes at a time and finished with `laneSum`.
+@inlinable
+func gemmTransposedB<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+    m: Int, n: Int, k: Int
+) {
+    let kVec = k - k % 8
+    // Blocks of 4 rows of A x 2 rows of B: 8 accumulators, 6 loads per 8 multiply-adds.
+    var i = 0
+    while i + 4 <= m {
+        var j = 0
+        while j + 2 <= n {
+            let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+            let b0 = b + j * ldb, b1 = b0 + ldb
+            var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
+            var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
+            var p = 0
+            while p < kVec {
+                let x0 = loadVector(b0 + p), x1 = loadVector(b1 + p)
+                let y0 = loadVector(a0 + p), y1 = loadVector(a1 + p)
+                let y2 = loadVector(a2 + p), y3 = loadVector(a3 + p)
+                multiplyAdd(&s00, y0, x0); multiplyAdd(&s01, y0, x1)
+                multiplyAdd(&s10, y1, x0); multiplyAdd(&s11, y1, x1)
+                multiplyAdd(&s20, y2, x0); multiplyAdd(&s21, y2, x1)
+                multiplyAdd(&s30, y3, x0); multiplyAdd(&s31, y3, x1)
+                p += 8
+            }
+            let ci = c + i * ldc + j
+            finishDotPair(ci, s00, s01, a0, b0, b1, from: kVec, to: k)
+            finishDotPair(ci + ldc, s10, s11, a1, b0, b1, from: kVec, to: k)
+            finishDotPair(ci + 2 * ldc, s20, s21, a2, b0, b1, from: kVec, to: k)
+            finishDotPair(ci + 3 * ldc, s30, s31, a3, b0, b1, from: kVec, to: k)
+            j += 2
+        }
+        if j < n {
+            for r in i..<(i + 4) { c[r * ldc + j] = dotProduct(a + r * lda, b + j * ldb, count: k) }
+        }
+        i += 4
+    }
+    while i < m {
+        for j in 0..<n { c[i * ldc + j] = dotProduct(a + i * lda, b + j * ldb, count: k) }
+        i += 1
+    }
+}
+
+/// Writes c[0] = laneSum(s0) + a.b0 and c[1] = laneSum(s1) + a.b1 over the scalar tail lo..<hi.
+@inlinable @inline(__always)
+func finishDotPair<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, _ s0: SIMD8<T>, _ s1: SIMD8<T>, _ a: UnsafePointer<T>,
+    _ b0: UnsafePointer<T>, _ b1: UnsafePointer<T>, from lo: Int, to hi: Int
+) {
+    var t0 = laneSum(s0), t1 = laneSum(s1)
+    for q in lo..<hi {
+        t0.addProduct(a[q], b0[q])
+        t1.addProduct(a[q], b1[q])
+    }
+    c[0] = t0
+    c[1] = t1
+}
+
+/// sum_p x[p] * y[p] with two SIMD accumulators, in an order that depends only on `count`.
+@inlinable
+func dotProduct<T: TensorElement>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int) -> T {
+    var s0 = SIMD8<T>(), s1 = SIMD8<T>()
+    var p = 0
+    while p + 16 <= count {
+        multiplyAdd(&s0, loadVector(x + p), loadVector(y + p))
+        multiplyAdd(&s1, loadVector(x + p + 8), loadVector(y + p + 8))
+        p += 16
+    }
+    if p + 8 <= count {
+        multiplyAdd(&s0, loadVector(x + p), loadVector(y + p))
+        p += 8
+    }
+    var total = laneSum(s0 + s1)
+    while p < count {
+        total.addProduct(x[p], y[p])
+        p += 1
+    }
+    return total
+}

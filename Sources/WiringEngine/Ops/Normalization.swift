@@ -1,0 +1,541 @@
+// Normalisation: batch norm (training and eval), instance norm and layer norm over NCHW tensors.
+//
+// Goals, in priority order:
+//   1. PyTorch semantics (reference-spec section 2). Every norm computes
+//          y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c]
+//      with the BIASED variance of its statistics group. BatchNorm2d in training mode also updates
+//          running_mean = (1 - momentum) * running_mean + momentum * mean
+//          running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)   (NOTE: unbiased)
+//      with m = N * H * W, and in eval mode normalises with the running statistics instead.
+//      eps = 1e-5 and momentum = 0.1 by default.
+//   2. Determinism: every statistics group is reduced by one thread in a fixed order, and the
+//      per-channel gamma/beta gradients combine per-plane partials in plane order, so results are
+//      bitwise identical for any `Parallel.threads`.
+//   3. Speed: SIMD over the contiguous H*W plane, Parallel over statistics groups.
+//
+// Dimension letters: N batch, C channels, H, W; HW = H * W. Layout NCHW, row-major. A *plane* is
+// the HW contiguous elements of one (n, c); plane p = n * C + c starts at p * HW.
+// Statistics groups (all elements of a group share one mean and variance):
+//   batch     one group per channel c:       planes (0, c), (1, c), ..., (N-1, c)    m = N * HW
+//   instance  one group per plane (n, c)                                               m = HW
+//   layer     one group per sample n:        planes (n, 0), ..., (n, C-1)            m = C * HW
+// gamma and beta are always per channel (shape [C]), also for layer norm (GroupNorm(1, C) style).
+//
+// Accuracy: sums run in T over short SIMD blocks that are flushed into a Double accumulator, and
+// the variance is a second pass over (x - mean), so Float statistics match a float64 reference to
+// ~1e-7 relative. The derivation of the backward is in docs/kernels/batchnorm.md.
+
+// MARK: - Shapes and saved values
+
+/// Which elements share one mean and variance.
+public enum NormalizationKind: Sendable {
+    /// Per channel over (N, H, W): BatchNorm2d.
+    case batch
+    /// Per (sample, channel) over (H, W): InstanceNorm2d.
+    case instance
+    /// Per sample over (C, H, W): LayerNorm over a feature map, i.e. GroupNorm with one group.
+    case layer
+}
+
+/// The extents of an NCHW normalisation and how its planes form statistics groups.
+public struct NormalizationShape: Hashable, Sendable {
+    /// Batch size, channels and the plane size H * W.
+    public let n: Int, c: Int, hw: Int
+    /// Which elements share statistics.
+    public let kind: NormalizationKind
+
+    /// - Precondition: `shape` is [N, C, H, W].
+    @inlinable
+    public init(_ kind: NormalizationKind, shape: [Int]) {
+        precondition(shape.count == 4, "\(kind) norm: expected an NCHW tensor, got shape \(shape)")
+        self.kind = kind
+        n = shape[0]
+        c = shape[1]
+        hw = shape[2] * shape[3]
+    }
+
+    /// Number of statistics groups.
+    @inlinable public var groups: Int {
+        switch kind {
+        case .batch: return c
+        case .instance: return n * c
+        case .layer: return n
+        }
+    }
+
+    /// Planes per statistics group.
+    @inlinable public var planesPerGroup: Int {
+        switch kind {
+        case .batch: return n
+        case .instance: return 1
+        case .layer: return c
+        }
+    }
+
+    /// Elements per statistics group (m in the formulas).
+    @inlinable public var groupSize: Int { planesPerGroup * hw }
+
+    /// The j-th plane (index n * C + c) of group `g`.
+    @inlinable
+    public func plane(group g: Int, _ j: Int) -> Int {
+        switch kind {
+        case .batch: return j * c + g
+        case .instance: return g
+        case .layer: return g * c + j
+        }
+    }
+
+    /// The statistics group that plane `p` belongs to.
+    @inlinable
+    public func group(ofPlane p: Int) -> Int {
+        switch kind {
+        case .batch: return p % c
+        case .instance: return p
+        case .layer: return p / c
+        }
+    }
+}
+
+/// What the forward of a normalisation saves for its backward: one entry per statistics group.
+public struct NormalizationSaved: Sendable {
+    /// The mean each group is normalised with (batch mean, or running mean in eval mode).
+    public var mean: [Double]
+    /// The biased variance of each group (the running variance in eval mode).
+    public var variance: [Double]
+    /// 1 / sqrt(variance + eps).
+    public var invStd: [Double]
+    /// True when mean and variance were computed from the input itself, so the backward
+    /// differentiates through them; false for eval-mode batch norm, where they are constants.
+    public var fromInput: Bool
+
+    /// Groups normalised with given statistics.
+    @inlinable
+    public init(mean: [Double], variance: [Double], eps: Double, fromInput: Bool) {
+        precondition(mean.count == variance.count,
+                     "NormalizationSaved: \(mean.count) means, \(variance.count) variances")
+        self.mean = mean
+        self.variance = variance
+        invStd = variance.map { 1 / ($0 + eps).squareRoot() }
+        self.fromInput = fromInput
+    }
+}
+
+// MARK: - Kernels
+
+/// Normalises `x` with the statistics of its own groups:
+/// y = (x - mean[g]) * invStd[g] * gamma[c] + beta[c] for every element of plane (n, c) in group g.
+///
+/// Each group is reduced in two passes (mean, then the biased variance around it, which avoids the
+/// cancellation of E[x^2] - E[x]^2) and normalised right away, while its planes are still in cache.
+/// - Parameters:
+///   - y: [N, C, H, W], fully overwritten.
+///   - x: [N, C, H, W].
+///   - gamma, beta: [C], or nil for 1 and 0 (affine off).
+///   - shape: extents and grouping.
+///   - eps: added to the variance before the inverse square root.
+/// - Returns: per-group mean, biased variance and invStd, with `fromInput` true.
+@inlinable
+public func normalizationForward<T: TensorElement>(
+    _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
+    _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
+    _ shape: NormalizationShape, eps: Double
+) -> NormalizationSaved {
+    precondition(x.count == shape.n * shape.c * shape.hw && y.count == x.count,
+                 "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
+    let groups = shape.groups, hw = shape.hw, m = Double(shape.groupSize)
+    var saved = NormalizationSaved(mean: Array(repeating: 0, count: groups),
+                                   variance: Array(repeating: 0, count: groups), eps: eps, fromInput: true)
+    let xBase = x.baseAddress!
+    saved.mean.withUnsafeMutableBufferPointer { mean in
+        saved.variance.withUnsafeMutableBufferPointer { variance in
+            saved.invStd.withUnsafeMutableBufferPointer { invStd in
+                Parallel.forEach(groups) { g in
+                    // Pass 1: the mean.
+                    var sum = 0.0
+                    for j in 0..<shape.planesPerGroup {
+                        sum += NormalizationPlane.sum(xBase + shape.plane(group: g, j) * hw, hw)
+                    }
+                    mean[g] = sum / m
+                    // Pass 2: the biased variance around the mean.
+                    let center = T(mean[g])
+                    var squares = 0.0
+                    for j in 0..<shape.planesPerGroup {
+                        let plane = xBase + shape.plane(group: g, j) * hw
+                        squares += NormalizationPlane.squaredDeviations(plane, hw, center)
+                    }
+                    variance[g] = squares / m
+                    invStd[g] = 1 / (variance[g] + eps).squareRoot()
+                    // Pass 3: normalise.
+                    normalizeGroup(y, x, gamma, beta, g, mean: mean[g], invStd: invStd[g], shape)
+                }
+            }
+        }
+    }
+    return saved
+}
+
+/// Normalises `x` with given statistics (eval-mode batch norm):
+/// y = (x - mean[g]) * invStd[g] * gamma[c] + beta[c].
+///
+/// - Parameters:
+///   - y: [N, C, H, W], fully overwritten.
+///   - x: [N, C, H, W].
+///   - gamma, beta: [C], or nil for 1 and 0 (affine off).
+///   - shape: extents and grouping.
+///   - statistics: per-group mean and invStd to normalise with.
+@inlinable
+public func normalizationForward<T: TensorElement>(
+    _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
+    _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
+    _ shape: NormalizationShape, statistics: NormalizationSaved
+) {
+    precondition(x.count == shape.n * shape.c * shape.hw && y.count == x.count,
+                 "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
+    precondition(statistics.mean.count == shape.groups,
+                 "normalization forward: \(statistics.mean.count) statistics for \(shape)")
+    Parallel.forEach(shape.groups) { g in
+        normalizeGroup(y, x, gamma, beta, g, mean: statistics.mean[g], invStd: statistics.invStd[g], shape)
+    }
+}
+
+/// The affine pass of the forward over the planes of group `g`.
+@inlinable
+func normalizeGroup<T: TensorElement>(
+    _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
+    _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
+    _ g: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
+) {
+    let center = T(mean), hw = shape.hw
+    for j in 0..<shape.planesPerGroup {
+        let p = shape.plane(group: g, j), ch = p % shape.c
+        // The scale is folded in Double and rounded once to T.
+        let scale = T(invStd * Double(gamma?[ch] ?? 1))
+        NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
+                                  center: center, scale: scale, shift: beta?[ch] ?? 0)
+    }
+}
+
+/// Adds the gradients of a normalisation into `dx`, `dGamma` and `dBeta`.
+///
+/// With xhat = (x - mean) * invStd and g = dy * gamma[c], per group of m elements:
+/// ```
+/// dx     += invStd * (g - mean(g) - xhat * mean(g * xhat))     (statistics from the input)
+/// dx     += invStd * g                                          (fixed statistics: eval batch norm)
+/// dGamma += sum over the channel of dy * xhat
+/// dBeta  += sum over the channel of dy
+/// ```
+/// - Parameters:
+///   - dx: [N, C, H, W] or nil; dGamma, dBeta: [C] or nil. All accumulate.
+///   - dy: [N, C, H, W].
+///   - x: the forward input; gamma: [C] or nil (affine off).
+///   - saved: what the forward normalised with; `saved.fromInput` selects the first or second dx.
+///   - shape: extents and grouping.
+@inlinable
+public func normalizationBackward<T: TensorElement>(
+    _ dx: UnsafeMutableBufferPointer<T>?, _ dGamma: UnsafeMutableBufferPointer<T>?,
+    _ dBeta: UnsafeMutableBufferPointer<T>?,
+    _ dy: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gamma: UnsafeBufferPointer<T>?,
+    _ saved: NormalizationSaved, _ shape: NormalizationShape
+) {
+    precondition(x.count == shape.n * shape.c * shape.hw && dy.count == x.count,
+                 "normalization backward: x \(x.count), dy \(dy.count) elements for \(shape)")
+    let hw = shape.hw, channels = shape.c, planes = shape.n * shape.c, m = Double(shape.groupSize)
+    let xBase = x.baseAddress!, dyBase = dy.baseAddress!
+    // Per plane: sum dy and sum dy * (x - mean). Everything else is a weighted sum of these.
+    var sumDy = [Double](repeating: 0, count: planes)
+    var sumDyX = [Double](repeating: 0, count: planes)
+    sumDy.withUnsafeMutableBufferPointer { sumDy in
+        sumDyX.withUnsafeMutableBufferPointer { sumDyX in
+            Parallel.forEach(shape.groups) { g in
+                let center = T(saved.mean[g]), invStd = saved.invStd[g]
+                // Step 1: plane sums.
+                var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
+                for j in 0..<shape.planesPerGroup {
+                    let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
+                    (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
+                    s1 += gammaC * sumDy[p]
+                    s2 += gammaC * sumDyX[p]
+                }
+                guard let dx else { return }
+                // Step 2: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
+                let b = saved.fromInput ? T(-invStd * invStd * invStd * s2 / m) : 0
+                let d = saved.fromInput ? T(-invStd * s1 / m) : 0
+                for j in 0..<shape.planesPerGroup {
+                    let p = shape.plane(group: g, j)
+                    let a = T(invStd * Double(gamma?[p % channels] ?? 1))
+                    NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
+                                                center: center, a: a, b: b, d: d)
+                }
+            }
+            // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
+            guard dGamma != nil || dBeta != nil else { return }
+            for ch in 0..<channels {
+                var gammaSum = 0.0, betaSum = 0.0
+                for sample in 0..<shape.n {
+                    let p = sample * channels + ch
+                    gammaSum += saved.invStd[shape.group(ofPlane: p)] * sumDyX[p]
+                    betaSum += sumDy[p]
+                }
+                dGamma?[ch] += T(gammaSum)
+                dBeta?[ch] += T(betaSum)
+            }
+        }
+    }
+}
+
+// MARK: - Plane loops (SIMD over the contiguous H*W elements)
+
+/// Loops over one plane of H*W contiguous elements, SIMD8 over the plane (a namespace, so the
+/// short names do not collide with other op files).
+@usableFromInline
+enum NormalizationPlane {
+    /// Elements summed in T before the partial is flushed into Double: 8 per accumulator lane keeps
+    /// the Float rounding error near 1e-7 relative while the inner loop stays vectorised.
+    @inlinable static var flush: Int { 128 }
+
+    @inlinable
+    static func load<T: TensorElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+    }
+
+    @inlinable
+    static func store<T: TensorElement>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
+    }
+
+    /// sum x[i] for i < n.
+    @inlinable
+    static func sum<T: TensorElement>(_ x: UnsafePointer<T>, _ n: Int) -> Double {
+        var total = 0.0, i = 0
+        while i + 16 <= n {
+            // Two accumulators hide the add latency.
+            let end = Swift.min(n, i + flush)
+            var a0 = SIMD8<T>(), a1 = SIMD8<T>()
+            while i + 16 <= end {
+                a0 += load(x + i)
+                a1 += load(x + i + 8)
+                i += 16
+            }
+            total += Double((a0 + a1).sum())
+        }
+        while i < n { total += Double(x[i]); i += 1 }
+        return total
+    }
+
+    /// sum (x[i] - center)^2 for i < n.
+    @inlinable
+    static func squaredDeviations<T: TensorElement>(_ x: UnsafePointer<T>, _ n: Int, _ center: T) -> Double {
+        var total = 0.0, i = 0
+        let c = SIMD8<T>(repeating: center)
+        while i + 16 <= n {
+            let end = Swift.min(n, i + flush)
+            var a0 = SIMD8<T>(), a1 = SIMD8<T>()
+            while i + 16 <= end {
+                let d0 = load(x + i) - c, d1 = load(x + i + 8) - c
+                a0 += d0 * d0
+                a1 += d1 * d1
+                i += 16
+            }
+            total += Double((a0 + a1).sum())
+        }
+        while i < n { let d = Double(x[i] - center); total += d * d; i += 1 }
+        return total
+    }
+
+    /// (sum dy[i], sum dy[i] * (x[i] - center)) for i < n.
+    @inlinable
+    static func gradientSums<T: TensorElement>(
+        _ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int, _ center: T
+    ) -> (Double, Double) {
+        var total1 = 0.0, total2 = 0.0, i = 0
+        let c = SIMD8<T>(repeating: center)
+        while i + 16 <= n {
+            let end = Swift.min(n, i + flush)
+            var a0 = SIMD8<T>(), a1 = SIMD8<T>(), b0 = SIMD8<T>(), b1 = SIMD8<T>()
+            while i + 16 <= end {
+                let g0 = load(dy + i), g1 = load(dy + i + 8)
+                a0 += g0
+                a1 += g1
+                b0 += g0 * (load(x + i) - c)
+                b1 += g1 * (load(x + i + 8) - c)
+                i += 16
+            }
+            total1 += Double((a0 + a1).sum())
+            total2 += Double((b0 + b1).sum())
+        }
+        while i < n {
+            total1 += Double(dy[i])
+            total2 += Double(dy[i] * (x[i] - center))
+            i += 1
+        }
+        return (total1, total2)
+    }
+
+    /// y[i] = (x[i] - center) * scale + shift for i < n.
+    @inlinable
+    static func affine<T: TensorElement>(
+        _ y: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ n: Int, center: T, scale: T, shift: T
+    ) {
+        let c = SIMD8<T>(repeating: center), s = SIMD8<T>(repeating: scale), t = SIMD8<T>(repeating: shift)
+        var i = 0
+        while i + 8 <= n {
+            store((load(x + i) - c) * s + t, y + i)
+            i += 8
+        }
+        while i < n { y[i] = (x[i] - center) * scale + shift; i += 1 }
+    }
+
+    /// dx[i] += a * dy[i] + b * (x[i] - center) + d for i < n.
+    @inlinable
+    static func backward<T: TensorElement>(
+        _ dx: UnsafeMutablePointer<T>, _ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
+        center: T, a: T, b: T, d: T
+    ) {
+        let c = SIMD8<T>(repeating: center), va = SIMD8<T>(repeating: a)
+        let vb = SIMD8<T>(repeating: b), vd = SIMD8<T>(repeating: d)
+        var i = 0
+        while i + 8 <= n {
+            let update = va * load(dy + i) + vb * (load(x + i) - c) + vd
+            store(load(UnsafePointer(dx + i)) + update, dx + i)
+            i += 8
+        }
+        while i < n { dx[i] += a * dy[i] + b * (x[i] - center) + d; i += 1 }
+    }
+}
+
+// MARK: - Differentiable op
+
+/// BatchNorm2d's running mean and variance, updated in place by training-mode `batchNorm`.
+public struct RunningStatistics<T: TensorElement>: Sendable {
+    /// Running mean, shape [C].
+    public var mean: Tensor<T>
+    /// Running (unbiased) variance, shape [C].
+    public var variance: Tensor<T>
+
+    /// PyTorch's initial state: mean 0, variance 1.
+    public init(channels: Int) {
+        mean = Tensor(zeros: [channels])
+        variance = Tensor(shape: [channels], repeating: 1)
+    }
+
+    /// Given statistics (for example loaded from a checkpoint or a fixture).
+    /// - Precondition: both have shape [C].
+    public init(mean: Tensor<T>, variance: Tensor<T>) {
+        precondition(mean.shape.count == 1 && mean.shape == variance.shape,
+                     "RunningStatistics: mean \(mean.shape), variance \(variance.shape)")
+        self.mean = mean
+        self.variance = variance
+    }
+}
+
+extension Tape {
+    /// BatchNorm2d (reference-spec section 2).
+    ///
+    /// Training: normalises with the batch mean and biased variance over (N, H, W) per channel, then
+    /// updates `running` in place (running_var with the unbiased variance). Eval: normalises with
+    /// `running`, which is not changed; the backward is then a per-channel affine map.
+    /// - Parameters:
+    ///   - x: [N, C, H, W].
+    ///   - gamma, beta: [C], or nil when the layer is not affine (any one may be nil).
+    ///   - running: running statistics of shape [C].
+    ///   - training: batch statistics (true) or running statistics (false).
+    ///   - eps: added to the variance; momentum: weight of the new batch statistics.
+    /// - Returns: y, [N, C, H, W].
+    /// - Precondition: shapes agree; in training N * H * W > 1 (PyTorch refuses one value per channel).
+    @inlinable
+    public func batchNorm(_ x: Var, gamma: Var?, beta: Var?, running: inout RunningStatistics<T>, training: Bool,
+                          eps: Double = 1e-5, momentum: Double = 0.1) -> Var {
+        let shape = NormalizationShape(.batch, shape: self.shape(x))
+        precondition(running.mean.shape == [shape.c] && running.variance.shape == [shape.c],
+                     "batchNorm: running statistics \(running.mean.shape) for \(shape.c) channels")
+        guard training else {
+            let fixed = NormalizationSaved(mean: running.mean.scalars.map(Double.init),
+                                           variance: running.variance.scalars.map(Double.init),
+                                           eps: eps, fromInput: false)
+            return normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: fixed).y
+        }
+        let m = shape.groupSize
+        precondition(m > 1, "batchNorm: training needs more than one value per channel, input \(self.shape(x))")
+        let (y, batch) = normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil)
+        // NOTE: the running variance takes the unbiased batch variance; y used the biased one.
+        let unbiased = Double(m) / Double(m - 1)
+        running.mean.withUnsafeMutableBufferPointer { mean in
+            running.variance.withUnsafeMutableBufferPointer { variance in
+                for ch in 0..<shape.c {
+                    mean[ch] = T((1 - momentum) * Double(mean[ch]) + momentum * batch.mean[ch])
+                    variance[ch] = T((1 - momentum) * Double(variance[ch]) + momentum * batch.variance[ch] * unbiased)
+                }
+            }
+        }
+        return y
+    }
+
+    /// InstanceNorm2d: normalises each (sample, channel) plane with its own mean and biased variance
+    /// over (H, W). No running statistics (PyTorch's default track_running_stats = false).
+    /// - Parameters:
+    ///   - x: [N, C, H, W].
+    ///   - gamma, beta: [C], or nil when not affine.
+    ///   - eps: added to the variance.
+    /// - Returns: y, [N, C, H, W].
+    @inlinable
+    public func instanceNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
+        let shape = NormalizationShape(.instance, shape: self.shape(x))
+        return normalization("instanceNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
+    }
+
+    /// Layer norm over a feature map: each sample is normalised with the mean and biased variance of
+    /// all its (C, H, W) elements, as GroupNorm(1, C); the affine map is per channel.
+    /// - Parameters:
+    ///   - x: [N, C, H, W].
+    ///   - gamma, beta: [C], or nil when not affine.
+    ///   - eps: added to the variance.
+    /// - Returns: y, [N, C, H, W].
+    @inlinable
+    public func layerNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
+        let shape = NormalizationShape(.layer, shape: self.shape(x))
+        return normalization("layerNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
+    }
+
+    /// Shared by the three norms: normalises with `statistics`, or with the input's own when nil,
+    /// and records the backward. The tape inputs are [x, gamma?, beta?].
+    @inlinable
+    func normalization(_ name: String, _ x: Var, gamma: Var?, beta: Var?, _ shape: NormalizationShape,
+                       eps: Double, statistics: NormalizationSaved?) -> (y: Var, saved: NormalizationSaved) {
+        for p in [gamma, beta].compactMap({ $0 }) {
+            precondition(self.shape(p) == [shape.c],
+                         "\(name): affine parameter of shape \(self.shape(p)) for \(shape.c) channels")
+        }
+        let gammaIndex = gamma == nil ? nil : 1
+        let betaIndex = beta == nil ? nil : (gamma == nil ? 1 : 2)
+        let gammaValue = gamma.map(value), betaValue = beta.map(value)
+        var y = makeOutput(shape: self.shape(x))
+        let saved = y.withUnsafeMutableBufferPointer { y in
+            value(x).withUnsafeBufferPointer { x in
+                withAffineParameter(gammaValue) { g in
+                    withAffineParameter(betaValue) { b in
+                        guard let statistics else { return normalizationForward(y, x, g, b, shape, eps: eps) }
+                        normalizationForward(y, x, g, b, shape, statistics: statistics)
+                        return statistics
+                    }
+                }
+            }
+        }
+        let output = record(name, inputs: [x] + [gamma, beta].compactMap { $0 }, output: y) { ctx in
+            let dx = ctx.dInput(0)
+            let dGamma = gammaIndex.flatMap { ctx.dInput($0) }, dBeta = betaIndex.flatMap { ctx.dInput($0) }
+            ctx.input(0).withUnsafeBufferPointer { x in
+                withAffineParameter(gammaIndex.map { ctx.input($0) }) { g in
+                    normalizationBackward(dx, dGamma, dBeta, ctx.dOutput, x, g, saved, shape)
+                }
+            }
+        }
+        return (output, saved)
+    }
+}
+
+/// Calls `body` with the tensor's buffer, or with nil when there is no tensor.
+@inlinable
+func withAffineParameter<T: TensorElement, R>(_ t: Tensor<T>?, _ body: (UnsafeBufferPointer<T>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.withUnsafeBufferPointer { body($0) }
+}

@@ -1,0 +1,185 @@
+// The resolved, typed configuration of ONE run: every default filled in, every grid axis fixed, every
+// name checked. The runner reads only this; it never sees YAML. Its canonical JSON (sorted keys) is
+// what a run id hashes (Planner.swift), so every field that changes a result belongs here, and the
+// two that cannot (`threads`, `data.root`) are blanked before hashing.
+
+import Foundation
+import WiringModel
+import WiringSearch
+
+/// Floating-point type of every tensor in a run.
+public enum Precision: String, CaseIterable, Codable, Hashable, Sendable {
+    case float32
+    case float64
+}
+
+/// Where the images come from and how they are batched.
+public struct DataConfig: Codable, Hashable, Sendable {
+    /// A data set the loaders know.
+    public enum Dataset: String, CaseIterable, Codable, Hashable, Sendable {
+        /// 28x28 grey images, 60000 train / 10000 test (Debian `dataset-fashion-mnist`).
+        case fashionMNIST = "fashion-mnist"
+        /// 32x32 colour images, 50000 train / 10000 test (`cifar-10-batches-bin`).
+        case cifar10
+        /// Deterministic random images, for tests.
+        case synthetic
+    }
+
+    /// How the training images are divided between theta and alpha.
+    public enum Split: String, CaseIterable, Codable, Hashable, Sendable {
+        /// Every step uses the whole training set (single-level search, probes, training).
+        case none
+        /// First half trains theta, second half is the search set for alpha (bi-level DARTS).
+        case half
+    }
+
+    /// Shape of the synthetic data set.
+    public struct Synthetic: Codable, Hashable, Sendable {
+        /// Images in the training set (the test set has as many, drawn from another stream).
+        public var count: Int
+        /// Height = width in pixels.
+        public var size: Int
+        public var channels: Int
+        public var classes: Int
+    }
+
+    public var dataset: Dataset
+    /// Folder that holds the data set; nil = the default place (`WIRINGLAB_DATA`, then the system
+    /// package's folder). Not part of the run id: where the files live does not change a result.
+    public var root: String?
+    /// Training images used: the first `trainSize` (the whole set when the manifest says null).
+    public var trainSize: Int
+    /// Test images used for validation accuracy.
+    public var testSize: Int
+    public var batchSize: Int
+    /// Random crop with zero padding and horizontal flip on training batches (reference-spec 5.4).
+    public var augment: Bool
+    public var split: Split
+    /// Set only for the synthetic data set.
+    public var synthetic: Synthetic?
+
+    /// Height = width of the images.
+    public var imageSize: Int {
+        switch dataset {
+        case .fashionMNIST: return 28
+        case .cifar10: return 32
+        case .synthetic: return synthetic?.size ?? 0
+        }
+    }
+
+    /// Colour channels of the images.
+    public var imageChannels: Int {
+        switch dataset {
+        case .fashionMNIST: return 1
+        case .cifar10: return 3
+        case .synthetic: return synthetic?.channels ?? 0
+        }
+    }
+
+    /// Number of label classes.
+    public var classes: Int {
+        dataset == .synthetic ? (synthetic?.classes ?? 0) : 10
+    }
+
+    /// Images per step on the theta side: the whole training subset, or its first half when split.
+    public var thetaImages: Int { split == .half ? trainSize / 2 : trainSize }
+
+    /// Batches in one epoch over `thetaImages`, the last one partial.
+    public var batchesPerEpoch: Int { (thetaImages + batchSize - 1) / batchSize }
+}
+
+/// How each edge's op is chosen in probe and train phases.
+public enum SamplingMode: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Every edge draws uniformly from its allowed ops, independently every batch (`random_sample`).
+    case uniform
+    /// Every edge is fixed or deleted by `edges`, so there is nothing to draw.
+    case fixed
+}
+
+/// Sampling settings shared by all phases.
+public struct SamplingConfig: Codable, Hashable, Sendable {
+    /// One draw per cell instead of one draw per batch shared by all cells (`resample_layer`).
+    public var perCell: Bool
+}
+
+/// What a run stores besides the per-step data, which is always stored.
+public struct RecordConfig: Codable, Hashable, Sendable {
+    /// Store the per-sample L, H and C of every step (large: steps x batch).
+    public var perSample: Bool
+}
+
+/// What a phase does with theta and alpha.
+public enum PhaseKind: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Theta and alpha frozen; Monte-Carlo cost statistics under sampling (`child_reward_stat`).
+    case probe
+    /// Theta trained by SGD with uniformly sampled or fixed ops; alpha untouched (`random_sample`).
+    case train
+    /// Alpha updated by a search algorithm (and theta, unless `updateTheta` is false).
+    case search
+}
+
+/// How long a phase lasts.
+public struct PhaseLength: Codable, Hashable, Sendable {
+    /// Whether `count` counts epochs or batches.
+    public enum Unit: String, Codable, Hashable, Sendable {
+        case epochs
+        case batches
+    }
+
+    public var unit: Unit
+    public var count: Int
+
+    /// `count` epochs or batches.
+    public init(_ unit: Unit, _ count: Int) {
+        self.unit = unit
+        self.count = count
+    }
+
+    /// Steps (batches) this lasts with `batchesPerEpoch` batches in an epoch.
+    public func steps(batchesPerEpoch: Int) -> Int { unit == .epochs ? count * batchesPerEpoch : count }
+}
+
+/// One phase of a run, in order.
+public struct PhaseConfig: Codable, Hashable, Sendable {
+    /// Unique within the run; the HDF5 `/phases` label.
+    public var name: String
+    public var kind: PhaseKind
+    public var length: PhaseLength
+    /// Probe and train phases; nil for search (which samples from alpha).
+    public var sampling: SamplingMode?
+    /// The theta optimiser of train and search phases; nil for probes.
+    public var optimizer: SGDConfig?
+    /// Search phases only.
+    public var search: SearchConfig?
+}
+
+/// The complete, resolved configuration of one run.
+public struct RunConfig: Codable, Hashable, Sendable {
+    /// Seeds every random stream of the run (data order, augmentation, init, sampling).
+    public var seed: UInt64
+    public var precision: Precision
+    /// Worker threads. Not part of the run id: results are bitwise identical for any thread count.
+    public var threads: Int
+    public var data: DataConfig
+    /// The supernet, with `inputChannels` and `numClasses` taken from the data set.
+    public var network: NetworkConfig
+    public var sampling: SamplingConfig
+    public var phases: [PhaseConfig]
+    public var record: RecordConfig
+
+    /// The configuration with the fields that cannot change a result blanked, for hashing.
+    var identity: RunConfig {
+        var c = self
+        c.threads = 0
+        c.data.root = nil
+        return c
+    }
+
+    /// Sorted-key JSON of `identity`: the same bytes in every process and on every machine.
+    var canonicalJSON: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding plain structs, enums, ints, doubles and strings cannot fail.
+        return try! encoder.encode(identity)
+    }
+}

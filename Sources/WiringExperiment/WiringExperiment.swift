@@ -1,1 +1,0 @@
-// WiringExperiment: see README.md in this folder.

@@ -1,0 +1,87 @@
+// The building blocks of every op, preprocessing and stem: a small sequence of layers, each
+// with the state_dict name of its parameters. An op's forward is a fold over its layers, which
+// keeps the reference's exact stacks (reference-spec section 2) readable in one table.
+import WiringEngine
+
+/// One layer of an op's stack.
+public enum Layer: Hashable, Sendable {
+    case relu
+    /// A convolution without bias; `name` is its weight's state_dict name.
+    case conv(name: String, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int,
+              dilation: Int, groups: Int)
+    /// A normalisation; `prefix` names its gamma/beta (`<prefix>.weight/.bias`) and running statistics.
+    case norm(prefix: String, channels: Int, config: NormConfig)
+    case maxPool(stride: Int)
+    case avgPool(stride: Int)
+}
+
+extension Layer {
+    /// Creates this layer's parameters and buffers in `store`, drawing weights from `rng` with
+    /// PyTorch's default: U(-b, b), b = 1 / sqrt(fan_in), fan_in = (inChannels / groups) K^2
+    /// (or inChannels K^2 with PyTorch 0.4's legacy depthwise rule); affine gamma 1, beta 0.
+    func initialise<T>(_ store: inout ParameterStore<T>, rng: inout RNG, legacyDepthwiseFanIn: Bool) {
+        switch self {
+        case .relu, .maxPool, .avgPool:
+            return
+        case let .conv(name, cin, cout, k, _, _, _, groups):
+            let fanIn = (legacyDepthwiseFanIn ? cin : cin / groups) * k * k
+            let bound = 1 / Double(fanIn).squareRoot()
+            store.add(name, .uniform(shape: [cout, cin / groups, k, k], lo: -bound, hi: bound, rng: &rng))
+        case let .norm(prefix, channels, config):
+            if config.kind == .none { return }
+            if config.affine {
+                store.add(prefix + ".weight", Tensor(shape: [channels], repeating: 1))
+                store.add(prefix + ".bias", Tensor(zeros: [channels]))
+            }
+            if config.kind == .batch { store.addStatistics(prefix, channels: channels) }
+        }
+    }
+
+    /// Records this layer's forward on `tape`. `vars` maps parameter names to their tape handles.
+    func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
+                    training: Bool) -> Var {
+        switch self {
+        case .relu:
+            return tape.relu(x)
+        case let .conv(name, _, _, _, stride, padding, dilation, groups):
+            return tape.conv2d(x, weight: vars[name]!, stride: stride, padding: padding, dilation: dilation,
+                               groups: groups)
+        case let .norm(prefix, _, config):
+            let gamma = config.affine ? vars[prefix + ".weight"] : nil
+            let beta = config.affine ? vars[prefix + ".bias"] : nil
+            switch config.kind {
+            case .batch:
+                return tape.batchNorm(x, gamma: gamma, beta: beta, running: &store.runningStatistics[prefix]!,
+                                      training: training, eps: config.eps, momentum: config.momentum)
+            case .instance:
+                return tape.instanceNorm(x, gamma: gamma, beta: beta, eps: config.eps)
+            case .layer:
+                return tape.layerNorm(x, gamma: gamma, beta: beta, eps: config.eps)
+            case .none:
+                return x
+            }
+        case let .maxPool(stride):
+            return tape.maxPool3x3(x, stride: stride)
+        case let .avgPool(stride):
+            return tape.avgPool3x3(x, stride: stride)
+        }
+    }
+
+    /// Names of the parameters this layer owns.
+    var parameterNames: [String] {
+        switch self {
+        case let .conv(name, _, _, _, _, _, _, _): return [name]
+        case let .norm(prefix, _, config) where config.affine && config.kind != .none:
+            return [prefix + ".weight", prefix + ".bias"]
+        default: return []
+        }
+    }
+
+    /// Multiply-accumulates of the forward pass for one sample of `height x width` (for cost estimates).
+    func forwardMACs(height: Int, width: Int) -> Int {
+        if case let .conv(_, cin, cout, k, stride, _, _, groups) = self {
+            return (cin / groups) * cout * k * k * (height / stride) * (width / stride)
+        }
+        return 0
+    }
+}

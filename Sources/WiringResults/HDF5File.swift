@@ -1,0 +1,181 @@
+// An open HDF5 file: read-only for fixtures and earlier results, or a new file for results. A new file is written
+// under `<name>.partial` and renamed into place only by `commit()`, so a crash or an error never leaves a file that
+// looks finished (rename within a folder is atomic on POSIX).
+
+import CHDF5
+import Foundation
+
+/// An HDF5 file opened for reading, or being written.
+///
+/// Groups, datasets and attributes are reached through `root` (or `group(_:)`, `dataset(_:)`); attributes of the file
+/// itself are the root group's attributes, as in h5py. Those objects are light values (file + path) that open the
+/// HDF5 object for each call, so nothing has to be closed by hand. The file closes when the last reference goes.
+///
+/// ```swift
+/// let file = try HDF5File(creating: "results/run.h5")           // writes results/run.h5.partial
+/// try file.root.setAttribute("method", "DSNAS")
+/// try file.root.write("outputs/edge_cost", costs, shape: [cells, edges], dimensions: ["cell", "edge"])
+/// try file.commit()                                                // now results/run.h5 exists
+/// let logits = try HDF5File(reading: path).dataset("/arch0/outputs/logits").read(Float.self)
+/// ```
+///
+/// Every HDF5 call runs under one process-wide lock, so files and their objects may be used from several threads;
+/// the calls themselves do not run in parallel.
+public final class HDF5File: @unchecked Sendable {  // `id` is read and written only under HDF5Library.lock
+    /// How the file was opened.
+    public enum Mode: Sendable {
+        /// Opened read-only by `init(reading:)`.
+        case reading
+        /// Created by `init(creating:)`; it becomes visible under `path` on `commit()`.
+        case writing
+    }
+
+    /// The file's path as the caller gave it (for a new file: the final name, not the `.partial` one).
+    public let path: String
+    /// Reading or writing.
+    public let mode: Mode
+    /// The HDF5 file id, or -1 once closed.
+    var id: hid_t = -1
+
+    /// Where a new file is written until `commit()`: `path` + ".partial".
+    public var partialPath: String { path + ".partial" }
+
+    /// Whether the file is still open (not yet committed, discarded or closed).
+    public var isOpen: Bool { HDF5Library.run { id >= 0 } }
+
+    /// Opens an existing file read-only.
+    ///
+    /// - Throws: `ResultsError.fileNotFound` if there is no file, `.notHDF5` for a folder or a foreign file,
+    ///   `.hdf5` if HDF5 cannot open it (damaged or truncated).
+    public init(reading path: String) throws {
+        self.path = path
+        mode = .reading
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ResultsError.fileNotFound(file: path)
+        }
+        guard !isFolder.boolValue else { throw ResultsError.notHDF5(file: path) }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw ResultsError.hdf5(file: path, path: "/", operation: "cannot open", detail: "permission denied")
+        }
+        id = try HDF5Library.run {
+            let site = HDF5Site(file: path, path: "/")
+            // H5Fis_hdf5 looks for the signature; a negative answer on a readable file means it is too short to have one.
+            guard H5Fis_hdf5(path) > 0 else { throw ResultsError.notHDF5(file: path) }
+            let access = try HDF5File.strongCloseAccessList(site)
+            defer { H5Pclose(access) }
+            return try site.check(H5Fopen(path, wl_h5f_acc_rdonly(), access), "H5Fopen")
+        }
+    }
+
+    /// Creates a new file for writing under `path + ".partial"`, replacing any earlier partial file. The folder is
+    /// created if missing. Nothing appears under `path` until `commit()`; an existing file there stays untouched.
+    ///
+    /// - Throws: `ResultsError.cannotCreate` if the folder or the file cannot be created.
+    public init(creating path: String) throws {
+        self.path = path
+        mode = .writing
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ResultsError.cannotCreate(file: path, reason: "cannot create folder \(folder)")
+            }
+        }
+        let partial = partialPath
+        id = try HDF5Library.run {
+            let site = HDF5Site(file: path, path: "/")
+            let access = try HDF5File.strongCloseAccessList(site)
+            defer { H5Pclose(access) }
+            let id = H5Fcreate(partial, wl_h5f_acc_trunc(), wl_h5p_default(), access)
+            guard id >= 0 else {
+                let detail = HDF5Library.innermostError()
+                throw ResultsError.cannotCreate(file: path, reason: "H5Fcreate \(partial): \(detail)")
+            }
+            return id
+        }
+    }
+
+    deinit {
+        if id >= 0 { HDF5Library.run { _ = H5Fclose(id) } }
+    }
+
+    /// The file's root group `/`.
+    public var root: HDF5Group { HDF5Group(file: self, path: "/") }
+
+    /// The group at `path` (absolute, or relative to the root).
+    /// - Throws: `ResultsError.notFound` or `.wrongKind`.
+    public func group(_ path: String) throws -> HDF5Group { try root.group(path) }
+
+    /// The dataset at `path` (absolute, or relative to the root).
+    /// - Throws: `ResultsError.notFound` or `.wrongKind`.
+    public func dataset(_ path: String) throws -> HDF5Dataset { try root.dataset(path) }
+
+    /// Finishes a new file: closes it (flushing everything) and renames `<path>.partial` to `path`, replacing any
+    /// file there. Only after this does the result exist under its real name.
+    ///
+    /// - Throws: `ResultsError.notWritable` if the file was opened for reading or is already closed,
+    ///   `.hdf5` if closing fails, `.cannotCreate` if the rename fails.
+    public func commit() throws {
+        try HDF5Library.run {
+            guard mode == .writing, id >= 0 else { throw ResultsError.notWritable(file: path, operation: "commit") }
+            let status = H5Fclose(id)
+            id = -1
+            try HDF5Site(file: path, path: "/").check(status, "H5Fclose")
+        }
+        guard rename(partialPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw ResultsError.cannotCreate(file: path, reason: "cannot rename \(partialPath) into place: \(reason)")
+        }
+    }
+
+    /// Abandons a new file: closes it and deletes `<path>.partial`. Does nothing after `commit()`.
+    public func discard() {
+        guard mode == .writing else { return close() }
+        let wasOpen = HDF5Library.run { () -> Bool in
+            defer { id = -1 }
+            if id >= 0 { _ = H5Fclose(id); return true }
+            return false
+        }
+        if wasOpen { try? FileManager.default.removeItem(atPath: partialPath) }
+    }
+
+    /// Closes the file now instead of when the last reference goes. A new file that was not committed keeps its
+    /// `.partial` name, exactly as after a crash.
+    public func close() {
+        HDF5Library.run {
+            if id >= 0 { _ = H5Fclose(id) }
+            id = -1
+        }
+    }
+
+    /// The open file id, for an operation on this file.
+    /// - Throws: `ResultsError.notWritable` when the file is closed.
+    func openID(_ operation: String) throws -> hid_t {
+        try HDF5Library.run {
+            guard id >= 0 else { throw ResultsError.notWritable(file: path, operation: operation) }
+            return id
+        }
+    }
+
+    /// The open file id, for an operation that changes the file.
+    /// - Throws: `ResultsError.notWritable` when the file is closed or read-only.
+    func writableID(_ operation: String) throws -> hid_t {
+        guard mode == .writing else { throw ResultsError.notWritable(file: path, operation: operation) }
+        return try openID(operation)
+    }
+
+    /// A file-access property list with the strong close degree: H5Fclose then closes the file for real, even if an
+    /// object id leaked, so `commit()` renames a complete file. The caller closes it.
+    private static func strongCloseAccessList(_ site: HDF5Site) throws -> hid_t {
+        let access = try site.check(H5Pcreate(wl_h5p_file_access()), "H5Pcreate")
+        do {
+            try site.check(H5Pset_fclose_degree(access, H5F_CLOSE_STRONG), "H5Pset_fclose_degree")
+        } catch {
+            H5Pclose(access)
+            throw error
+        }
+        return access
+    }
+}

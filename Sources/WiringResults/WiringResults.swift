@@ -1,1 +1,0 @@
-// WiringResults: see README.md in this folder.

@@ -1,0 +1,38 @@
+// Options shared by the subcommands that read a manifest.
+
+import ArgumentParser
+import Foundation
+import WiringExperiment
+
+/// A manifest and its command-line overrides.
+struct ManifestOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The experiment manifest (a YAML file, see docs/manifest.md).",
+                                 valueName: "manifest"))
+    var manifest: String
+
+    @Argument(help: ArgumentHelp(
+        "Overrides applied after includes, as key.path=value; the value is YAML (seed=3, network.ops=[none,skip_connect]).",
+        valueName: "key.path=value"))
+    var overrides: [String] = []
+
+    /// Loads and merges the manifest with the overrides.
+    func load() throws -> Manifest {
+        try Manifest.load(contentsOf: manifest, overrides: overrides)
+    }
+}
+
+/// Where results go.
+struct ResultsOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The results folder (default: results/<experiment name>/).",
+                                            valueName: "dir"))
+    var out: String?
+
+    /// The folder for `plan`'s results.
+    func folder(for plan: ExperimentPlan) -> URL {
+        out.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? plan.defaultResultsFolder
+    }
+}
+
+/// The package this binary was built from, for `git describe`.
+let packageDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
