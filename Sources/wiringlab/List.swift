@@ -21,7 +21,8 @@ extension WiringLab {
             }
             let width = entries.map(\.file.count).max() ?? 0
             for entry in entries {
-                print(entry.file.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + entry.description)
+                let file = entry.file.padding(toLength: width, withPad: " ", startingAt: 0)
+                print(entry.description.isEmpty ? entry.file : file + "  " + entry.description)
             }
         }
     }

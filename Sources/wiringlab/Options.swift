@@ -33,6 +33,17 @@ struct ResultsOptions: ParsableArguments {
     }
 }
 
+/// The code version that run ids include.
+struct CodeVersionOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The code version mixed into run ids (default: git describe --always --dirty of the package, or unknown).",
+        valueName: "version"))
+    var codeVersion: String?
+
+    /// The given version, or the package's `git describe`.
+    var resolved: String { codeVersion ?? CodeVersion.describe(directory: packageDirectory) }
+}
+
 /// The package this binary was built from, for `git describe`.
 let packageDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

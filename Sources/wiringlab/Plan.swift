@@ -14,9 +14,10 @@ extension WiringLab {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var results: ResultsOptions
+        @OptionGroup var version: CodeVersionOptions
 
         func run() throws {
-            let plan = try manifest.load().plan(codeVersion: CodeVersion.describe(directory: packageDirectory))
+            let plan = try manifest.load().plan(codeVersion: version.resolved)
             print(plan.table(resultsFolder: results.folder(for: plan)), terminator: "")
         }
     }

@@ -141,16 +141,19 @@ public func sampleStatistics<T: TensorElement>(logits: Tensor<T>, labels: [Int])
             precondition(label >= 0 && label < classes, "sampleStatistics: label \(label) not in 0..<\(classes)")
             let row = y.baseAddress! + b * classes
             let lse = logSumExp(row, classes)
-            var entropy = 0.0, expected = 0.0, top = 0
+            let target = Double(row[label])
+            var entropy = 0.0, cost = 0.0, top = 0
             for n in 0..<classes {
                 let yn = Double(row[n]), logp = yn - lse, p = Double.exp(logp)
                 entropy -= p * logp
-                expected += p * yn
+                // sum_n p_n (Y_n - Y_label) = C_b, as sum p = 1. Subtracting Y_label first avoids
+                // cancelling two sums of size |Y| (1e4 logits would lose 8 digits).
+                cost += p * (yn - target)
                 if row[n] > row[top] { top = n }
             }
-            stats.loss.append(lse - Double(row[label]))
+            stats.loss.append(lse - target)
             stats.entropy.append(entropy)
-            stats.cost.append(expected - Double(row[label]))
+            stats.cost.append(cost)
             stats.correct.append(top == label)
         }
     }
