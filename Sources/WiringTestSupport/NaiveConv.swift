@@ -13,7 +13,7 @@ import WiringEngine
 public func naiveConv2d<T: TensorElement>(_ input: Tensor<T>, weight: Tensor<T>, shape s: Conv2DShape) -> Tensor<T> {
     precondition(input.shape == s.inputShape && weight.shape == s.weightShape, "naiveConv2d: shapes do not match \(s)")
     let Cg = s.groupInChannels, Og = s.groupOutChannels, K = s.kernel
-    var out = [T](repeating: 0, count: s.outputShape.reduce(1, *))
+    var out = [T](repeating: 0, count: s.outputCount)
     for n in 0..<s.batch {
         for o in 0..<s.outChannels {
             let g = o / Og

@@ -4,7 +4,9 @@
 
 import ArgumentParser
 import Foundation
+import WiringData
 import WiringExperiment
+import WiringResults
 
 @main
 struct WiringLab: ParsableCommand {
@@ -17,7 +19,7 @@ struct WiringLab: ParsableCommand {
             """,
         version: "0.1.0",
         // Adding a subcommand is one entry here plus its file.
-        subcommands: [Validate.self, Plan.self, List.self])
+        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self])
 
     /// Runs the command, mapping every kind of invalid input to exit code 2: a manifest error prints its
     /// one line on stderr, and argument-parser's usage errors (which would exit 64) print as usual.
@@ -26,6 +28,15 @@ struct WiringLab: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as ManifestError {
+            printError("\(error)")
+            Foundation.exit(ExitCodes.invalidInput)
+        } catch let error as ResultsError {
+            printError("\(error)")
+            Foundation.exit(ExitCodes.invalidInput)
+        } catch let error as DataError {
+            printError("\(error)")
+            Foundation.exit(ExitCodes.invalidInput)
+        } catch let error as RunError {
             printError("\(error)")
             Foundation.exit(ExitCodes.invalidInput)
         } catch {

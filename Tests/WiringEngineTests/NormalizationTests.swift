@@ -8,14 +8,6 @@ enum NormCase: String, CaseIterable, CustomStringConvertible {
 
     var description: String { rawValue }
 
-    var kind: NormalizationKind {
-        switch self {
-        case .batchTrain, .batchEval: return .batch
-        case .instance: return .instance
-        case .layer: return .layer
-        }
-    }
-
     /// Non-trivial running statistics for eval mode: mean 0.3c - 0.2, variance 0.5 + 0.25c.
     static func running<T: TensorElement>(channels: Int) -> RunningStatistics<T> {
         let c = (0..<channels).map(Double.init)
@@ -36,7 +28,7 @@ enum NormCase: String, CaseIterable, CustomStringConvertible {
 }
 
 /// The textbook formula, one element at a time in Double: the oracle for the forward kernels.
-func naiveNorm(
+private func naiveNorm(
     _ x: Tensor<Double>, _ norm: NormCase, gamma: [Double]?, beta: [Double]?, eps: Double
 ) -> Tensor<Double> {
     let (n, c, hw) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
@@ -70,7 +62,9 @@ func naiveNorm(
 }
 
 /// Inputs for one norm: x ~ N(0.5, 2^2), gamma ~ U(0.5, 1.5), beta ~ N(0, 1).
-func normInputs<T: TensorElement>(_ shape: [Int], seed: UInt64) -> (x: Tensor<T>, gamma: Tensor<T>, beta: Tensor<T>) {
+private func normInputs<T: TensorElement>(
+    _ shape: [Int], seed: UInt64
+) -> (x: Tensor<T>, gamma: Tensor<T>, beta: Tensor<T>) {
     var rng = RNG(seed: seed)
     let x = Tensor<T>.normal(shape: shape, mean: 0.5, std: 2, rng: &rng)
     let gamma = Tensor<T>.uniform(shape: [shape[1]], lo: 0.5, hi: 1.5, rng: &rng)
@@ -79,7 +73,7 @@ func normInputs<T: TensorElement>(_ shape: [Int], seed: UInt64) -> (x: Tensor<T>
 }
 
 /// One forward and backward with a random upstream gradient: y, dx, dgamma, dbeta.
-func runNorm<T: TensorElement>(
+private func runNorm<T: TensorElement>(
     _ norm: NormCase, _ shape: [Int], affine: Bool, seed: UInt64 = 1, eps: Double = 1e-5
 ) -> (y: Tensor<T>, dx: Tensor<T>, dGamma: Tensor<T>?, dBeta: Tensor<T>?) {
     let (x, gamma, beta): (Tensor<T>, Tensor<T>, Tensor<T>) = normInputs(shape, seed: seed)

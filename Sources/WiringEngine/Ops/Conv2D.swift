@@ -89,6 +89,13 @@ public struct Conv2DShape: Hashable, Sendable {
     /// [N, O, OH, OW].
     public var outputShape: [Int] { [batch, outChannels, outHeight, outWidth] }
 
+    /// N*C*H*W, the element count of the input.
+    @inlinable public var inputCount: Int { batch * inChannels * height * width }
+    /// O*Cg*K*K, the element count of the weight.
+    @inlinable public var weightCount: Int { outChannels * groupInChannels * kernel * kernel }
+    /// N*O*OH*OW, the element count of the output.
+    @inlinable public var outputCount: Int { batch * outChannels * outHeight * outWidth }
+
     /// Which implementation runs this shape.
     @usableFromInline
     enum Path { case depthwise, pointwise, im2col }
@@ -115,8 +122,8 @@ public func conv2dForward<T: TensorElement>(
     _ output: UnsafeMutableBufferPointer<T>, _ input: UnsafeBufferPointer<T>,
     _ weight: UnsafeBufferPointer<T>, _ shape: Conv2DShape
 ) {
-    precondition(output.count == shape.outputShape.reduce(1, *) && input.count == shape.inputShape.reduce(1, *)
-                 && weight.count == shape.weightShape.reduce(1, *), "conv2dForward: buffers do not match \(shape)")
+    precondition(output.count == shape.outputCount && input.count == shape.inputCount
+                 && weight.count == shape.weightCount, "conv2dForward: buffers do not match \(shape)")
     guard let o = output.baseAddress, let x = input.baseAddress, let w = weight.baseAddress else { return }
     switch shape.path {
     case .depthwise: depthwiseForward(o, x, w, shape)
@@ -139,8 +146,8 @@ public func conv2dBackward<T: TensorElement>(
     _ dOutput: UnsafeBufferPointer<T>, _ input: UnsafeBufferPointer<T>, _ weight: UnsafeBufferPointer<T>,
     _ shape: Conv2DShape
 ) {
-    precondition(dOutput.count == shape.outputShape.reduce(1, *) && input.count == shape.inputShape.reduce(1, *)
-                 && weight.count == shape.weightShape.reduce(1, *)
+    precondition(dOutput.count == shape.outputCount && input.count == shape.inputCount
+                 && weight.count == shape.weightCount
                  && (dInput == nil || dInput!.count == input.count)
                  && (dWeight == nil || dWeight!.count == weight.count),
                  "conv2dBackward: buffers do not match \(shape)")

@@ -8,9 +8,10 @@
 // Parallelism: the elements are cut into fixed chunks of `elementwiseChunk`, and a chunk runs every
 // operand (k = 0, 1, ...) in order. So one element is only ever touched by one thread, even when the
 // same tensor is passed twice (then its two gradient buffers are the same buffer), and results do
-// not depend on `Parallel.threads`. The only reduction, dL/dw_k of `weightedSum`, goes through
-// `DeterministicSum.dot`. The loops are plain and branch-free so that LLVM vectorises them once
-// the generic kernels are specialised for Float or Double.
+// not depend on `Parallel.threads`. The only reduction, dL/dw_k of `weightedSum`, sums fixed
+// chunks in Double and adds the chunk sums in chunk order. The loops are plain and branch-free
+// (every load unconditional), so that LLVM vectorises them once the generic kernels are
+// specialised for Float or Double.
 
 /// Elements per parallel work item in elementwise kernels: large enough to amortise dispatch,
 /// small enough to split a 64x16x32x32 activation (1M elements) into 64 items.
@@ -132,25 +133,62 @@ public func weightedSumForward<T: TensorElement>(
 
 /// dxs[k] += w[k] * dOut and dWeights[k] += sum_i dOut[i] * xs[k][i].
 ///
-/// The weight gradient is accumulated in Double by `DeterministicSum.dot` (fixed chunks, chunk
-/// partials added in order) and cast to T once, so it is the same for any thread count.
+/// One pass over each input does both. The weight gradient is accumulated in Double: per fixed
+/// chunk of `elementwiseChunk` elements (four interleaved partial sums, as in
+/// `DeterministicSum.dot`), then the chunk sums in chunk order, and cast to T once, so it is the
+/// same for any thread count.
 @inlinable
 public func weightedSumBackward<T: TensorElement>(
     _ dxs: [UnsafeMutableBufferPointer<T>?], _ dWeights: UnsafeMutableBufferPointer<T>?,
     _ dOut: UnsafeBufferPointer<T>, _ xs: [UnsafeBufferPointer<T>], _ weights: UnsafeBufferPointer<T>
 ) {
-    if dxs.contains(where: { $0 != nil }) {
-        elementwiseForEachChunk(dOut.count) { r in
-            for k in dxs.indices {
-                guard let dx = dxs[k] else { continue }
-                let w = weights[k]
-                for i in r { dx[i] += w * dOut[i] }
+    let (n, count) = (xs.count, dOut.count)
+    if count == 0 { return }
+    let chunks = (count + elementwiseChunk - 1) / elementwiseChunk
+    var partial = [Double](repeating: 0, count: dWeights == nil ? 0 : chunks * n)
+    partial.withUnsafeMutableBufferPointer { partial in
+        Parallel.forEach(chunks) { c in
+            let (lo, hi) = (c * elementwiseChunk, Swift.min(count, (c + 1) * elementwiseChunk))
+            for k in 0..<n {
+                let (dx, x, w) = (dxs[k], xs[k], weights[k])
+                if dWeights != nil {
+                    partial[c * n + k] = weightedSumBackwardRange(dx, dOut.baseAddress!, x.baseAddress!, w, lo, hi)
+                } else if let dx {
+                    for i in lo..<hi { dx[i] += w * dOut[i] }
+                }
             }
         }
     }
     if let dWeights {
-        for k in xs.indices { dWeights[k] += T(DeterministicSum.dot(dOut, xs[k])) }
+        for k in 0..<n {
+            var total = 0.0
+            for c in 0..<chunks { total += partial[c * n + k] }
+            dWeights[k] += T(total)
+        }
     }
+}
+
+/// dx[i] += w * dOut[i] for i in lo..<hi (when dx is given) and returns sum_i dOut[i] * x[i] in
+/// Double. Four independent accumulators let the loop vectorise without reassociation.
+@inlinable
+func weightedSumBackwardRange<T: TensorElement>(
+    _ dx: UnsafeMutableBufferPointer<T>?, _ dOut: UnsafePointer<T>, _ x: UnsafePointer<T>, _ w: T,
+    _ lo: Int, _ hi: Int
+) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    var i = lo
+    while i + 4 <= hi {
+        s0 += Double(dOut[i]) * Double(x[i])
+        s1 += Double(dOut[i + 1]) * Double(x[i + 1])
+        s2 += Double(dOut[i + 2]) * Double(x[i + 2])
+        s3 += Double(dOut[i + 3]) * Double(x[i + 3])
+        i += 4
+    }
+    while i < hi { s0 += Double(dOut[i]) * Double(x[i]); i += 1 }
+    if let dx {
+        for i in lo..<hi { dx[i] += w * dOut[i] }
+    }
+    return (s0 + s1) + (s2 + s3)
 }
 
 // MARK: - Differentiable ops

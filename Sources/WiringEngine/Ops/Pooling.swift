@@ -16,15 +16,22 @@
 // one thread, in a fixed order: the results do not depend on `Parallel.threads`.
 //
 // Layout of the code: `...At` computes one output the plain way (PyTorch's loop); the `...Naive`
-// kernels apply it to every output and are the tests' oracle and the fallback for stride > 2.
-// The fast kernels use it for the border columns and compute interior columns, whose 3 column taps
-// are all in the image, 8 outputs at a time with SIMD8 (same taps, same order, same comparisons,
-// so the forward results are bitwise those of the naive kernels).
+// plane kernels apply it to every output and are the fallback for stride > 2 or rows narrower
+// than 8 outputs. The fast forwards copy each plane into a scratch plane with a one-element border
+// (-inf for max, 0 for avg), so every window has 9 taps in memory, and compute 8 outputs of a row
+// at a time with SIMD8; they give bitwise the naive results (see each kernel for why). The
+// backwards add the same terms as the naive loops in a vector-friendly order.
 
 /// The sizes of a 3x3, padding-1 pooling: `planes` (= N*C) input planes of `height` x `width`,
 /// and the resulting output size.
 public struct Pool3x3Shape: Hashable, Sendable {
-    public let planes, height, width, stride: Int
+    /// Number of planes, N * C.
+    public let planes: Int
+    /// Input plane height H and width W.
+    public let height, width: Int
+    /// Step between windows, 1 or 2 in the networks.
+    public let stride: Int
+    /// Output plane size, (H - 1) / stride + 1 by (W - 1) / stride + 1.
     public let outHeight, outWidth: Int
 
     /// The pooling of `planes` planes of `height` x `width` with `stride`.
@@ -48,7 +55,6 @@ public struct Pool3x3Shape: Hashable, Sendable {
     /// In-image columns of output column `ow`'s window.
     @inlinable
     func columns(_ ow: Int) -> Range<Int> { Swift.max(ow * stride - 1, 0)..<Swift.min(ow * stride + 2, width) }
-
 }
 
 // MARK: - One output (PyTorch's loops)
@@ -137,40 +143,68 @@ func maxPool3x3PlaneNaive<T: TensorElement>(
     }
 }
 
-/// Max pool of one plane, 8 outputs of a row at a time, from the plane padded with -inf.
+/// Max pool of one plane from the plane padded with -inf, separably and 8 outputs at a time.
 ///
-/// Every window then has 9 taps in the buffer. A -inf pad never wins (`>` is strict and it is not
-/// NaN), and each window's index starts at its first in-image tap as in PyTorch, so the result
-/// is exactly that of `maxPool3x3PlaneNaive`.
+/// First each in-image input row r is reduced over the 3 column taps of every output column
+/// (`rowMax[r, ow]`, and the winning column in `rowArgmax`), then each output takes the max over
+/// its in-image rows of those. With strict `>` in both passes the winner is the first maximum in
+/// the topmost row that has one, i.e. the first in row-major order; a NaN wins in both passes, so
+/// the last NaN in row-major order wins, as in the one-pass loop. A -inf pad never wins, and the
+/// indices start at each window's first in-image tap, as in PyTorch. So the result is exactly that
+/// of `maxPool3x3PlaneNaive`, with 3 + 3 instead of 9 steps per output at stride 1.
 @inlinable @inline(__always)
 func maxPool3x3PaddedPlane<T: TensorElement>(
     _ out: UnsafeMutablePointer<T>, _ argmax: UnsafeMutablePointer<Int32>, _ padded: UnsafePointer<T>,
     _ shape: Pool3x3Shape, stride s: Int
 ) {
-    let (W, PW, OW) = (shape.width, shape.width + 2, shape.outWidth)
+    let (H, W, PW, OW) = (shape.height, shape.width, shape.width + 2, shape.outWidth)
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) &* Int32(s)
-    for oh in 0..<shape.outHeight {
-        let firstRow = Int32(truncatingIfNeeded: shape.rows(oh).lowerBound * W)
-        var next = 0
-        while next < OW {
-            // The last block may overlap the previous one; recomputing an output is harmless.
-            let ow0 = Swift.min(next, OW - 8)
-            var firstColumn = lanes &+ Int32(truncatingIfNeeded: ow0 * s - 1)
-            if ow0 == 0 { firstColumn[0] = 0 }  // only output column 0 starts in the padding
-            var index = firstRow &+ firstColumn
-            var best = SIMD8<T>(repeating: -.infinity)
-            for dr in 0..<3 {
-                for dc in 0..<3 {
-                    // Input (row, column) = (oh*s + dr - 1, ow*s + dc - 1) sits at padded (+1, +1).
-                    let tap = Int32(truncatingIfNeeded: (oh * s + dr - 1) * W + ow0 * s + dc - 1) &+ lanes
-                    let v = poolLoad8(padded + ((oh * s + dr) * PW + ow0 * s + dc), stride: s)
-                    maxPoolStep(&best, &index, v, tap)
+    withUnsafeTemporaryAllocation(of: T.self, capacity: H * OW) { rowMax in
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: H * OW) { rowArgmax in
+            let (rm, ra) = (rowMax.baseAddress!, rowArgmax.baseAddress!)
+            // Pass 1: over the columns of each input row.
+            for r in 0..<H {
+                poolForEachBlock(OW) { ow0 in
+                    var column = lanes &+ Int32(truncatingIfNeeded: ow0 * s - 1)
+                    if ow0 == 0 { column[0] = 0 }  // only output column 0 starts in the padding
+                    var best = SIMD8<T>(repeating: -.infinity)
+                    for dc in 0..<3 {
+                        let tap = lanes &+ Int32(truncatingIfNeeded: ow0 * s + dc - 1)
+                        // Input column ow*s + dc - 1 sits at padded column ow*s + dc.
+                        let v = poolLoad8(padded + ((r + 1) * PW + ow0 * s + dc), stride: s)
+                        maxPoolStep(&best, &column, v, tap)
+                    }
+                    poolStore(best, rm + r * OW + ow0)
+                    poolStore(column, ra + r * OW + ow0)
                 }
             }
-            poolStore(best, out + oh * OW + ow0)
-            poolStore(index, argmax + oh * OW + ow0)
-            next += 8
+            // Pass 2: over the in-image rows of each output row.
+            for oh in 0..<shape.outHeight {
+                let rows = shape.rows(oh)
+                poolForEachBlock(OW) { ow0 in
+                    let first: SIMD8<Int32> = poolLoad(ra + rows.lowerBound * OW + ow0)
+                    var index = first &+ Int32(truncatingIfNeeded: rows.lowerBound * W)
+                    var best = SIMD8<T>(repeating: -.infinity)
+                    for r in rows {
+                        let column: SIMD8<Int32> = poolLoad(ra + r * OW + ow0)
+                        maxPoolStep(&best, &index, poolLoad(rm + r * OW + ow0), column &+ Int32(truncatingIfNeeded: r * W))
+                    }
+                    poolStore(best, out + oh * OW + ow0)
+                    poolStore(index, argmax + oh * OW + ow0)
+                }
+            }
         }
+    }
+}
+
+/// Calls `body(ow0)` for blocks ow0 ..< ow0 + 8 covering 0 ..< count (count >= 8). The last block
+/// may overlap the previous one, which is harmless for a forward that only writes its outputs.
+@inlinable @inline(__always)
+func poolForEachBlock(_ count: Int, _ body: (Int) -> Void) {
+    var next = 0
+    while next < count {
+        body(Swift.min(next, count - 8))
+        next += 8
     }
 }
 
@@ -280,9 +314,7 @@ func avgPool3x3PaddedPlane<T: TensorElement>(
     let (PW, OW) = (shape.width + 2, shape.outWidth)
     for oh in 0..<shape.outHeight {
         let rowCount = SIMD8<T>(repeating: T(shape.rows(oh).count))
-        var next = 0
-        while next < OW {
-            let ow0 = Swift.min(next, OW - 8)  // overlapping last block, as in max pool
+        poolForEachBlock(OW) { ow0 in
             var sum = SIMD8<T>(repeating: 0)
             for dr in 0..<3 {
                 for dc in 0..<3 { sum += poolLoad8(padded + ((oh * s + dr) * PW + ow0 * s + dc), stride: s) }
@@ -290,7 +322,6 @@ func avgPool3x3PaddedPlane<T: TensorElement>(
             // rows * columns is a small integer, exact in T: this divides by the number of taps.
             let counts: SIMD8<T> = poolLoad(columnCounts + ow0)
             poolStore(sum / (rowCount * counts), out + oh * OW + ow0)
-            next += 8
         }
     }
 }
@@ -378,6 +409,12 @@ func avgPool3x3PlaneBackward<T: TensorElement>(
                 row.update(from: share, count: W)
                 poolAddRow(row, share + 1, W - 1)
                 poolAddRow(row + 1, share, W - 1)
+            } else if shape.stride == 2 {
+                // Column 2k is only in output k's window; column 2k + 1 in those of k and k + 1.
+                for k in 0..<OW {
+                    row[2 * k] = share[k]
+                    if 2 * k + 1 < W { row[2 * k + 1] = share[k] + (k + 1 < OW ? share[k + 1] : 0) }
+                }
             } else {
                 row.update(repeating: 0, count: W)
                 for ow in 0..<OW {
@@ -427,7 +464,6 @@ func poolStore<T: SIMDScalar, V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<T>) whe
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-
 // MARK: - Global average pool
 
 /// out[p] = mean of plane p, summed in Double.
@@ -439,10 +475,25 @@ public func globalAveragePoolForward<T: TensorElement>(
 ) {
     precondition(x.count == out.count * planeSize, "globalAveragePoolForward: buffer sizes do not match")
     Parallel.forEach(out.count) { p in
-        var total = 0.0
-        for i in p * planeSize..<(p + 1) * planeSize { total += Double(x[i]) }
-        out[p] = T(total / Double(planeSize))
+        out[p] = T(poolPlaneSum(x.baseAddress! + p * planeSize, planeSize) / Double(planeSize))
     }
+}
+
+/// sum of x[0..<count] in Double, with four interleaved partial sums (in a fixed order) so that
+/// the additions are not one serial chain.
+@inlinable
+func poolPlaneSum<T: TensorElement>(_ x: UnsafePointer<T>, _ count: Int) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    var i = 0
+    while i + 4 <= count {
+        s0 += Double(x[i])
+        s1 += Double(x[i + 1])
+        s2 += Double(x[i + 2])
+        s3 += Double(x[i + 3])
+        i += 4
+    }
+    while i < count { s0 += Double(x[i]); i += 1 }
+    return (s0 + s1) + (s2 + s3)
 }
 
 /// dx[p, :] += dOut[p] / planeSize.
@@ -481,7 +532,8 @@ extension Tape {
         let ps = pool3x3Shape("maxPool3x3", x, stride: stride)
         let xv = value(x)
         var out = makeOutput(shape: [xv.shape[0], xv.shape[1], ps.outHeight, ps.outWidth])
-        var argmax = [Int32](repeating: 0, count: out.count)
+        // The forward writes every element, so the buffer need not be zeroed first.
+        var argmax = [Int32](unsafeUninitializedCapacity: out.count) { _, n in n = out.count }
         xv.withUnsafeBufferPointer { xb in
             out.withUnsafeMutableBufferPointer { ob in
                 argmax.withUnsafeMutableBufferPointer { maxPool3x3Forward(ob, $0, xb, ps) }

@@ -1,0 +1,68 @@
+// Progress of long work: one updating line on a terminal, plain periodic lines otherwise (logs, CI).
+// Shows run, phase, epoch, step, loss, accuracy, steps per second and the estimated time left.
+import Foundation
+
+/// Reports a run's progress on standard error.
+public final class ProgressReporter {
+    let quiet: Bool
+    let interactive: Bool
+    /// Seconds between lines when not on a terminal.
+    let interval: Double
+    var runLabel = ""
+    var totalSteps = 0
+    var startStep = 0
+    var started = Date()
+    var lastPrint = Date.distantPast
+    var smoothedLoss: Double?
+    var smoothedAccuracy: Double?
+
+    public init(quiet: Bool = false, interval: Double = 10) {
+        self.quiet = quiet
+        interactive = isatty(STDERR_FILENO) != 0
+        self.interval = interval
+    }
+
+    func emit(_ line: String, transient: Bool = false) {
+        guard !quiet else { return }
+        let text = interactive && transient ? "\r\u{1B}[2K" + line : (interactive ? "\r\u{1B}[2K" : "") + line + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    public func note(_ message: String) { emit(message) }
+
+    public func start(run: RunSpec, totalSteps: Int, alreadyDone: Int) {
+        runLabel = "[\(run.index)] \(run.id)" + (run.name.isEmpty ? "" : " \(run.name)")
+        self.totalSteps = totalSteps
+        startStep = alreadyDone
+        started = Date()
+        lastPrint = .distantPast
+        smoothedLoss = nil
+        smoothedAccuracy = nil
+        emit("\(runLabel): \(totalSteps) steps" + (alreadyDone > 0 ? ", \(alreadyDone) already done" : ""))
+    }
+
+    public func step(phase: String, epoch: Int, epochs: Int, done: Int, loss: Double, accuracy: Double) {
+        // Exponential moving averages make the per-batch noise readable.
+        smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * loss } ?? loss
+        smoothedAccuracy = smoothedAccuracy.map { 0.95 * $0 + 0.05 * accuracy } ?? accuracy
+        let now = Date()
+        let finished = done == totalSteps
+        guard finished || now.timeIntervalSince(lastPrint) >= (interactive ? 0.2 : interval) else { return }
+        lastPrint = now
+        let elapsed = now.timeIntervalSince(started)
+        let rate = Double(done - startStep) / max(elapsed, 1e-9)
+        let eta = rate > 0 ? Double(totalSteps - done) / rate : 0
+        let line = String(format: "%@ %@ epoch %d/%d step %d/%d loss %.4f acc %.3f %.1f steps/s ETA %@",
+                          runLabel, phase, epoch + 1, epochs, done, totalSteps, smoothedLoss!, smoothedAccuracy!,
+                          rate, ProgressReporter.duration(eta))
+        emit(line, transient: true)
+    }
+
+    public func finish(message: String) { emit("\(runLabel): \(message)") }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, (s % 3600) / 60)
+            : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}

@@ -1,0 +1,199 @@
+// Runs one planned run: its phases in order, every step's probes into the step log, periodic
+// checkpoints, and the result file at the end. Resumable at any step: see RunState.swift.
+//
+// Phases (reference-spec sections 5 and 7):
+//   probe  theta frozen, ops sampled (uniform over each edge's allowed set, or fixed), training-mode
+//          BN whose running statistics are thrown away afterwards (the reference's child_reward_stat);
+//   train  the same sampling, theta trained by SGD with the cosine schedule and clipping;
+//   search alpha updated by an algorithm from WiringSearch.
+import Foundation
+import WiringData
+import WiringEngine
+import WiringModel
+import WiringResults
+import WiringSearch
+
+/// What `executeRun` did.
+public enum RunOutcome: Equatable, Sendable {
+    /// The result file was written.
+    case finished(path: String)
+    /// Stopped early on request (`maxSteps`), leaving a checkpoint to resume from.
+    case stopped(checkpoint: String, steps: Int)
+}
+
+/// Settings of one execution that do not change its results.
+public struct RunOptions {
+    public var outFolder: URL
+    /// Stop after this many steps in this invocation, leaving a checkpoint (resume later).
+    public var maxSteps: Int?
+    /// Seconds between checkpoints.
+    public var checkpointInterval: Double
+    public var progress: ProgressReporter
+
+    public init(outFolder: URL, maxSteps: Int? = nil, checkpointInterval: Double = 60,
+                progress: ProgressReporter = ProgressReporter(quiet: true)) {
+        self.outFolder = outFolder
+        self.maxSteps = maxSteps
+        self.checkpointInterval = checkpointInterval
+        self.progress = progress
+    }
+}
+
+/// Runs `spec` of `plan` to completion (or to `options.maxSteps`), resuming from its checkpoint.
+/// - Throws: `DataError` (missing data), `ResultsError` (unwritable results), `RunError`.
+public func executeRun(_ spec: RunSpec, plan: ExperimentPlan, options: RunOptions) throws -> RunOutcome {
+    Parallel.threads = max(1, spec.config.threads)
+    switch spec.config.precision {
+    case .float32: return try RunExecutor<Float>(spec: spec, plan: plan, options: options).run()
+    case .float64: return try RunExecutor<Double>(spec: spec, plan: plan, options: options).run()
+    }
+}
+
+final class RunExecutor<T: TensorElement> {
+    let spec: RunSpec
+    let plan: ExperimentPlan
+    let options: RunOptions
+    let config: RunConfig
+    let data: RunData
+    let net: Supernet<T>
+    let domains: [EdgeDomain]
+    /// SGD momentum buffers of the current phase (a new phase starts a new optimiser).
+    var momentum: [String: Tensor<T>] = [:]
+    var log: StepLog
+    var splits = SplitSums()
+    var cursor: RunCursor
+    let tape = Tape<T>()
+
+    var checkpointPath: String { options.outFolder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path }
+    var resultPath: String { options.outFolder.appendingPathComponent(RunFiles.result(spec.id)).path }
+
+    init(spec: RunSpec, plan: ExperimentPlan, options: RunOptions) throws {
+        self.spec = spec
+        self.plan = plan
+        self.options = options
+        config = spec.config
+        data = try RunData(config.data, seed: config.seed)
+        var initRNG = RNG(seed: config.seed, stream: "init")
+        net = Supernet<T>(config: config.network, rng: &initRNG)
+        domains = try config.network.edgeDomains()
+        log = StepLog(cells: config.network.cells, edges: net.topology.edges.count, ops: config.network.ops.count,
+                      steps: config.network.steps)
+        cursor = RunCursor(runID: spec.id, sampleRNG: RNG(seed: config.seed, stream: "sample"))
+    }
+
+    // MARK: - Phases
+
+    func run() throws -> RunOutcome {
+        try FileManager.default.createDirectory(at: options.outFolder, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: checkpointPath) {
+            var parameters = net.parameters
+            cursor = try Checkpoint.read(from: checkpointPath, runID: spec.id, parameters: &parameters,
+                                         momentum: &momentum, log: &log, splits: &splits)
+            net.parameters = parameters
+            options.progress.note("resuming \(spec.id) at step \(log.count)")
+        }
+        var stepsThisInvocation = 0
+        var lastCheckpoint = Date()
+        let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
+        options.progress.start(run: spec, totalSteps: totalSteps, alreadyDone: log.count)
+
+        while cursor.phaseIndex < config.phases.count {
+            let p = cursor.phaseIndex
+            let phase = config.phases[p]
+            if phase.kind == .search {
+                throw RunError.unsupported(run: spec.id, what: "phase '\(phase.name)': search phases are not implemented yet")
+            }
+            var loader = try BatchLoader<T>(dataset: data.train, batchSize: config.data.batchSize, mode: .shuffled,
+                                            augmentation: config.data.augment ? .standard : .none,
+                                            seed: phaseSeed(p))
+            if let position = cursor.loader { try loader.restore(position) }
+            if cursor.stepInPhase == 0 { momentum = [:] }
+            let steps = stepCount(phase: p)
+            let epochs = epochCount(phase: p)
+            while cursor.stepInPhase < steps {
+                guard let batch = loader.next() else { continue }  // nil once at each epoch's end
+                let epoch = cursor.stepInPhase / loader.batchesPerEpoch
+                let lr = phase.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
+                let architecture = sample(phase)
+                let probe = try step(phase, images: batch.images, labels: batch.labels, architecture: architecture, lr: lr)
+                log.append(phase: p, epoch: epoch, lr: lr, probe: probe, architecture: architecture,
+                           noneIndex: net.noneIndex, skipIndex: config.network.ops.firstIndex(of: .skipConnect),
+                           topology: net.topology, perSample: config.record.perSample)
+                splits.add(phase: p, epoch: epoch, samples: probe.samples)
+                cursor.stepInPhase += 1
+                cursor.loader = loader.position
+                stepsThisInvocation += 1
+                options.progress.step(phase: phase.name, epoch: epoch, epochs: epochs, done: log.count,
+                                      loss: probe.loss, accuracy: probe.accuracy)
+                if let limit = options.maxSteps, stepsThisInvocation >= limit {
+                    try saveCheckpoint()
+                    options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(checkpointPath)")
+                    return .stopped(checkpoint: checkpointPath, steps: log.count)
+                }
+                if Date().timeIntervalSince(lastCheckpoint) > options.checkpointInterval {
+                    try saveCheckpoint()
+                    lastCheckpoint = Date()
+                }
+            }
+            cursor.phaseIndex += 1
+            cursor.stepInPhase = 0
+            cursor.loader = nil
+        }
+        try ResultsWriter(executor: self).write(to: resultPath)
+        try? FileManager.default.removeItem(atPath: checkpointPath)
+        options.progress.finish(message: "wrote \(resultPath)")
+        return .finished(path: resultPath)
+    }
+
+    /// The data-order seed of phase `p`, derived from the run seed.
+    func phaseSeed(_ p: Int) -> UInt64 {
+        var rng = RNG(seed: config.seed, stream: "phase\(p)")
+        return rng.next()
+    }
+
+    /// Batches per epoch of the training data.
+    var batchesPerEpoch: Int { (data.train.count + config.data.batchSize - 1) / config.data.batchSize }
+
+    func stepCount(phase p: Int) -> Int {
+        let length = config.phases[p].length
+        return length.unit == .epochs ? length.count * batchesPerEpoch : length.count
+    }
+
+    func epochCount(phase p: Int) -> Int { (stepCount(phase: p) + batchesPerEpoch - 1) / batchesPerEpoch }
+
+    func sample(_ phase: PhaseConfig) -> Architecture {
+        switch phase.sampling ?? .uniform {
+        case .uniform:
+            var sampler = UniformSampler(perCell: config.sampling.perCell)
+            return sampler.sample(domains: domains, cells: config.network.cells, rng: &cursor.sampleRNG)
+        case .fixed:
+            // Each edge takes the first op its constraints allow (fix every edge to choose them).
+            return .shared(domains.map { $0.deleted ? .deleted : .op($0.allowed[0]) }, cells: config.network.cells)
+        }
+    }
+
+    /// One step of a probe or train phase.
+    func step(_ phase: PhaseConfig, images: Tensor<T>, labels: [Int], architecture: Architecture,
+              lr: Double) throws -> StepProbe {
+        tape.reset()
+        let frozen = phase.kind == .probe
+        // Theta frozen: the reference throws the child's running statistics away (child_reward_stat).
+        let statistics = frozen ? net.parameters.runningStatistics : nil
+        let (trace, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+        if let statistics { net.parameters.runningStatistics = statistics }
+        if !frozen, let optimizer = phase.optimizer {
+            var gradients = net.gradients(trace: trace, tape: tape)
+            if let clip = optimizer.gradClip { clipGlobalNorm(&gradients, maxNorm: clip) }
+            var sgd = SGD<T>(config: optimizer)
+            swap(&sgd.momentum, &momentum)  // move, not copy: the buffers are updated in place
+            sgd.step(&net.parameters, gradients: gradients, lr: lr)
+            swap(&sgd.momentum, &momentum)
+        }
+        return probe
+    }
+
+    func saveCheckpoint() throws {
+        try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
+                             log: log, splits: splits)
+    }
+}

@@ -1,0 +1,147 @@
+// Runs the runs of a plan: finished ones are skipped, partial ones resume, a failing run does not
+// stop the others, and `jobs > 1` runs several side by side as child processes (each its own
+// process: a crash stays isolated, and thread settings never collide). An index of the sweep is
+// kept in <out>/index.json.
+import Foundation
+import WiringData
+import WiringResults
+
+/// What happened to each run of a sweep.
+public struct SweepReport: Sendable {
+    public var finished: [String] = []
+    public var skipped: [String] = []
+    public var stopped: [String] = []
+    /// (run id, error line)
+    public var failed: [(String, String)] = []
+    /// Whether a failure was caused by invalid input (missing data set, bad configuration).
+    public var invalidInput = false
+}
+
+/// How to run a sweep.
+public struct SweepRequest {
+    public var plan: ExperimentPlan
+    public var outFolder: URL
+    public var jobs: Int
+    /// Only the run with this id, or with this index.
+    public var only: String?
+    public var index: Int?
+    public var maxSteps: Int?
+    public var progress: ProgressReporter
+    /// Arguments that make this program run one run by id (for `jobs > 1`), e.g. `run m.yaml --only <id>`.
+    public var childArguments: ((RunSpec) -> [String])?
+
+    public init(plan: ExperimentPlan, outFolder: URL, jobs: Int = 1, only: String? = nil, index: Int? = nil,
+                maxSteps: Int? = nil, progress: ProgressReporter, childArguments: ((RunSpec) -> [String])? = nil) {
+        self.plan = plan
+        self.outFolder = outFolder
+        self.jobs = jobs
+        self.only = only
+        self.index = index
+        self.maxSteps = maxSteps
+        self.progress = progress
+        self.childArguments = childArguments
+    }
+
+    /// The runs selected by `only` / `index`.
+    /// - Throws: `ManifestError`-style `RunError.unsupported` when the selection matches nothing.
+    public func selectedRuns() throws -> [RunSpec] {
+        var runs = plan.runs
+        if let only { runs = runs.filter { $0.id == only || $0.id.hasPrefix(only) } }
+        if let index { runs = runs.filter { $0.index == index } }
+        if runs.isEmpty {
+            throw RunError.unsupported(run: only ?? index.map(String.init) ?? "?",
+                                       what: "no run of \(plan.name) matches; see `wiringlab plan \(plan.file)`")
+        }
+        return runs
+    }
+}
+
+/// Runs every selected run of the plan and reports the outcome of each.
+public func runSweep(_ request: SweepRequest) throws -> SweepReport {
+    let runs = try request.selectedRuns()
+    try FileManager.default.createDirectory(at: request.outFolder, withIntermediateDirectories: true)
+    var report = SweepReport()
+    var pending: [RunSpec] = []
+    for run in runs {
+        if RunStatus(id: run.id, in: request.outFolder) == .done {
+            report.skipped.append(run.id)
+            request.progress.note("[\(run.index)] \(run.id) \(run.name): done, skipped")
+        } else {
+            pending.append(run)
+        }
+    }
+    if request.jobs > 1, let childArguments = request.childArguments, pending.count > 1 {
+        runInChildProcesses(pending, jobs: request.jobs, arguments: childArguments, request: request, report: &report)
+    } else {
+        for run in pending {
+            do {
+                switch try executeRun(run, plan: request.plan,
+                                      options: RunOptions(outFolder: request.outFolder, maxSteps: request.maxSteps,
+                                                          progress: request.progress)) {
+                case .finished: report.finished.append(run.id)
+                case .stopped: report.stopped.append(run.id)
+                }
+            } catch {
+                if error is DataError || error is RunError { report.invalidInput = true }
+                report.failed.append((run.id, "\(error)"))
+                request.progress.note("[\(run.index)] \(run.id) failed: \(error)")
+            }
+            try? writeIndex(request)
+        }
+    }
+    try writeIndex(request)
+    return report
+}
+
+private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSpec) -> [String],
+                                 request: SweepRequest, report: inout SweepReport) {
+    var queue = runs[...]
+    var active: [(RunSpec, Process)] = []
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    while !queue.isEmpty || !active.isEmpty {
+        while active.count < jobs, let run = queue.popFirst() {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments(run)
+            do {
+                try process.run()
+                active.append((run, process))
+                request.progress.note("[\(run.index)] \(run.id): started in process \(process.processIdentifier)")
+            } catch {
+                report.failed.append((run.id, "cannot start a child process: \(error)"))
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        active.removeAll { run, process in
+            guard !process.isRunning else { return false }
+            if process.terminationStatus == 0 {
+                RunStatus(id: run.id, in: request.outFolder) == .done ? report.finished.append(run.id)
+                    : report.stopped.append(run.id)
+            } else {
+                report.failed.append((run.id, "exit status \(process.terminationStatus)"))
+            }
+            try? writeIndex(request)
+            return true
+        }
+    }
+}
+
+/// <out>/index.json: every run of the plan with its id, name, varying keys and status.
+private func writeIndex(_ request: SweepRequest) throws {
+    struct Entry: Encodable {
+        let index: Int, id: String, name: String, status: String, file: String, varying: [String: String]
+    }
+    let entries = request.plan.runs.map { run in
+        Entry(index: run.index, id: run.id, name: run.name,
+              status: RunStatus(id: run.id, in: request.outFolder).rawValue, file: RunFiles.result(run.id),
+              varying: Dictionary(run.varying.map { ($0.keyPath, $0.value) }, uniquingKeysWith: { $1 }))
+    }
+    struct Index: Encodable {
+        let experiment: String, manifest: String, codeVersion: String, runs: [Entry]
+    }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    let data = try encoder.encode(Index(experiment: request.plan.name, manifest: request.plan.file,
+                                        codeVersion: request.plan.codeVersion, runs: entries))
+    try data.write(to: request.outFolder.appendingPathComponent("index.json"), options: .atomic)
+}

@@ -1,1 +1,0 @@
-// WiringSearch: see README.md in this folder.

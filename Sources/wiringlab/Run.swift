@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import WiringExperiment
+
+extension WiringLab {
+    /// `wiringlab run`: run (or resume) the runs of a manifest and write one HDF5 file per run.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the runs of a manifest, resuming partial ones and skipping finished ones.",
+            discussion: """
+                Each run writes <out>/<id>.h5 when it completes and keeps a checkpoint <out>/<id>.ckpt while it \
+                runs; an interrupted run resumes from its checkpoint with bitwise the same results. A failing run \
+                does not stop the others; failures are listed at the end and the exit code is 1.
+                """)
+
+        @OptionGroup var manifest: ManifestOptions
+        @OptionGroup var results: ResultsOptions
+        @OptionGroup var version: CodeVersionOptions
+
+        @Option(help: "Runs side by side, each in its own process (default 1).")
+        var jobs: Int = 1
+
+        @Option(help: ArgumentHelp("Run only the run with this id (or id prefix).", valueName: "run-id"))
+        var only: String?
+
+        @Option(help: ArgumentHelp("Run only the run with this index (see `wiringlab plan`).", valueName: "i"))
+        var index: Int?
+
+        @Option(help: ArgumentHelp("Stop each run after this many steps, leaving a checkpoint to resume from.",
+                                   valueName: "n"))
+        var maxSteps: Int?
+
+        @Flag(help: "Print no progress lines.")
+        var quiet = false
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+            if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
+        }
+
+        func run() throws {
+            let plan = try manifest.load().plan(codeVersion: version.resolved)
+            let folder = results.folder(for: plan)
+            let child: (RunSpec) -> [String] = { spec in
+                ["run", manifest.manifest] + manifest.overrides
+                    + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion]
+                    + (maxSteps.map { ["--max-steps", "\($0)"] } ?? []) + (quiet ? ["--quiet"] : [])
+            }
+            let report = try runSweep(SweepRequest(plan: plan, outFolder: folder, jobs: jobs, only: only, index: index,
+                                                   maxSteps: maxSteps, progress: ProgressReporter(quiet: quiet),
+                                                   childArguments: child))
+            let color = isatty(STDOUT_FILENO) != 0
+            for id in report.finished where plan.runs.count <= 4 {
+                print(try describeResults(at: folder.appendingPathComponent(RunFiles.result(id)).path, color: color))
+            }
+            print("\(report.finished.count) finished, \(report.skipped.count) already done, "
+                  + "\(report.stopped.count) stopped, \(report.failed.count) failed; results in \(folder.path)")
+            for (id, message) in report.failed { printError("failed: \(id): \(message)") }
+            if !report.failed.isEmpty {
+                throw ExitCode(report.invalidInput && report.failed.count == plan.runs.count
+                               ? ExitCodes.invalidInput : ExitCodes.runFailed)
+            }
+        }
+    }
+}
