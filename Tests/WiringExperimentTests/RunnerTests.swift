@@ -1,0 +1,176 @@
+// The runner end to end on a small synthetic data set: resume equivalence (a run stopped after k
+// steps and resumed writes bitwise the same datasets as an uninterrupted one), the result layout
+// read back through WiringResults and through h5py, and the identity residuals it records.
+import Foundation
+import Testing
+import WiringResults
+@testable import WiringExperiment
+
+/// A tiny run: 5 probe batches at init, 2 training epochs of 4 batches, 3 probe batches after.
+let tinyManifest = """
+    name: tiny
+    description: "synthetic runner test"
+    seed: 3
+    data:
+      dataset: synthetic
+      synthetic: {count: 32, size: 8, channels: 3, classes: 4}
+      batch_size: 8
+      augment: true
+    network: {cell: minimal, channels: 4}
+    record: {per_sample: true}
+    phases:
+      - {name: init, kind: probe, batches: 5}
+      - {name: train, kind: train, epochs: 2, sampling: uniform}
+      - {name: trained, kind: probe, batches: 3}
+    """
+
+func tinyPlan(_ extra: [String] = []) throws -> ExperimentPlan {
+    try Manifest(yaml: tinyManifest, file: "tiny.yaml", overrides: extra).plan(codeVersion: "test")
+}
+
+func temporaryFolder(_ name: String) -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("wiringlab-\(name)-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Every dataset of a file, by path, as raw doubles (strings as their UTF-8 bytes).
+func allDatasets(_ path: String) throws -> [String: [Double]] {
+    let file = try HDF5File(reading: path)
+    defer { file.close() }
+    var result: [String: [Double]] = [:]
+    func walk(_ group: HDF5Group) throws {
+        for member in try group.members() {
+            let child = group.path == "/" ? "/" + member.name : group.path + "/" + member.name
+            if member.kind == .group { try walk(try file.group(child)); continue }
+            let dataset = try file.dataset(child)
+            if case .string = try dataset.storedType {
+                result[child] = try dataset.readStrings().values.flatMap { $0.utf8.map(Double.init) }
+            } else {
+                result[child] = try dataset.read(Double.self).values
+            }
+        }
+    }
+    try walk(file.root)
+    return result
+}
+
+@Suite(.serialized) struct RunnerTests {
+    @Test func resumedRunIsBitwiseIdenticalToUninterruptedRun() throws {
+        let plan = try tinyPlan()
+        let spec = plan.runs[0]
+        let straight = temporaryFolder("straight"), resumed = temporaryFolder("resumed")
+        defer { try? FileManager.default.removeItem(at: straight); try? FileManager.default.removeItem(at: resumed) }
+
+        guard case let .finished(reference) = try executeRun(spec, plan: plan, options: RunOptions(outFolder: straight)) else {
+            Issue.record("the uninterrupted run did not finish")
+            return
+        }
+        // Stop at the phase boundary (5), mid-epoch in training (5 + 3), then finish.
+        var outcomes: [RunOutcome] = []
+        for limit in [5, 3, 100] {
+            outcomes.append(try executeRun(spec, plan: plan, options: RunOptions(outFolder: resumed, maxSteps: limit)))
+        }
+        #expect(outcomes[0] == .stopped(checkpoint: resumed.appendingPathComponent("\(spec.id).ckpt").path, steps: 5))
+        #expect(outcomes[1] == .stopped(checkpoint: resumed.appendingPathComponent("\(spec.id).ckpt").path, steps: 8))
+        guard case let .finished(path) = outcomes[2] else {
+            Issue.record("the resumed run did not finish")
+            return
+        }
+        #expect(!FileManager.default.fileExists(atPath: resumed.appendingPathComponent("\(spec.id).ckpt").path))
+        let a = try allDatasets(reference), b = try allDatasets(path)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() {
+            // Bitwise: compare bit patterns so that -0 vs +0 or NaN payloads would show.
+            #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
+        }
+        #expect(a["/steps/loss"]?.count == 16)
+    }
+
+    @Test func resultFileHasTheDocumentedLayout() throws {
+        let plan = try tinyPlan()
+        let folder = temporaryFolder("layout")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        guard case let .finished(path) = try executeRun(plan.runs[0], plan: plan, options: RunOptions(outFolder: folder)) else {
+            Issue.record("run did not finish")
+            return
+        }
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        #expect(try file.dataset("steps/edge_cost").shape == [16, 1, 5])
+        #expect(try file.dataset("steps/edge_op").shape == [16, 1, 5])
+        #expect(try file.dataset("summary/cost_mean").shape == [3, 1, 5, 8])
+        #expect(try file.dataset("ops").readStrings().values.first == "none")
+        #expect(try file.dataset("phases").readStrings().values == ["init", "train", "trained"])
+        #expect(try file.dataset("steps/edge_cost").dimensionLabels() == ["step", "cells", "edges"])
+        #expect(try file.root.stringAttribute("run_id") == plan.runs[0].id)
+        #expect(try file.root.stringAttribute("manifest").contains("synthetic"))
+        // The identities hold on every step of a batch-norm network: Theorem 2 within the spec's 1e-3.
+        let thm2 = try file.dataset("checks/thm2_residual").read(Double.self).values
+        #expect(thm2.allSatisfy { $0 < 1e-3 }, "max \(thm2.max() ?? 0)")
+        // Cost statistics: counts add up to steps x edges per phase, none's mean is exactly 0.
+        let count = try file.dataset("summary/cost_count").read(Int.self).values
+        #expect(count[0..<40].reduce(0, +) == 5 * 5)
+        let mean = try file.dataset("summary/cost_mean").read(Double.self).values
+        #expect(stride(from: 0, to: mean.count, by: 8).allSatisfy { mean[$0] == 0 })
+        // Per-sample C = L - H.
+        let l = try file.dataset("samples/loss").read(Double.self).values
+        let h = try file.dataset("samples/entropy").read(Double.self).values
+        let c = try file.dataset("samples/cost").read(Double.self).values
+        #expect(zip(zip(l, h), c).allSatisfy { abs($0.0 - $0.1 - $1) < 1e-12 })
+        // The rendering names every phase and the residuals.
+        let text = try describeResults(at: path, color: false)
+        #expect(text.contains("phase trained") && text.contains("Theorem 2"))
+    }
+
+    @Test func h5pyAndXarrayReadTheResultFile() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python), pythonCanImport("h5py") else {
+            print("skipped: /usr/bin/python3 cannot import h5py (apt-get install python3-h5py)")
+            return
+        }
+        let plan = try tinyPlan()
+        let folder = temporaryFolder("h5py")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        guard case let .finished(path) = try executeRun(plan.runs[0], plan: plan, options: RunOptions(outFolder: folder)) else {
+            Issue.record("run did not finish")
+            return
+        }
+        let script = """
+            import h5py, sys
+            f = h5py.File(sys.argv[1], 'r')
+            d = f['steps/edge_cost']
+            assert d.shape == (16, 1, 5), d.shape
+            assert [dim.label for dim in d.dims] == ['step', 'cells', 'edges'], [dim.label for dim in d.dims]
+            assert [s.decode() for s in f['ops'][()]][0] == 'none'
+            assert f['summary/cost_mean'].dims[3][0].name == '/ops'
+            try:
+                import xarray
+                ds = xarray.open_dataset(sys.argv[1], group='summary', engine='h5netcdf', phony_dims='access')
+                print('xarray', dict(ds.sizes))
+            except ImportError:
+                print('xarray not installed')
+            print('ok')
+            """
+        let output = try runProcess(python, ["-c", script, path])
+        #expect(output.status == 0, "\(output.text)")
+        #expect(output.text.contains("ok"))
+    }
+}
+
+func pythonCanImport(_ module: String) -> Bool {
+    (try? runProcess("/usr/bin/python3", ["-c", "import \(module)"]).status) == 0
+}
+
+func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: Int32, text: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
