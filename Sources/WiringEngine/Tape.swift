@@ -176,10 +176,12 @@ public final class Tape<T: TensorElement> {
         slot = nil
     }
 
-    @usableFromInline
+    @inlinable
     func takeStorage(count: Int, zeroed: Bool) -> TensorStorage<T> {
         if let s = pool[count]?.popLast() {
-            if zeroed { s.pointer.update(repeating: 0, count: count) }
+            // A byte fill (memset) is far faster than an element loop; 0.0 is all-zero bits.
+            if zeroed { UnsafeMutableRawPointer(s.pointer).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                           count: count * MemoryLayout<T>.stride) }
             return s
         }
         return TensorStorage(count: count, zeroed: zeroed)

@@ -13,7 +13,10 @@ public final class TensorStorage<T: TensorElement>: @unchecked Sendable {
         precondition(count >= 0, "TensorStorage: negative count \(count)")
         self.count = count
         pointer = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(count, 1))
-        if zeroed { pointer.initialize(repeating: 0, count: count) }
+        if zeroed {
+            UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0,
+                                                             count: count * MemoryLayout<T>.stride)
+        }
     }
 
     deinit { pointer.deallocate() }

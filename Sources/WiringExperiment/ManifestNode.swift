@@ -68,12 +68,17 @@ public struct ManifestNode: Codable, Hashable, Sendable {
 extension ManifestNode {
     /// Parses one YAML document. An empty document is an empty mapping.
     /// - Throws: `ManifestError.syntax` with the line of the problem, or `.invalid` for a duplicate key
-    ///   or a non-string mapping key.
+    ///   or a collection used as a mapping key.
     static func parse(yaml: String, file: String, overrideLocation: SourceLocation? = nil) throws -> ManifestNode {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
+            if case let .duplicatedKeysInMapping(duplicates, context) = error, let key = duplicates.first {
+                // Yams reports the first occurrence; the key path of its mapping is not known here.
+                throw ManifestError.invalid(overrideLocation ?? SourceLocation(file: file, line: context.mark.line),
+                                            keyPath: key, expected: "expected each key once", got: "'\(key)' more than once")
+            }
             throw ManifestError.syntax(overrideLocation ?? SourceLocation(file: file, line: error.line),
                                        problem: error.problem)
         }
@@ -99,15 +104,10 @@ extension ManifestNode {
                     throw ManifestError.invalid(keyLocation, keyPath: path, expected: "expected a plain key",
                                                 got: "a collection as key")
                 }
-                let key = keyScalar.string
-                let keyPath = join(path, key)
-                if entries.contains(where: { $0.key == key }) {
-                    throw ManifestError.invalid(keyLocation, keyPath: keyPath,
-                                                expected: "expected each key once", got: "a second '\(key)'")
-                }
+                // Yams has already rejected duplicate keys.
                 let value = try ManifestNode(yams: valueNode, file: file, overrideLocation: overrideLocation,
-                                             path: keyPath)
-                entries.append(Entry(key: key, keyLocation: keyLocation, value: value))
+                                             path: join(path, keyScalar.string))
+                entries.append(Entry(key: keyScalar.string, keyLocation: keyLocation, value: value))
             }
             self.init(.map(entries), at: location)
         case let .alias(alias):
@@ -144,7 +144,7 @@ extension YamlError {
         switch self {
         case let .scanner(context, problem, _, _), let .parser(context, problem, _, _),
              let .composer(context, problem, _, _):
-            return context.map { "\($0.text) \(problem)" } ?? problem
+            return context.map { "\(problem) (\($0.text))" } ?? problem
         case let .reader(problem, _, _, _): return problem
         default: return "\(self)"
         }

@@ -63,7 +63,7 @@ private let goodManifest = """
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     try goodManifest.write(to: folder.appendingPathComponent("good.yaml"), atomically: true, encoding: .utf8)
-    try "name: cli\nnetwork: {cels: 2}\nphases: [{kind: probe}]\n"
+    try "name: cli\nnetwork: {chanels: 2}\nphases: [{kind: probe}]\n"
         .write(to: folder.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
 
     let ok = try runTool(binary, ["validate", "good.yaml"], in: folder)
@@ -74,7 +74,7 @@ private let goodManifest = """
     let bad = try runTool(binary, ["validate", "bad.yaml"], in: folder)
     #expect(bad.status == 2)
     #expect(bad.stdout.isEmpty)
-    #expect(bad.stderr == "bad.yaml:2: network.cels: expected a key of network, got 'cels'; did you mean 'cells'?\n")
+    #expect(bad.stderr == "bad.yaml:2: network.chanels: expected a key of network, got 'chanels'; did you mean 'channels'?\n")
 
     let overridden = try runTool(binary, ["validate", "good.yaml", "network.ops=[none, sep_conv_3x4]"], in: folder)
     #expect(overridden.status == 2)

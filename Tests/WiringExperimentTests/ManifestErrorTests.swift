@@ -168,7 +168,7 @@ let malformedCases: [MalformedCase] = [
         name: t
         name: u
         phases: [{kind: probe}]
-        """, "t.yaml:2: name: expected each key once, got a second 'name'"),
+        """, "t.yaml:1: name: expected each key once, got 'name' more than once"),
     MalformedCase("train size above the data set", """
         name: t
         data: {dataset: cifar10, train_size: 60000}
@@ -195,7 +195,7 @@ let malformedCases: [MalformedCase] = [
         name: t
         phases: [{kind: probe}
         grid: {}
-        """, "t.yaml:3: expected valid YAML, got did not find expected ',' or ']'"),
+        """, "t.yaml:3: expected valid YAML, got did not find expected ',' or ']' (while parsing a flow sequence)"),
 ]
 
 @Test(arguments: malformedCases)

@@ -78,7 +78,7 @@ private func files(_ contents: [String: String]) -> (String) throws -> String {
 @Test func includeCycleIsAnError() {
     let read = files(["a.yaml": "include: b.yaml\nname: a\n", "b.yaml": "include: a.yaml\n"])
     let error = #expect(throws: ManifestError.self) {
-        try Manifest(yaml: "include: a.yaml\nname: t\n", file: "a.yaml", read: read)
+        try Manifest(yaml: "include: a.yaml\nname: t\n", file: "top.yaml", read: read)
     }
     #expect(error?.description == "b.yaml:1: include: expected no include cycle, got 'a.yaml' included again by itself")
 }
