@@ -27,7 +27,8 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
     let saved = Parallel.threads
     defer { Parallel.threads = saved }
     print("conv2d, Float, best of \(repeats) runs, milliseconds (1 thread: CPU time; more: wall time)")
-    print("case".padding(toLength: 14, withPad: " ", startingAt: 0) + threadCounts.map { "  fwd@\($0)   dx@\($0)   dw@\($0) " }.joined())
+    let header = threadCounts.map { "  fwd@\($0)   dx@\($0)   dw@\($0) " }.joined()
+    print("case".padding(toLength: 14, withPad: " ", startingAt: 0) + header)
     var totals: [String: [Double]] = [:]  // forward + dx + dw, per thread count
     for (name, shape) in cases {
         var rng = RNG(seed: 1)
@@ -42,7 +43,9 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
             Parallel.threads = threads
             let forward = bestMilliseconds(repeats, cpu: threads == 1) {
                 y.withUnsafeMutableBufferPointer { yb in
-                    x.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in conv2dForward(yb, xb, wb, shape) } }
+                    x.withUnsafeBufferPointer { xb in
+                        w.withUnsafeBufferPointer { wb in conv2dForward(yb, xb, wb, shape) }
+                    }
                 }
             }
             let inputGradient = bestMilliseconds(repeats, cpu: threads == 1) {
@@ -72,7 +75,8 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
     for (op, parts) in [("sep_conv_3x3", ["dw3x3 s1 p1", "pw 16->16", "dw3x3 s1 p1", "pw 16->16"]),
                         ("dil_conv_3x3", ["dw3x3 d2 p2", "pw 16->16"])] {
         let sums = threadCounts.indices.map { t in parts.reduce(0) { $0 + totals[$1]![t] } }
-        print("\(op) convs, forward + backward: " + zip(threadCounts, sums).map { "\(format($1)) @\($0)" }.joined(separator: ", "))
+        let times = zip(threadCounts, sums).map { "\(format($1)) @\($0)" }
+        print("\(op) convs, forward + backward: " + times.joined(separator: ", "))
     }
 }
 

@@ -19,7 +19,9 @@ struct ConvCase: CustomStringConvertible, Sendable {
 }
 
 /// Random input, weight and upstream gradient for `shape`, drawn in Double.
-private func randomOperands(_ shape: Conv2DShape, seed: UInt64) -> (x: Tensor<Double>, w: Tensor<Double>, g: Tensor<Double>) {
+private func randomOperands(
+    _ shape: Conv2DShape, seed: UInt64
+) -> (x: Tensor<Double>, w: Tensor<Double>, g: Tensor<Double>) {
     var rng = RNG(seed: seed)
     return (Tensor.normal(shape: shape.inputShape, rng: &rng),
             Tensor.normal(shape: shape.weightShape, rng: &rng),
@@ -63,7 +65,8 @@ private func relativeError<A: TensorElement, B: TensorElement>(_ a: Tensor<A>, _
 
     @Test func outputSizeFollowsPyTorchFormula() {
         // floor((H + 2P - D(K-1) - 1) / S) + 1, worked by hand.
-        #expect(ConvCase(c: 16, o: 16, h: 32, w: 32, k: 3, s: 2, p: 2, d: 2, g: 16).shape.outputShape == [2, 16, 16, 16])
+        #expect(ConvCase(c: 16, o: 16, h: 32, w: 32, k: 3, s: 2, p: 2, d: 2, g: 16).shape.outputShape
+                == [2, 16, 16, 16])
         #expect(ConvCase(c: 16, o: 16, h: 32, w: 32, k: 5, p: 4, d: 2, g: 16).shape.outputShape == [2, 16, 32, 32])
         // FactorizedReduce's second branch: 31x31 (first row and column dropped), 1x1 stride 2 -> 16x16.
         #expect(ConvCase(c: 16, o: 8, h: 31, w: 31, k: 1, s: 2).shape.outputShape == [2, 8, 16, 16])
@@ -93,7 +96,8 @@ private func relativeError<A: TensorElement, B: TensorElement>(_ a: Tensor<A>, _
         #expect(engineForward(x, w, strided).scalars == [-1, -3, -7, -4])
         // Depthwise 3x3, padding 1, all-ones kernel, channel 2 scaled by 2: sums of 3x3 neighbourhoods.
         let two = Tensor<Double>(shape: [1, 2, 3, 3], scalars: (1...9).map(Double.init) + (1...9).map(Double.init))
-        let ones = Tensor<Double>(shape: [2, 1, 3, 3], scalars: Array(repeating: 1, count: 9) + Array(repeating: 2, count: 9))
+        let ones = Tensor<Double>(shape: [2, 1, 3, 3],
+                                  scalars: Array(repeating: 1, count: 9) + Array(repeating: 2, count: 9))
         let sums: [Double] = [12, 21, 16, 27, 45, 33, 24, 39, 28]
         let depthwise = ConvCase(n: 1, c: 2, o: 2, h: 3, w: 3, k: 3, p: 1, g: 2).shape
         #expect(engineForward(two, ones, depthwise).scalars == sums + sums.map { 2 * $0 })

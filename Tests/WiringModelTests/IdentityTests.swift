@@ -75,6 +75,20 @@ let skipOnE4: [OpKind] = [.skipConnect, .none, .dilConv3x3, .sepConv3x3, .skipCo
         #expect(theorem2Residual(p) < 1e-7)
     }
 
+    @Test func originalCellIdentitiesHold() {
+        // Steps 4, multiplier 4, two cells; case C's architecture (no skip on an intermediate edge).
+        let arch: [OpKind] = [.none, .sepConv5x5, .sepConv3x3, .maxPool3x3, .maxPool3x3, .avgPool3x3, .sepConv3x3,
+                              .sepConv5x5, .none, .maxPool3x3, .avgPool3x3, .sepConv5x5, .sepConv5x5, .dilConv3x3]
+        let p = runStep(Double.self, smallConfig(cells: 2, steps: 4, multiplier: 4, eps: 1e-10), ops: arch)
+        #expect(p.edgeCost[0].count == 14)
+        #expect(theorem2Residual(p) < 1e-7)
+        #expect(abs(p.cellEdgeCostSum(0)) / p.edgeCost[0].map(abs).reduce(0, +) < 1e-6)
+        for i in 0..<4 {
+            #expect(abs(p.nodeCost[1][i] - p.nodeCostViaOutput[1][i] - p.nodeCostViaEdges[1][i])
+                    <= 1e-12 * p.edgeCost[1].map(abs).reduce(0, +))
+        }
+    }
+
     @Test func theorem2IsOffByExactlyTheSkipEdgeCost() {
         let p = runStep(Double.self, smallConfig(eps: 1e-10), ops: skipOnE4)
         #expect(theorem2Residual(p) > 1e-3, "the plain form must fail with skip on e4")

@@ -107,7 +107,7 @@ func depthwiseBackward<T: TensorElement>(
         }
     }
     // dW[c, t] += sum over n, in order, of partials[n, c, t].
-    if let dWeight, let partials { addPartials(dWeight, partials, count: C * KK, parts: N) }
+    if let dWeight, let partials { addPartialsInOrder(dWeight, partials, count: C * KK, parts: N) }
 }
 
 /// Writes a frameHeight x frameWidth zero frame with src[y, x] (height x width) at
@@ -175,19 +175,19 @@ func depthwiseCorrelateRow<T: TensorElement>(
             var p = row
             for _ in 0..<K {
                 let w = SIMD8<T>(repeating: tap.pointee)
-                multiplyAdd(&s0, w, loadVector(p))
-                multiplyAdd(&s1, w, loadVector(p + 8))
-                multiplyAdd(&s2, w, loadVector(p + 16))
-                multiplyAdd(&s3, w, loadVector(p + 24))
+                convFMA(&s0, w, convLoad(p))
+                convFMA(&s1, w, convLoad(p + 8))
+                convFMA(&s2, w, convLoad(p + 16))
+                convFMA(&s3, w, convLoad(p + 24))
                 p += D
                 tap += 1
             }
             row += rowStep
         }
-        storeVector(s0, o + x, accumulate: accumulate)
-        storeVector(s1, o + x + 8, accumulate: accumulate)
-        storeVector(s2, o + x + 16, accumulate: accumulate)
-        storeVector(s3, o + x + 24, accumulate: accumulate)
+        convStore(s0, o + x, accumulate: accumulate)
+        convStore(s1, o + x + 8, accumulate: accumulate)
+        convStore(s2, o + x + 16, accumulate: accumulate)
+        convStore(s3, o + x + 24, accumulate: accumulate)
         x &+= 32
     }
     while x &+ 8 <= width {
@@ -196,13 +196,13 @@ func depthwiseCorrelateRow<T: TensorElement>(
         for _ in 0..<K {
             var p = row
             for _ in 0..<K {
-                multiplyAdd(&s0, SIMD8<T>(repeating: tap.pointee), loadVector(p))
+                convFMA(&s0, SIMD8<T>(repeating: tap.pointee), convLoad(p))
                 p += D
                 tap += 1
             }
             row += rowStep
         }
-        storeVector(s0, o + x, accumulate: accumulate)
+        convStore(s0, o + x, accumulate: accumulate)
         x &+= 8
     }
     while x < width {
@@ -297,22 +297,22 @@ func tapPairDots<T: TensorElement>(
         var x = 0
         // Eight accumulators, each summing over the whole plane.
         while x &+ 32 <= width {
-            let g0 = loadVector(g + x), g1 = loadVector(g + x + 8)
-            let g2 = loadVector(g + x + 16), g3 = loadVector(g + x + 24)
-            multiplyAdd(&s0, g0, loadVector(rowA + x))
-            multiplyAdd(&s1, g1, loadVector(rowA + x + 8))
-            multiplyAdd(&s2, g2, loadVector(rowA + x + 16))
-            multiplyAdd(&s3, g3, loadVector(rowA + x + 24))
-            multiplyAdd(&t0, g0, loadVector(rowB + x))
-            multiplyAdd(&t1, g1, loadVector(rowB + x + 8))
-            multiplyAdd(&t2, g2, loadVector(rowB + x + 16))
-            multiplyAdd(&t3, g3, loadVector(rowB + x + 24))
+            let g0 = convLoad(g + x), g1 = convLoad(g + x + 8)
+            let g2 = convLoad(g + x + 16), g3 = convLoad(g + x + 24)
+            convFMA(&s0, g0, convLoad(rowA + x))
+            convFMA(&s1, g1, convLoad(rowA + x + 8))
+            convFMA(&s2, g2, convLoad(rowA + x + 16))
+            convFMA(&s3, g3, convLoad(rowA + x + 24))
+            convFMA(&t0, g0, convLoad(rowB + x))
+            convFMA(&t1, g1, convLoad(rowB + x + 8))
+            convFMA(&t2, g2, convLoad(rowB + x + 16))
+            convFMA(&t3, g3, convLoad(rowB + x + 24))
             x &+= 32
         }
         while x &+ 8 <= width {
-            let g0 = loadVector(g + x)
-            multiplyAdd(&s0, g0, loadVector(rowA + x))
-            multiplyAdd(&t0, g0, loadVector(rowB + x))
+            let g0 = convLoad(g + x)
+            convFMA(&s0, g0, convLoad(rowA + x))
+            convFMA(&t0, g0, convLoad(rowB + x))
             x &+= 8
         }
         while x < width {
@@ -324,5 +324,5 @@ func tapPairDots<T: TensorElement>(
         rowA += sourceWidth
         rowB += sourceWidth
     }
-    return (laneSum((s0 + s1) + (s2 + s3)) + tailA, laneSum((t0 + t1) + (t2 + t3)) + tailB)
+    return (convLaneSum((s0 + s1) + (s2 + s3)) + tailA, convLaneSum((t0 + t1) + (t2 + t3)) + tailB)
 }

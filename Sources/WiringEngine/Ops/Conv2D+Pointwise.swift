@@ -9,31 +9,31 @@
 // for Float) and stream over k; the order of every sum depends only on the sizes.
 
 @inlinable @inline(__always)
-func loadVector<T: TensorElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+func convLoad<T: TensorElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
 }
 
 @inlinable @inline(__always)
-func loadVector<T: TensorElement>(_ p: UnsafeMutablePointer<T>) -> SIMD8<T> {
+func convLoad<T: TensorElement>(_ p: UnsafeMutablePointer<T>) -> SIMD8<T> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
 }
 
 /// acc += a * b, fused (one rounding; one vfmadd instruction with -target-cpu haswell).
 @inlinable @inline(__always)
-func multiplyAdd<T: TensorElement>(_ acc: inout SIMD8<T>, _ a: SIMD8<T>, _ b: SIMD8<T>) {
+func convFMA<T: TensorElement>(_ acc: inout SIMD8<T>, _ a: SIMD8<T>, _ b: SIMD8<T>) {
     acc = acc.addingProduct(a, b)
 }
 
 /// Stores `v` at `p`, or adds it to what is there when `accumulate` is true.
 @inlinable @inline(__always)
-func storeVector<T: TensorElement>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>, accumulate: Bool) {
-    let value = accumulate ? loadVector(p) + v : v
+func convStore<T: TensorElement>(_ v: SIMD8<T>, _ p: UnsafeMutablePointer<T>, accumulate: Bool) {
+    let value = accumulate ? convLoad(p) + v : v
     UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<T>.self)
 }
 
 /// The lanes of `v` added in a fixed tree order.
 @inlinable @inline(__always)
-func laneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
+func convLaneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
     ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
 }
 
@@ -71,34 +71,34 @@ func gemmRows4<T: TensorElement>(
         var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
         var bp = b + j
         for p in 0..<k {
-            let b0 = loadVector(bp), b1 = loadVector(bp + 8)
+            let b0 = convLoad(bp), b1 = convLoad(bp + 8)
             let w0 = SIMD8(repeating: a0[p]), w1 = SIMD8(repeating: a1[p])
             let w2 = SIMD8(repeating: a2[p]), w3 = SIMD8(repeating: a3[p])
-            multiplyAdd(&s00, w0, b0); multiplyAdd(&s01, w0, b1)
-            multiplyAdd(&s10, w1, b0); multiplyAdd(&s11, w1, b1)
-            multiplyAdd(&s20, w2, b0); multiplyAdd(&s21, w2, b1)
-            multiplyAdd(&s30, w3, b0); multiplyAdd(&s31, w3, b1)
+            convFMA(&s00, w0, b0); convFMA(&s01, w0, b1)
+            convFMA(&s10, w1, b0); convFMA(&s11, w1, b1)
+            convFMA(&s20, w2, b0); convFMA(&s21, w2, b1)
+            convFMA(&s30, w3, b0); convFMA(&s31, w3, b1)
             bp += ldb
         }
-        storeVector(s00, c0 + j, accumulate: accumulate); storeVector(s01, c0 + j + 8, accumulate: accumulate)
-        storeVector(s10, c1 + j, accumulate: accumulate); storeVector(s11, c1 + j + 8, accumulate: accumulate)
-        storeVector(s20, c2 + j, accumulate: accumulate); storeVector(s21, c2 + j + 8, accumulate: accumulate)
-        storeVector(s30, c3 + j, accumulate: accumulate); storeVector(s31, c3 + j + 8, accumulate: accumulate)
+        convStore(s00, c0 + j, accumulate: accumulate); convStore(s01, c0 + j + 8, accumulate: accumulate)
+        convStore(s10, c1 + j, accumulate: accumulate); convStore(s11, c1 + j + 8, accumulate: accumulate)
+        convStore(s20, c2 + j, accumulate: accumulate); convStore(s21, c2 + j + 8, accumulate: accumulate)
+        convStore(s30, c3 + j, accumulate: accumulate); convStore(s31, c3 + j + 8, accumulate: accumulate)
         j += 16
     }
     while j + 8 <= n {
         var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
         var bp = b + j
         for p in 0..<k {
-            let b0 = loadVector(bp)
-            multiplyAdd(&s0, SIMD8(repeating: a0[p]), b0)
-            multiplyAdd(&s1, SIMD8(repeating: a1[p]), b0)
-            multiplyAdd(&s2, SIMD8(repeating: a2[p]), b0)
-            multiplyAdd(&s3, SIMD8(repeating: a3[p]), b0)
+            let b0 = convLoad(bp)
+            convFMA(&s0, SIMD8(repeating: a0[p]), b0)
+            convFMA(&s1, SIMD8(repeating: a1[p]), b0)
+            convFMA(&s2, SIMD8(repeating: a2[p]), b0)
+            convFMA(&s3, SIMD8(repeating: a3[p]), b0)
             bp += ldb
         }
-        storeVector(s0, c0 + j, accumulate: accumulate); storeVector(s1, c1 + j, accumulate: accumulate)
-        storeVector(s2, c2 + j, accumulate: accumulate); storeVector(s3, c3 + j, accumulate: accumulate)
+        convStore(s0, c0 + j, accumulate: accumulate); convStore(s1, c1 + j, accumulate: accumulate)
+        convStore(s2, c2 + j, accumulate: accumulate); convStore(s3, c3 + j, accumulate: accumulate)
         j += 8
     }
     while j < n {
@@ -128,20 +128,20 @@ func gemmRow1<T: TensorElement>(
         var bp = b + j
         for p in 0..<k {
             let w = SIMD8(repeating: a[p])
-            multiplyAdd(&s0, w, loadVector(bp)); multiplyAdd(&s1, w, loadVector(bp + 8))
+            convFMA(&s0, w, convLoad(bp)); convFMA(&s1, w, convLoad(bp + 8))
             bp += ldb
         }
-        storeVector(s0, c + j, accumulate: accumulate); storeVector(s1, c + j + 8, accumulate: accumulate)
+        convStore(s0, c + j, accumulate: accumulate); convStore(s1, c + j + 8, accumulate: accumulate)
         j += 16
     }
     while j + 8 <= n {
         var s0 = SIMD8<T>()
         var bp = b + j
         for p in 0..<k {
-            multiplyAdd(&s0, SIMD8(repeating: a[p]), loadVector(bp))
+            convFMA(&s0, SIMD8(repeating: a[p]), convLoad(bp))
             bp += ldb
         }
-        storeVector(s0, c + j, accumulate: accumulate)
+        convStore(s0, c + j, accumulate: accumulate)
         j += 8
     }
     while j < n {
@@ -153,7 +153,7 @@ func gemmRow1<T: TensorElement>(
 }
 
 /// C = A * B^T (overwritten): A is m x k (lda), B is n x k (ldb), C is m x n (ldc). Every entry
-/// is a dot product of two rows, taken 8 lanes at a time and finished with `laneSum`.
+/// is a dot product of two rows, taken 8 lanes at a time and finished with `convLaneSum`.
 @inlinable
 func gemmTransposedB<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
@@ -171,13 +171,13 @@ func gemmTransposedB<T: TensorElement>(
             var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
             var p = 0
             while p < kVec {
-                let x0 = loadVector(b0 + p), x1 = loadVector(b1 + p)
-                let y0 = loadVector(a0 + p), y1 = loadVector(a1 + p)
-                let y2 = loadVector(a2 + p), y3 = loadVector(a3 + p)
-                multiplyAdd(&s00, y0, x0); multiplyAdd(&s01, y0, x1)
-                multiplyAdd(&s10, y1, x0); multiplyAdd(&s11, y1, x1)
-                multiplyAdd(&s20, y2, x0); multiplyAdd(&s21, y2, x1)
-                multiplyAdd(&s30, y3, x0); multiplyAdd(&s31, y3, x1)
+                let x0 = convLoad(b0 + p), x1 = convLoad(b1 + p)
+                let y0 = convLoad(a0 + p), y1 = convLoad(a1 + p)
+                let y2 = convLoad(a2 + p), y3 = convLoad(a3 + p)
+                convFMA(&s00, y0, x0); convFMA(&s01, y0, x1)
+                convFMA(&s10, y1, x0); convFMA(&s11, y1, x1)
+                convFMA(&s20, y2, x0); convFMA(&s21, y2, x1)
+                convFMA(&s30, y3, x0); convFMA(&s31, y3, x1)
                 p += 8
             }
             let ci = c + i * ldc + j
@@ -188,23 +188,23 @@ func gemmTransposedB<T: TensorElement>(
             j += 2
         }
         if j < n {
-            for r in i..<(i + 4) { c[r * ldc + j] = dotProduct(a + r * lda, b + j * ldb, count: k) }
+            for r in i..<(i + 4) { c[r * ldc + j] = convDot(a + r * lda, b + j * ldb, count: k) }
         }
         i += 4
     }
     while i < m {
-        for j in 0..<n { c[i * ldc + j] = dotProduct(a + i * lda, b + j * ldb, count: k) }
+        for j in 0..<n { c[i * ldc + j] = convDot(a + i * lda, b + j * ldb, count: k) }
         i += 1
     }
 }
 
-/// Writes c[0] = laneSum(s0) + a.b0 and c[1] = laneSum(s1) + a.b1 over the scalar tail lo..<hi.
+/// Writes c[0] = convLaneSum(s0) + a.b0 and c[1] = convLaneSum(s1) + a.b1 over the scalar tail lo..<hi.
 @inlinable @inline(__always)
 func finishDotPair<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, _ s0: SIMD8<T>, _ s1: SIMD8<T>, _ a: UnsafePointer<T>,
     _ b0: UnsafePointer<T>, _ b1: UnsafePointer<T>, from lo: Int, to hi: Int
 ) {
-    var t0 = laneSum(s0), t1 = laneSum(s1)
+    var t0 = convLaneSum(s0), t1 = convLaneSum(s1)
     for q in lo..<hi {
         t0.addProduct(a[q], b0[q])
         t1.addProduct(a[q], b1[q])
@@ -215,19 +215,19 @@ func finishDotPair<T: TensorElement>(
 
 /// sum_p x[p] * y[p] with two SIMD accumulators, in an order that depends only on `count`.
 @inlinable
-func dotProduct<T: TensorElement>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int) -> T {
+func convDot<T: TensorElement>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int) -> T {
     var s0 = SIMD8<T>(), s1 = SIMD8<T>()
     var p = 0
     while p + 16 <= count {
-        multiplyAdd(&s0, loadVector(x + p), loadVector(y + p))
-        multiplyAdd(&s1, loadVector(x + p + 8), loadVector(y + p + 8))
+        convFMA(&s0, convLoad(x + p), convLoad(y + p))
+        convFMA(&s1, convLoad(x + p + 8), convLoad(y + p + 8))
         p += 16
     }
     if p + 8 <= count {
-        multiplyAdd(&s0, loadVector(x + p), loadVector(y + p))
+        convFMA(&s0, convLoad(x + p), convLoad(y + p))
         p += 8
     }
-    var total = laneSum(s0 + s1)
+    var total = convLaneSum(s0 + s1)
     while p < count {
         total.addProduct(x[p], y[p])
         p += 1

@@ -309,12 +309,12 @@ func gemmConvBackward<T: TensorElement>(
                             m: Og, n: R, k: P)
         }
     }
-    if let dWeight, let partials { addPartials(dWeight, partials, count: weightCount, parts: N) }
+    if let dWeight, let partials { addPartialsInOrder(dWeight, partials, count: weightCount, parts: N) }
 }
 
 /// dst[i] += sum over p in 0..<parts (in order) of partials[p * count + i].
 @inlinable
-func addPartials<T: TensorElement>(
+func addPartialsInOrder<T: TensorElement>(
     _ dst: UnsafeMutablePointer<T>, _ partials: UnsafePointer<T>, count: Int, parts: Int
 ) {
     let block = 1024  // fixed, so the split does not depend on the thread count (each i is summed alone anyway)
