@@ -323,7 +323,7 @@ private func decodePhases(_ node: ManifestNode, domains: [EdgeDomain], network: 
         let path = "phases.\(i)"
         let common = ["name", "kind", "epochs", "batches"]
         // Read `kind` first: it decides which other keys are allowed.
-        let kindReader = try MapReader(item, path: path, keys: Array(Set(common + PhaseKeys.all)), what: "a phase")
+        let kindReader = try MapReader(item, path: path, keys: common + PhaseKeys.all, what: "a phase")
         let kind: PhaseKind = try kindReader.choice("kind")
         let keys: [String]
         switch kind {

@@ -80,11 +80,10 @@ public struct Manifest: Codable, Hashable, Sendable {
                                         expected: "expected a key other than include and set (they are resolved first)",
                                         got: "'\(key)'")
         }
-        let node = try ManifestNode.parse(yaml: String(text[text.index(after: eq)...]), file: "<command line>",
-                                          overrideLocation: .commandLine)
+        let valueText = String(text[text.index(after: eq)...])
         // An empty document parses as an empty mapping; `key=` means null.
-        let value = text.hasSuffix("=") ? ManifestNode(.null, at: .commandLine) : node
-        return (segments, value)
+        if valueText.allSatisfy(\.isWhitespace) { return (segments, ManifestNode(.null, at: .commandLine)) }
+        return (segments, try ManifestNode.parse(yaml: valueText, file: "<command line>", overrideLocation: .commandLine))
     }
 }
 

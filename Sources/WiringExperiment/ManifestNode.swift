@@ -22,12 +22,17 @@ public struct ManifestNode: Codable, Hashable, Sendable {
 
     /// One key of a mapping, in file order, with the key's own location (reported for unknown keys).
     public struct Entry: Codable, Hashable, Sendable {
+        /// The key as written.
         public var key: String
+        /// Where the key was written (or the key path that created it).
         public var keyLocation: SourceLocation
+        /// The value under the key.
         public var value: ManifestNode
     }
 
+    /// The value.
     public var value: Value
+    /// Where the value was written.
     public var location: SourceLocation
 
     init(_ value: Value, at location: SourceLocation) {
@@ -35,6 +40,7 @@ public struct ManifestNode: Codable, Hashable, Sendable {
         self.location = location
     }
 
+    /// Same value, wherever written; `1 == 1.0`.
     public static func == (a: ManifestNode, b: ManifestNode) -> Bool {
         switch (a.value, b.value) {
         case (.null, .null): return true
@@ -50,6 +56,7 @@ public struct ManifestNode: Codable, Hashable, Sendable {
         }
     }
 
+    /// Hashes the value only, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         switch value {
         case .null: hasher.combine(0)

@@ -27,6 +27,7 @@ public struct RunSpec: Codable, Hashable, Sendable {
     public let name: String
     /// The keys that vary across the plan, with this run's values.
     public let varying: [RunAxisValue]
+    /// The fully resolved configuration the runner executes.
     public let config: RunConfig
 }
 
@@ -34,6 +35,7 @@ public struct RunSpec: Codable, Hashable, Sendable {
 public struct ExperimentPlan: Codable, Hashable, Sendable {
     /// The manifest's `name`; the default results folder is `results/<name>/`.
     public let name: String
+    /// The manifest's `description`.
     public let description: String
     /// The manifest file the plan came from.
     public let file: String
@@ -41,6 +43,7 @@ public struct ExperimentPlan: Codable, Hashable, Sendable {
     public let codeVersion: String
     /// The merged manifest (includes, `set:` and overrides applied) as YAML, to store beside results.
     public let resolvedManifest: String
+    /// The runs in plan order (`runs[i].index == i`).
     public let runs: [RunSpec]
 }
 

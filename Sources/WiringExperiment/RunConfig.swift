@@ -39,10 +39,13 @@ public struct DataConfig: Codable, Hashable, Sendable {
         public var count: Int
         /// Height = width in pixels.
         public var size: Int
+        /// Colour channels.
         public var channels: Int
+        /// Label classes.
         public var classes: Int
     }
 
+    /// Which data set.
     public var dataset: Dataset
     /// Folder that holds the data set; nil = the default place (`WIRINGLAB_DATA`, then the system
     /// package's folder). Not part of the run id: where the files live does not change a result.
@@ -51,9 +54,11 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var trainSize: Int
     /// Test images used for validation accuracy.
     public var testSize: Int
+    /// Images per step; the last batch of an epoch is partial.
     public var batchSize: Int
     /// Random crop with zero padding and horizontal flip on training batches (reference-spec 5.4).
     public var augment: Bool
+    /// Train/search split (half under a bi-level search).
     public var split: Split
     /// Set only for the synthetic data set.
     public var synthetic: Synthetic?
@@ -126,7 +131,9 @@ public struct PhaseLength: Codable, Hashable, Sendable {
         case batches
     }
 
+    /// Epochs or batches.
     public var unit: Unit
+    /// How many, at least 1.
     public var count: Int
 
     /// `count` epochs or batches.
@@ -143,7 +150,9 @@ public struct PhaseLength: Codable, Hashable, Sendable {
 public struct PhaseConfig: Codable, Hashable, Sendable {
     /// Unique within the run; the HDF5 `/phases` label.
     public var name: String
+    /// What the phase does.
     public var kind: PhaseKind
+    /// How long it lasts.
     public var length: PhaseLength
     /// Probe and train phases; nil for search (which samples from alpha).
     public var sampling: SamplingMode?
@@ -157,14 +166,19 @@ public struct PhaseConfig: Codable, Hashable, Sendable {
 public struct RunConfig: Codable, Hashable, Sendable {
     /// Seeds every random stream of the run (data order, augmentation, init, sampling).
     public var seed: UInt64
+    /// Float type of every tensor.
     public var precision: Precision
     /// Worker threads. Not part of the run id: results are bitwise identical for any thread count.
     public var threads: Int
+    /// Data set, subset sizes and batching.
     public var data: DataConfig
     /// The supernet, with `inputChannels` and `numClasses` taken from the data set.
     public var network: NetworkConfig
+    /// How samples are shared between cells.
     public var sampling: SamplingConfig
+    /// The phases in order, at least one.
     public var phases: [PhaseConfig]
+    /// Optional extra records.
     public var record: RecordConfig
 
     /// The configuration with the fields that cannot change a result blanked, for hashing.

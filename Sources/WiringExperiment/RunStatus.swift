@@ -8,7 +8,7 @@ import Foundation
 public enum RunStatus: String, CaseIterable, Codable, Hashable, Sendable {
     /// No file of this run exists.
     case new
-    /// `<id>.partial.h5` or `<id>.ckpt` exists: an interrupted run that resumes from its checkpoint.
+    /// `<id>.h5.partial` or `<id>.ckpt` exists: an interrupted run that resumes from its checkpoint.
     case partial
     /// `<id>.h5` exists.
     case done
@@ -32,7 +32,7 @@ public enum RunFiles {
     /// The finished result.
     public static func result(_ id: String) -> String { "\(id).h5" }
     /// The result being written.
-    public static func partial(_ id: String) -> String { "\(id).partial.h5" }
+    public static func partial(_ id: String) -> String { "\(id).h5.partial" }
     /// The last checkpoint.
     public static func checkpoint(_ id: String) -> String { "\(id).ckpt" }
 }

@@ -17,6 +17,7 @@ public enum LRSchedule: String, CaseIterable, Codable, Hashable, Sendable {
 public struct SGDConfig: Codable, Hashable, Sendable {
     /// Initial learning rate.
     public var lr: Double
+    /// Momentum factor (PyTorch SGD, dampening 0, not Nesterov).
     public var momentum: Double
     /// L2 penalty added to the gradient (PyTorch `weight_decay`).
     public var weightDecay: Double
@@ -24,6 +25,7 @@ public struct SGDConfig: Codable, Hashable, Sendable {
     public var lrMin: Double
     /// Maximum global L2 norm of the gradient; nil = no clipping.
     public var gradClip: Double?
+    /// How lr moves over the phase.
     public var schedule: LRSchedule
 
     /// The reference's theta optimiser (reference-spec section 5.4).
@@ -41,9 +43,13 @@ public struct SGDConfig: Codable, Hashable, Sendable {
 /// Adam with L2 weight decay added to the gradient (so alpha decays even with a zero gradient), for
 /// the architecture parameters alpha.
 public struct AdamConfig: Codable, Hashable, Sendable {
+    /// Learning rate.
     public var lr: Double
+    /// Decay of the first-moment average.
     public var beta1: Double
+    /// Decay of the second-moment average.
     public var beta2: Double
+    /// Added to the square root of the second moment.
     public var eps: Double
     /// L2 penalty added to the gradient (PyTorch Adam `weight_decay`, not AdamW).
     public var weightDecay: Double
@@ -94,8 +100,11 @@ public enum AlphaInit: Codable, Hashable, Sendable {
 
 /// Everything a `search` phase needs besides the theta optimiser.
 public struct SearchConfig: Codable, Hashable, Sendable {
+    /// Which search algorithm.
     public var algorithm: SearchAlgorithm
+    /// Single-level (dsnas, snas, darts) or bi-level (darts only).
     public var level: SearchLevel
+    /// First or second order alpha gradient (bi-level only).
     public var order: DerivativeOrder
     /// Gumbel-softmax temperature (SNAS); initial value when annealed.
     public var temperature: Double
@@ -103,6 +112,7 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     public var temperatureMin: Double
     /// Anneal the temperature once per epoch: max(tMin, tMin + (1 - e / T)(t0 - tMin)) (reference-spec 5.2).
     public var anneal: Bool
+    /// Initial alpha, drawn from the run's seed.
     public var alphaInit: AlphaInit
     /// DSNAS clamps each edge reward to [-rewardClip, rewardClip] (reference-spec 5.1 step 5).
     public var rewardClip: Double
@@ -110,6 +120,7 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     public var updateAlpha: Bool
     /// When false, theta stays frozen (DSNAS `child_reward_stat`).
     public var updateTheta: Bool
+    /// The alpha optimiser.
     public var alphaOptimizer: AdamConfig
 
     /// The reference's settings for `algorithm`: DARTS runs bi-level without alpha clipping and starts

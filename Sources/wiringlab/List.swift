@@ -8,7 +8,7 @@ extension WiringLab {
         static let configuration = CommandConfiguration(
             abstract: "List the experiment manifests and their descriptions.")
 
-        @Option(name: .long, help: ArgumentHelp("The folder of manifests (default: experiments).", valueName: "dir"))
+        @Option(name: .long, help: ArgumentHelp("The folder of manifests.", valueName: "dir"))
         var directory = "experiments"
 
         func run() throws {

@@ -8,7 +8,7 @@ extension WiringLab {
         static let configuration = CommandConfiguration(
             abstract: "Show the runs a manifest expands to, their status and estimated cost, running nothing.",
             discussion: """
-                A run is done when <out>/<id>.h5 exists and partial when <out>/<id>.partial.h5 or <out>/<id>.ckpt \
+                A run is done when <out>/<id>.h5 exists and partial when <out>/<id>.h5.partial or <out>/<id>.ckpt \
                 does. Run ids include the code version from git describe.
                 """)
 

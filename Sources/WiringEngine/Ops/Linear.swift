@@ -9,7 +9,10 @@
 
 /// The sizes of a linear layer.
 public struct LinearShape: Hashable, Sendable {
-    public let batch, inFeatures, outFeatures: Int
+    /// Rows of x and y, N.
+    public let batch: Int
+    /// Features in (I) and out (O).
+    public let inFeatures, outFeatures: Int
 
     /// A shape of `batch` rows of `inFeatures` mapped to `outFeatures`.
     @inlinable

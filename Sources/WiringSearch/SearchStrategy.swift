@@ -1,0 +1,206 @@
+// The interface the runner drives a `search` phase through, and the pieces the three algorithms
+// share: the alpha optimiser (clip, then Adam), the theta step (clip, then SGD), one training pass
+// on a fresh tape, and mixture architectures built from per-edge weights.
+//
+// A strategy is a value: alpha, the Adam moments and the temperature are its whole state, so a
+// checkpoint stores `encodedState()` and a resumed run continues bitwise. The network's theta,
+// the SGD momentum and the random stream stay with the runner, which checkpoints them already.
+import Foundation
+import WiringEngine
+import WiringModel
+
+/// A differentiable architecture search algorithm (reference-spec 5.1-5.3), called once per batch.
+public protocol SearchStrategy {
+    /// The settings it was made with.
+    var config: SearchConfig { get }
+    /// The current architecture parameters of the normal cell (shared by every cell).
+    var alpha: ArchitectureParameters { get }
+    /// The Gumbel-softmax temperature for SNAS, nil for the others.
+    var temperature: Double? { get }
+
+    /// Called at the start of every epoch (SNAS anneals its temperature here). Idempotent: the
+    /// runner may call it again for the epoch it resumes in.
+    mutating func beginEpoch(_ epoch: Int, of epochs: Int)
+
+    /// One search step: builds the architecture from alpha (sample, Gumbel mixture or softmax mixture),
+    /// runs `net` on `train` (and first on `search` for bi-level DARTS), updates alpha with Adam
+    /// unless `config.updateAlpha` is false, and theta with `sgd` at `lr` unless `config.updateTheta`
+    /// is false (then the batch-norm running statistics are left as they were, too).
+    ///
+    /// - Parameters:
+    ///   - tape: reset and reused for every pass of the step.
+    ///   - search: the search-half batch; required for bi-level DARTS, ignored otherwise.
+    ///   - rng: the sampling stream (DSNAS's one-hot draw, SNAS's Gumbel noise).
+    /// - Precondition: `search` is given when `config.level` is `.bi` and the algorithm is DARTS.
+    mutating func step<T: TensorElement>(net: Supernet<T>, tape: Tape<T>, train: (images: Tensor<T>, labels: [Int]),
+                                         search: (images: Tensor<T>, labels: [Int])?, sgd: inout SGD<T>, lr: Double,
+                                         rng: inout RNG) -> SearchStepRecord
+
+    /// Everything needed to resume bitwise (alpha, Adam moments, temperature), as JSON.
+    func encodedState() throws -> Data
+    /// Replaces the state with one from `encodedState()`.
+    /// - Throws: `SearchError.stateMismatch` when the state belongs to another algorithm or alpha shape;
+    ///   a `DecodingError` when the data is not a state at all.
+    mutating func restoreState(_ data: Data) throws
+}
+
+/// What one search step did, for the runner to record.
+public struct SearchStepRecord {
+    /// Probes of the theta pass on the train batch (the architecture in `architecture`).
+    public var probe: StepProbe
+    /// Bi-level DARTS: probes of the architect's pass on the search batch (with second order, the pass
+    /// at the unrolled theta'). Its `opCost` is the reference's `cal_stat` cost (reference-spec 6.2).
+    public var searchProbe: StepProbe?
+    /// What was evaluated on the train batch: one-hot choices (DSNAS) or mixtures (SNAS, DARTS).
+    public var architecture: Architecture
+    /// Bi-level DARTS: the mixture evaluated on the search batch (alpha before this step's update).
+    public var searchArchitecture: Architecture?
+    /// dLoss/dalpha[edge][op] of this step, before clipping and before Adam's weight decay.
+    public var alphaGradient: [[Double]]
+    /// Global L2 norm of `alphaGradient` (before clipping).
+    public var alphaGradientNorm: Double
+    /// SNAS's temperature in this step; nil for the others.
+    public var temperature: Double?
+}
+
+/// Errors a user can cause in this module.
+public enum SearchError: Error, CustomStringConvertible, Hashable, Sendable {
+    /// A saved search state does not fit the strategy it is restored into.
+    case stateMismatch(String)
+
+    /// One line: what does not fit and how to fix it.
+    public var description: String {
+        switch self {
+        case let .stateMismatch(why): return "search state: \(why); resume with the manifest that wrote the checkpoint"
+        }
+    }
+}
+
+/// Makes the strategy `config.algorithm` names, with alpha drawn from `rng` per `config.alphaInit`.
+/// - Parameters:
+///   - domains: the allowed ops of every edge (`network.edgeDomains()`).
+public func makeSearchStrategy(config: SearchConfig, network: NetworkConfig, domains: [EdgeDomain],
+                               rng: inout RNG) -> any SearchStrategy {
+    let alpha = ArchitectureParameters(domains: domains, ops: network.ops.count, initialisation: config.alphaInit,
+                                       rng: &rng)
+    switch config.algorithm {
+    case .dsnas: return DSNAS(config: config, alpha: alpha)
+    case .snas: return SNAS(config: config, alpha: alpha)
+    case .darts: return DARTS(config: config, alpha: alpha)
+    }
+}
+
+// MARK: - State
+
+extension SearchStrategy where Self: Codable {
+    /// The whole strategy value as sorted-key JSON.
+    public func encodedState() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Swift writes the shortest decimal that reads back to the same Double, so JSON is bitwise.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    /// Decodes a whole strategy value after checking that it was written by this algorithm.
+    public mutating func restoreState(_ data: Data) throws {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
+                                                                        negativeInfinity: "-inf", nan: "nan")
+        // Read the algorithm first: another algorithm's state may not even decode as this one.
+        let saved = try decoder.decode(StateHeader.self, from: data).config.algorithm
+        guard saved == config.algorithm else {
+            throw SearchError.stateMismatch("saved by \(saved.rawValue), restored into \(config.algorithm.rawValue)")
+        }
+        let restored = try decoder.decode(Self.self, from: data)
+        guard restored.alpha.domains == alpha.domains, restored.alpha.ops == alpha.ops else {
+            throw SearchError.stateMismatch("saved alpha is \(restored.alpha.edges) edges x \(restored.alpha.ops) ops "
+                                            + "with other edge domains, expected \(alpha.edges) x \(alpha.ops)")
+        }
+        self = restored
+    }
+}
+
+/// The part of every strategy's state that says which algorithm wrote it.
+private struct StateHeader: Decodable {
+    var config: SearchConfig
+}
+
+// MARK: - Shared pieces
+
+/// Alpha and its optimiser: global-norm clipping (`AdamConfig.gradClip`), then Adam with L2 decay.
+struct AlphaLearner: Codable, Hashable, Sendable {
+    var alpha: ArchitectureParameters
+    var adam: Adam
+
+    init(alpha: ArchitectureParameters, optimizer: AdamConfig) {
+        self.alpha = alpha
+        adam = Adam(config: optimizer)
+    }
+
+    /// Clips `gradient` and, when `update`, takes one Adam step. Returns the norm before clipping.
+    mutating func apply(_ gradient: [[Double]], update: Bool) -> Double {
+        var g = gradient.flatMap { $0 }
+        let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        // torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6) when that is below 1.
+        if let clip = adam.config.gradClip, clip / (norm + 1e-6) < 1 {
+            let coefficient = clip / (norm + 1e-6)
+            for i in g.indices { g[i] *= coefficient }
+        }
+        if update {
+            var x = alpha.flattened
+            adam.step(&x, gradient: g)
+            alpha.setFlattened(x)
+        }
+        return norm
+    }
+}
+
+/// A zero alpha-shaped matrix.
+func zeroGradient(like alpha: ArchitectureParameters) -> [[Double]] {
+    Array(repeating: Array(repeating: 0, count: alpha.ops), count: alpha.edges)
+}
+
+/// The same mixture on every cell: `weights[edge]` over the edge's allowed ops (the others are left
+/// out of the sum), deleted edges deleted.
+func mixtureArchitecture(_ weights: [[Double]], domains: [EdgeDomain], cells: Int) -> Architecture {
+    let edges: [EdgeChoice] = domains.indices.map { e in
+        if domains[e].deleted { return .deleted }
+        var active = Array(repeating: false, count: weights[e].count)
+        for o in domains[e].allowed { active[o] = true }
+        return .mixture(Mixture(weights: weights[e], active: active))
+    }
+    return .shared(edges, cells: cells)
+}
+
+/// dL/dW[edge][op] summed over cells: alpha is shared, so each cell's mixture contributes.
+func mixtureGradient(_ probe: StepProbe) -> [[Double]] {
+    var g = probe.opCost[0]
+    for cell in probe.opCost.dropFirst() {
+        for e in cell.indices { for o in cell[e].indices { g[e][o] += cell[e][o] } }
+    }
+    return g
+}
+
+extension Supernet {
+    /// One training-mode pass on a fresh tape: forward, mean cross-entropy, backward, probes. With
+    /// `keepStatistics` the batch-norm running statistics are restored afterwards (frozen theta,
+    /// virtual passes), as the runner's probe phase does.
+    func trainingPass(tape: Tape<T>, batch: (images: Tensor<T>, labels: [Int]), architecture: Architecture,
+                      keepStatistics: Bool) -> (trace: ForwardTrace, probe: StepProbe) {
+        tape.reset()
+        let statistics = keepStatistics ? parameters.runningStatistics : nil
+        let result = step(tape: tape, images: batch.images, labels: batch.labels, architecture: architecture)
+        if let statistics { parameters.runningStatistics = statistics }
+        return result
+    }
+
+    /// Clips theta's gradient from the last pass (`SGDConfig.gradClip`) and takes one SGD step.
+    /// Parameters the pass did not use get a zero gradient (PyTorch 0.4, reference-spec 5.1).
+    func updateTheta(trace: ForwardTrace, tape: Tape<T>, sgd: inout SGD<T>, lr: Double) {
+        var gradients = gradients(trace: trace, tape: tape)
+        if let clip = sgd.config.gradClip { clipGlobalNorm(&gradients, maxNorm: clip) }
+        sgd.step(&parameters, gradients: gradients, lr: lr)
+    }
+}
