@@ -88,6 +88,34 @@ struct ResultsWriter<T: TensorElement> {
         try root.write("summary/split_mean", splits.means.flatMap { $0.flatMap { $0 } }, shape: [splits.keys.count, 3, 4],
                        dimensions: ["phase_epoch", "subset", "quantity"])
 
+        // Search phases: alpha and the wiring per epoch, search-batch costs of bi-level DARTS.
+        let search = executor.searchLog
+        if search.epochs > 0 {
+            let epochDims = ["search_epoch", "edges", "ops"], epochShape = [search.epochs, edges, ops]
+            try root.write("search/phase", search.epochPhase.map(Int32.init), dimensions: ["search_epoch"])
+            try root.write("search/epoch", search.epochIndex.map(Int32.init), dimensions: ["search_epoch"])
+            try root.write("search/alpha", search.alpha, shape: epochShape, dimensions: epochDims)
+            try root.write("search/prob", search.probability, shape: epochShape, dimensions: epochDims)
+            try root.write("search/topology", search.topology.map(Int32.init), shape: [search.epochs, edges],
+                           dimensions: ["search_epoch", "edges"])
+            try root.write("search/topology_without_none", search.topologyWithoutNone.map(Int32.init),
+                           shape: [search.epochs, edges], dimensions: ["search_epoch", "edges"])
+            try root.write("search/none_prob", search.noneProbability, shape: [search.epochs, edges],
+                           dimensions: ["search_epoch", "edges"])
+            try root.write("search/temperature", search.temperature, dimensions: ["search_epoch"])
+        }
+        if !search.searchStep.isEmpty {
+            let n = search.searchStep.count
+            try root.write("search/batch_step", search.searchStep.map(Int32.init), dimensions: ["search_batch"])
+            try root.write("search/batch_edge_cost", search.searchEdgeCost, shape: [n, cells, edges],
+                           dimensions: ["search_batch", "cells", "edges"])
+            try root.write("search/batch_op_cost", search.searchOpCost, shape: [n, cells, edges, ops],
+                           dimensions: ["search_batch", "cells", "edges", "ops"])
+            try root.write("search/batch_loss", search.searchLoss, dimensions: ["search_batch"])
+            try root.write("search/batch_entropy", search.searchEntropy, dimensions: ["search_batch"])
+            try root.write("search/batch_cost_Z", search.searchCostZ, dimensions: ["search_batch"])
+        }
+
         // Provenance.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -61,6 +61,8 @@ final class RunExecutor<T: TensorElement> {
     var momentum: [String: Tensor<T>] = [:]
     var log: StepLog
     var splits = SplitSums()
+    /// Alpha per epoch of search phases, and the search-batch costs of bi-level DARTS.
+    var searchLog = SearchLog()
     var cursor: RunCursor
     let tape = Tape<T>()
 
@@ -88,7 +90,7 @@ final class RunExecutor<T: TensorElement> {
         if FileManager.default.fileExists(atPath: checkpointPath) {
             var parameters = net.parameters
             cursor = try Checkpoint.read(from: checkpointPath, runID: spec.id, parameters: &parameters,
-                                         momentum: &momentum, log: &log, splits: &splits)
+                                         momentum: &momentum, log: &log, splits: &splits, searchLog: &searchLog)
             net.parameters = parameters
             options.progress.note("resuming \(spec.id) at step \(log.count)")
         }
@@ -100,9 +102,6 @@ final class RunExecutor<T: TensorElement> {
         while cursor.phaseIndex < config.phases.count {
             let p = cursor.phaseIndex
             let phase = config.phases[p]
-            if phase.kind == .search {
-                throw RunError.unsupported(run: spec.id, what: "phase '\(phase.name)': search phases are not implemented yet")
-            }
             var loader = try BatchLoader<T>(dataset: data.train, batchSize: config.data.batchSize, mode: .shuffled,
                                             augmentation: config.data.augment ? .standard : .none,
                                             seed: phaseSeed(p))
@@ -110,16 +109,29 @@ final class RunExecutor<T: TensorElement> {
             if cursor.stepInPhase == 0 { momentum = [:] }
             let steps = stepCount(phase: p)
             let epochs = epochCount(phase: p)
+            var search = try phase.search.map { try SearchPhase<T>(executor: self, phase: p, config: $0) }
             while cursor.stepInPhase < steps {
                 guard let batch = loader.next() else { continue }  // nil once at each epoch's end
                 let epoch = cursor.stepInPhase / loader.batchesPerEpoch
                 let lr = phase.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
-                let architecture = sample(phase)
-                let probe = try step(phase, images: batch.images, labels: batch.labels, architecture: architecture, lr: lr)
+                let architecture: Architecture
+                let probe: StepProbe
+                if search != nil {
+                    let record = try search!.step(images: batch.images, labels: batch.labels, epoch: epoch,
+                                                  epochs: epochs, lr: lr)
+                    (architecture, probe) = (record.architecture, record.probe)
+                } else {
+                    architecture = sample(phase)
+                    probe = try step(phase, images: batch.images, labels: batch.labels, architecture: architecture,
+                                     lr: lr)
+                }
                 log.append(phase: p, epoch: epoch, lr: lr, probe: probe, architecture: architecture,
                            noneIndex: net.noneIndex, skipIndex: config.network.ops.firstIndex(of: .skipConnect),
                            topology: net.topology, perSample: config.record.perSample)
                 splits.add(phase: p, epoch: epoch, samples: probe.samples)
+                if cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0 {
+                    search?.endEpoch(epoch)
+                }
                 cursor.stepInPhase += 1
                 cursor.loader = loader.position
                 stepsThisInvocation += 1
@@ -138,6 +150,8 @@ final class RunExecutor<T: TensorElement> {
             cursor.phaseIndex += 1
             cursor.stepInPhase = 0
             cursor.loader = nil
+            cursor.searchLoader = nil
+            cursor.searchState = nil
         }
         try ResultsWriter(executor: self).write(to: resultPath)
         try? FileManager.default.removeItem(atPath: checkpointPath)
@@ -194,6 +208,6 @@ final class RunExecutor<T: TensorElement> {
 
     func saveCheckpoint() throws {
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
-                             log: log, splits: splits)
+                             log: log, splits: splits, searchLog: searchLog)
     }
 }

@@ -19,6 +19,8 @@ struct RunCursor: Codable, Equatable {
     var sampleRNG: RNG
     /// The loader position inside the current phase (nil at a phase start).
     var loader: LoaderPosition?
+    /// The search-half loader of a bi-level search phase.
+    var searchLoader: LoaderPosition?
     /// The search algorithm's own state (alpha, Adam moments, temperature), JSON-encoded by WiringSearch.
     var searchState: Data?
 }
@@ -26,7 +28,8 @@ struct RunCursor: Codable, Equatable {
 /// Writes and reads `<out>/<id>.ckpt`.
 enum Checkpoint {
     static func write<T: TensorElement>(to path: String, cursor: RunCursor, parameters: ParameterStore<T>,
-                                        momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums) throws {
+                                        momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums,
+                                        searchLog: SearchLog) throws {
         let file = try HDF5File(creating: path)
         do {
             let root = file.root
@@ -38,6 +41,7 @@ enum Checkpoint {
             try writeLog(log, to: root.createGroup("log"))
             try root.write("splits/keys", splits.keys.flatMap { $0 }, shape: [splits.keys.count, 2])
             try root.write("splits/rows", splits.rows.flatMap { $0 }, shape: [splits.rows.count, 8])
+            try searchLog.write(to: root.createGroup("search"))
             try file.commit()
         } catch {
             file.discard()
@@ -87,7 +91,7 @@ enum Checkpoint {
     /// `RunError.checkpointMismatch` when it belongs to another run or precision.
     static func read<T: TensorElement>(from path: String, runID: String, parameters: inout ParameterStore<T>,
                                        momentum: inout [String: Tensor<T>], log: inout StepLog,
-                                       splits: inout SplitSums) throws -> RunCursor {
+                                       splits: inout SplitSums, searchLog: inout SearchLog) throws -> RunCursor {
         let file = try HDF5File(reading: path)
         defer { file.close() }
         let root = file.root
@@ -115,6 +119,7 @@ enum Checkpoint {
         let rows = try root.dataset("splits/rows").read(Double.self).values
         splits.keys = stride(from: 0, to: keys.count, by: 2).map { Array(keys[$0..<($0 + 2)]) }
         splits.rows = stride(from: 0, to: rows.count, by: 8).map { Array(rows[$0..<($0 + 8)]) }
+        try searchLog.read(from: root.group("search"))
         return cursor
     }
 }

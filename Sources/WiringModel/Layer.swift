@@ -19,7 +19,7 @@ extension Layer {
     /// Creates this layer's parameters and buffers in `store`, drawing weights from `rng` with
     /// PyTorch's default: U(-b, b), b = 1 / sqrt(fan_in), fan_in = (inChannels / groups) K^2
     /// (or inChannels K^2 with PyTorch 0.4's legacy depthwise rule); affine gamma 1, beta 0.
-    func initialise<T>(_ store: inout ParameterStore<T>, rng: inout RNG, legacyDepthwiseFanIn: Bool) {
+    public func initialise<T>(_ store: inout ParameterStore<T>, rng: inout RNG, legacyDepthwiseFanIn: Bool) {
         switch self {
         case .relu, .maxPool, .avgPool:
             return
@@ -38,8 +38,8 @@ extension Layer {
     }
 
     /// Records this layer's forward on `tape`. `vars` maps parameter names to their tape handles.
-    func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
-                    training: Bool) -> Var {
+    public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
+                           training: Bool) -> Var {
         switch self {
         case .relu:
             return tape.relu(x)
@@ -68,7 +68,7 @@ extension Layer {
     }
 
     /// Names of the parameters this layer owns.
-    var parameterNames: [String] {
+    public var parameterNames: [String] {
         switch self {
         case let .conv(name, _, _, _, _, _, _, _): return [name]
         case let .norm(prefix, _, config) where config.affine && config.kind != .none:
@@ -78,7 +78,7 @@ extension Layer {
     }
 
     /// Multiply-accumulates of the forward pass for one sample of `height x width` (for cost estimates).
-    func forwardMACs(height: Int, width: Int) -> Int {
+    public func forwardMACs(height: Int, width: Int) -> Int {
         if case let .conv(_, cin, cout, k, stride, _, _, groups) = self {
             return (cin / groups) * cout * k * k * (height / stride) * (width / stride)
         }

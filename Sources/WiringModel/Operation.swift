@@ -81,8 +81,8 @@ public enum FactorizedReduce {
 
 extension Operation {
     /// Records the op's forward. A none op is not evaluated here (its output is exactly zero).
-    func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
-                    training: Bool) -> Var {
+    public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
+                           training: Bool) -> Var {
         precondition(kind != .none, "Operation.forward: none is never evaluated")
         if kind == .skipConnect && !layers.isEmpty {
             // FactorizedReduce: relu, two shifted stride-2 1x1 convs, concat, norm.

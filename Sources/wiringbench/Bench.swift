@@ -1,0 +1,152 @@
+// `make bench`: the engine's op blocks (issue 2) and the supernet steps (issue 3), each timed as the
+// median of at least 20 repetitions after warm-up, at 1 and 2 threads, next to PyTorch in the same
+// invocation when /usr/bin/python3 has torch. Every comparison prints one line:
+//   BENCH <block> B=<b> threads=<t> ours_ms=<x> torch_ms=<y> ratio=<x/y>
+// Speed targets are checked here, never in tests.
+import Dispatch
+import Foundation
+import WiringEngine
+import WiringModel
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// Median wall-clock milliseconds of `body` over `repetitions` runs after `warmup` runs.
+func medianMilliseconds(repetitions: Int, warmup: Int = 3, _ body: () -> Void) -> Double {
+    for _ in 0..<warmup { body() }
+    var times: [Double] = []
+    for _ in 0..<repetitions {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    times.sort()
+    return times[times.count / 2]
+}
+
+/// One op block of the engine issue on a tape: its layers, parameters and input.
+struct Block {
+    let name: String
+    let layers: [Layer]
+    let inputChannels: Int
+
+    static func all(channels c: Int) -> [Block] {
+        let config = NetworkConfig()
+        func op(_ kind: OpKind, _ name: String) -> Block {
+            Block(name: name, layers: Operation(kind, channels: c, prefix: "b", config: config).layers, inputChannels: c)
+        }
+        return [
+            op(.sepConv3x3, "sep_conv_3x3"), op(.sepConv5x5, "sep_conv_5x5"), op(.dilConv3x3, "dil_conv_3x3"),
+            op(.dilConv5x5, "dil_conv_5x5"), op(.maxPool3x3, "max_pool_3x3+BN"), op(.avgPool3x3, "avg_pool_3x3+BN"),
+            Block(name: "stem", layers: [
+                .conv(name: "stem.0.weight", inChannels: 3, outChannels: 3 * c, kernel: 3, stride: 1, padding: 1,
+                      dilation: 1, groups: 1),
+                .norm(prefix: "stem.1", channels: 3 * c, config: NormConfig(kind: .batch, affine: true)),
+            ], inputChannels: 3),
+        ]
+    }
+
+    /// Forward and forward+backward median milliseconds at batch `b`, 32x32.
+    func time(batch b: Int, repetitions: Int) -> (forward: Double, forwardBackward: Double) {
+        var rng = RNG(seed: 1)
+        var store = ParameterStore<Float>()
+        for layer in layers { layer.initialise(&store, rng: &rng, legacyDepthwiseFanIn: false) }
+        let x = Tensor<Float>.normal(shape: [b, inputChannels, 32, 32], rng: &rng)
+        let tape = Tape<Float>()
+        var seed: Tensor<Float>?
+        func run(backward: Bool) {
+            tape.reset()
+            let input = tape.leaf(x)
+            let vars = Dictionary(uniqueKeysWithValues: store.names.map { ($0, tape.leaf(store[$0]!)) })
+            let out = layers.reduce(input) { $1.forward($0, tape: tape, store: &store, vars: vars, training: true) }
+            if backward {
+                if seed == nil { seed = Tensor<Float>.normal(shape: tape.shape(out), rng: &rng) }
+                tape.backward(out, seed: seed)
+            }
+        }
+        let forward = medianMilliseconds(repetitions: repetitions) { run(backward: false) }
+        let both = medianMilliseconds(repetitions: repetitions) { run(backward: true) }
+        return (forward, both)
+    }
+
+    /// Floating-point operations of one forward pass (2 per multiply-accumulate; convs only).
+    func forwardFlops(batch b: Int) -> Double {
+        Double(layers.reduce(0) { $0 + $1.forwardMACs(height: 32, width: 32) }) * 2 * Double(b)
+    }
+}
+
+/// One supernet step of the supernet issue: forward, backward and every probe.
+struct SupernetStep {
+    let name: String
+    let torchName: String
+    let config: NetworkConfig
+    let batch: Int
+    let mixture: Bool
+
+    static let all: [SupernetStep] = {
+        var minimal = NetworkConfig.minimal
+        minimal.inputChannels = 3
+        var original = NetworkConfig.original
+        original.cells = 8
+        return [
+            SupernetStep(name: "dsnas_step_minimal", torchName: "dsnas_minimal", config: minimal, batch: 96, mixture: false),
+            SupernetStep(name: "dsnas_step_8_original", torchName: "original8", config: original, batch: 64, mixture: false),
+            SupernetStep(name: "darts_mixture_step_minimal", torchName: "darts_minimal", config: minimal, batch: 64,
+                         mixture: true),
+        ]
+    }()
+
+    func time(repetitions: Int) -> Double {
+        var rng = RNG(seed: 2)
+        let net = Supernet<Float>(config: config, rng: &rng)
+        let images = Tensor<Float>.normal(shape: [batch, 3, 32, 32], rng: &rng)
+        let labels = (0..<batch).map { $0 % 10 }
+        let domains = try! config.edgeDomains()
+        let tape = Tape<Float>()
+        var uniform = UniformSampler()
+        var mixed = UniformMixtureSampler(opCount: config.ops.count)
+        return medianMilliseconds(repetitions: repetitions) {
+            let architecture = mixture ? mixed.sample(domains: domains, cells: config.cells, rng: &rng)
+                : uniform.sample(domains: domains, cells: config.cells, rng: &rng)
+            tape.reset()
+            _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+        }
+    }
+}
+
+func line(_ name: String, batch: Int, threads: Int, ours: Double, torch: Double?) -> String {
+    let torchText = torch.map { String(format: "%.2f", $0) } ?? "n/a"
+    let ratio = torch.map { String(format: "%.2f", ours / $0) } ?? "n/a"
+    return String(format: "BENCH %@ B=%d threads=%d ours_ms=%.2f torch_ms=%@ ratio=%@", name as NSString, batch,
+                  threads, ours, torchText as NSString, ratio as NSString)
+}
+
+func runBenchmarks(repetitions: Int = 20) {
+    let torch = TorchPeer(packageRoot: packageRoot)
+    print(torch == nil ? "PyTorch: not available (apt-get install python3-torch for the side-by-side numbers)"
+                       : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
+    print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
+    for block in Block.all(channels: 16) {
+        for b in [64, 96] {
+            for threads in [1, 2] {
+                Parallel.threads = threads
+                let ours = block.time(batch: b, repetitions: repetitions)
+                let theirs = torch?.time(kind: "block", name: block.name, batch: b, threads: threads,
+                                         repetitions: repetitions)
+                let flops = block.forwardFlops(batch: b)
+                print(String(format: "  %-16@ B=%d threads=%d forward %.2f ms (%.1f GFLOP/s) forward+backward %.2f ms (%.1f GFLOP/s)",
+                             block.name as NSString, b, threads, ours.forward, flops / ours.forward / 1e6,
+                             ours.forwardBackward, 3 * flops / ours.forwardBackward / 1e6))
+                print(line(block.name, batch: b, threads: threads, ours: ours.forwardBackward,
+                           torch: theirs?["forward_backward"]))
+            }
+        }
+    }
+    Parallel.threads = 2
+    for step in SupernetStep.all {
+        let ours = step.time(repetitions: repetitions)
+        let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: 2,
+                                 repetitions: max(5, repetitions / 2))
+        print(line(step.name, batch: step.batch, threads: 2, ours: ours, torch: theirs?["forward_backward"]))
+    }
+}
