@@ -174,3 +174,54 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// Tiny search runs: 2 epochs of 4 batches each (bi-level DARTS splits the 32 images into halves).
+func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
+    let phases = algorithm == "darts"
+        ? "phases:\n  - {name: search, kind: search, algorithm: darts, level: bi, epochs: 2}\n"
+        : "phases:\n  - {name: search, kind: search, algorithm: \(algorithm), epochs: 2, anneal: true}\n"
+    let yaml = tinyManifest.components(separatedBy: "phases:")[0] + phases
+    return try Manifest(yaml: yaml, file: "tiny-search.yaml").plan(codeVersion: "test")
+}
+
+@Suite(.serialized) struct SearchRunnerTests {
+    @Test(arguments: ["dsnas", "snas", "darts"])
+    func resumedSearchIsBitwiseIdenticalAndRecordsAlpha(algorithm: String) throws {
+        let plan = try tinySearchPlan(algorithm)
+        let spec = plan.runs[0]
+        let straight = temporaryFolder("search-straight"), resumed = temporaryFolder("search-resumed")
+        defer { try? FileManager.default.removeItem(at: straight); try? FileManager.default.removeItem(at: resumed) }
+        guard case let .finished(reference) = try executeRun(spec, plan: plan, options: RunOptions(outFolder: straight)) else {
+            Issue.record("the uninterrupted run did not finish")
+            return
+        }
+        var last: RunOutcome?
+        for limit in [3, 100] {  // stop mid-epoch, then finish
+            last = try executeRun(spec, plan: plan, options: RunOptions(outFolder: resumed, maxSteps: limit))
+        }
+        guard case let .finished(path)? = last else {
+            Issue.record("the resumed run did not finish")
+            return
+        }
+        let a = try allDatasets(reference), b = try allDatasets(path)
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() {
+            #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
+        }
+        // Alpha and the wiring per epoch: 2 epochs x 5 edges x 8 ops, probabilities summing to 1 per edge.
+        let file = try HDF5File(reading: path)
+        defer { file.close() }
+        #expect(try file.dataset("search/alpha").shape == [2, 5, 8])
+        let prob = try file.dataset("search/prob").read(Double.self).values
+        for row in stride(from: 0, to: prob.count, by: 8) {
+            #expect(abs(prob[row..<(row + 8)].reduce(0, +) - 1) < 1e-12)
+        }
+        #expect(try file.dataset("search/topology").shape == [2, 5])
+        let alpha = try file.dataset("search/alpha").read(Double.self).values
+        #expect(alpha[0..<40] != alpha[40..<80], "alpha moved between epochs")
+        if algorithm == "darts" {
+            // split: half leaves 16 training images: 2 batches per epoch, 4 steps, one search batch each.
+            #expect(try file.dataset("search/batch_edge_cost").shape == [4, 1, 5])
+        }
+    }
+}
