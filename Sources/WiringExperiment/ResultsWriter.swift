@@ -157,7 +157,7 @@ struct RunSummary {
                     let op = log.edgeOp[flat]
                     if op >= 0 {
                         costs[p].add(cell: c, edge: e, op: op, cost: log.edgeCost[flat])
-                    } else {
+                    } else if op == -1 {  // a mixture: every op's dL/dW (0 for ops left out of the sum)
                         for o in 0..<ops { costs[p].add(cell: c, edge: e, op: o, cost: log.opCost[flat * ops + o]) }
                     }
                 }

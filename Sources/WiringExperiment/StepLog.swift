@@ -9,7 +9,7 @@ struct StepLog: Equatable {
 
     var phase: [Int] = []
     var epoch: [Int] = []
-    /// (step, cell, edge): sampled op index; -1 for mixtures (and deleted edges without a none op).
+    /// (step, cell, edge): sampled op index; -1 for mixtures, -2 for deleted edges without a none op.
     var edgeOp: [Int] = []
     /// (step, cell, edge)
     var edgeCost: [Double] = []

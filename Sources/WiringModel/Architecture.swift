@@ -41,13 +41,14 @@ public struct Architecture: Hashable, Codable, Sendable {
         Architecture(choices: Array(repeating: edges, count: cells))
     }
 
-    /// One-hot op indices (cell, edge); -1 for mixtures and deleted edges without a none op.
+    /// One-hot op indices (cell, edge); -1 for mixtures, -2 for deleted edges when there is no none op
+    /// (with one, a deleted edge counts as none, as in the reference).
     public func opIndices(noneIndex: Int?) -> [[Int]] {
         choices.map { row in
             row.map { choice in
                 switch choice {
                 case let .op(i): return i
-                case .deleted: return noneIndex ?? -1
+                case .deleted: return noneIndex ?? -2
                 case .mixture: return -1
                 }
             }

@@ -70,14 +70,15 @@ public enum EdgeSelector: Codable, Hashable, Sendable {
     case allEdges
 }
 
-/// A restriction of the ops an edge may take. Applied in list order; a later rule on the same edge
-/// acts on what the earlier ones left (reference-spec section 4: subset, then fix, then delete).
+/// A restriction of the ops an edge may take. Applied in list order: `delete`, `fix` and `allow` replace
+/// the edge's set, `exclude` narrows what the earlier rules left (reference-spec section 4 applies
+/// subsets, then fixes, then deletions, a later flag overriding an earlier one on the same edge).
 public enum EdgeRestriction: Codable, Hashable, Sendable {
     /// The edge is removed (always none).
     case delete
     /// The edge always takes this op.
     case fix(OpKind)
-    /// The edge samples only among these ops.
+    /// The edge samples only among these ops (replacing its set).
     case allow([OpKind])
     /// The edge never samples these ops.
     case exclude([OpKind])
