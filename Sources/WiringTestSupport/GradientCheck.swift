@@ -78,3 +78,14 @@ public func maxAbs<A: TensorElement>(_ a: Tensor<A>) -> Double {
     for i in 0..<a.count { worst = max(worst, abs(Double(a[flat: i]))) }
     return worst
 }
+
+/// Runs `body` with `Parallel.threads` = 1 and then = 2 (restoring the setting afterwards), for
+/// checks that results do not depend on the thread count.
+public func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
+    let saved = Parallel.threads
+    defer { Parallel.threads = saved }
+    Parallel.threads = 1
+    let one = body()
+    Parallel.threads = 2
+    return (one, body())
+}

@@ -10,15 +10,6 @@ private func normal(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
     return Tensor.normal(shape: shape, rng: &rng)
 }
 
-/// The same computation with 1 and with 2 threads (the setting is restored afterwards).
-private func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
-    Parallel.threads = 1
-    let one = body()
-    Parallel.threads = 2
-    return (one, body())
-}
 
 @Suite struct ElementwiseTests {
     // Central differences in Double, h = 1e-6: these ops are linear or piecewise linear (relu is

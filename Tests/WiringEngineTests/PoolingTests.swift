@@ -57,15 +57,6 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
     return Tensor(shape: shape, scalars: rng.permutation(n).map { Double($0) * 0.1 - Double(n) * 0.05 })
 }
 
-/// The same computation with 1 and with 2 threads (the setting is restored afterwards).
-private func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
-    Parallel.threads = 1
-    let one = body()
-    Parallel.threads = 2
-    return (one, body())
-}
 
 @Suite struct PoolingTests {
     // Central differences in Double with h = 1e-6 on piecewise-linear ops: exact up to rounding

@@ -169,26 +169,18 @@ public func weightedSumBackward<T: TensorElement>(
 }
 
 /// dx[i] += w * dOut[i] for i in lo..<hi (when dx is given) and returns sum_i dOut[i] * x[i] in
-/// Double. Four independent accumulators let the loop vectorise without reassociation.
+/// Double (the same fixed-order sum as `DeterministicSum`).
 @inlinable
 func weightedSumBackwardRange<T: TensorElement>(
     _ dx: UnsafeMutableBufferPointer<T>?, _ dOut: UnsafePointer<T>, _ x: UnsafePointer<T>, _ w: T,
     _ lo: Int, _ hi: Int
 ) -> Double {
-    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    var i = lo
-    while i + 4 <= hi {
-        s0 += Double(dOut[i]) * Double(x[i])
-        s1 += Double(dOut[i + 1]) * Double(x[i + 1])
-        s2 += Double(dOut[i + 2]) * Double(x[i + 2])
-        s3 += Double(dOut[i + 3]) * Double(x[i + 3])
-        i += 4
-    }
-    while i < hi { s0 += Double(dOut[i]) * Double(x[i]); i += 1 }
+    let dot = DeterministicSum.dotRange(UnsafeBufferPointer(start: dOut, count: hi),
+                                        UnsafeBufferPointer(start: x, count: hi), lo, hi)
     if let dx {
         for i in lo..<hi { dx[i] += w * dOut[i] }
     }
-    return (s0 + s1) + (s2 + s3)
+    return dot
 }
 
 // MARK: - Differentiable ops
