@@ -179,12 +179,25 @@ public final class Tape<T: TensorElement> {
     @inlinable
     func takeStorage(count: Int, zeroed: Bool) -> TensorStorage<T> {
         if let s = pool[count]?.popLast() {
-            // A byte fill (memset) is far faster than an element loop; 0.0 is all-zero bits.
-            if zeroed { UnsafeMutableRawPointer(s.pointer).initializeMemory(as: UInt8.self, repeating: 0,
-                                                                           count: count * MemoryLayout<T>.stride) }
+            if zeroed { Tape.zeroFill(s.pointer, count: count) }
             return s
         }
-        return TensorStorage(count: count, zeroed: zeroed)
+        let storage = TensorStorage<T>(count: count, zeroed: false)
+        if zeroed { Tape.zeroFill(storage.pointer, count: count) }
+        return storage
+    }
+
+    /// Zeroes `count` elements with a byte fill (memset; 0.0 is all-zero bits), split over the kernel
+    /// threads for large buffers: gradient buffers are zeroed on every backward pass.
+    @inlinable
+    static func zeroFill(_ pointer: UnsafeMutablePointer<T>, count: Int) {
+        let chunk = 1 << 16
+        let chunks = (count + chunk - 1) / chunk
+        Parallel.forEach(chunks) { c in
+            let lo = c * chunk, n = Swift.min(count, lo + chunk) - lo
+            UnsafeMutableRawPointer(pointer + lo).initializeMemory(as: UInt8.self, repeating: 0,
+                                                                  count: n * MemoryLayout<T>.stride)
+        }
     }
 }
 

@@ -121,12 +121,12 @@ func line(_ name: String, batch: Int, threads: Int, ours: Double, torch: Double?
                   threads, ours, torchText as NSString, ratio as NSString)
 }
 
-func runBenchmarks(repetitions: Int = 20) {
+func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     let torch = TorchPeer(packageRoot: packageRoot)
     print(torch == nil ? "PyTorch: not available (apt-get install python3-torch for the side-by-side numbers)"
                        : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
     print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
-    for block in Block.all(channels: 16) {
+    for block in Block.all(channels: 16) where filter.map(block.name.contains) ?? true {
         for b in [64, 96] {
             for threads in [1, 2] {
                 Parallel.threads = threads
@@ -143,7 +143,7 @@ func runBenchmarks(repetitions: Int = 20) {
         }
     }
     Parallel.threads = 2
-    for step in SupernetStep.all {
+    for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
         let ours = step.time(repetitions: repetitions)
         let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: 2,
                                  repetitions: max(5, repetitions / 2))

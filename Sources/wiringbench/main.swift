@@ -1,7 +1,8 @@
-// wiringbench [repetitions]   op blocks and supernet steps next to PyTorch (BENCH lines)
-// wiringbench conv            the conv2d kernels alone, per path
-if CommandLine.arguments.dropFirst().first == "conv" {
+// wiringbench [repetitions [name-filter]]   op blocks and supernet steps next to PyTorch (BENCH lines)
+// wiringbench conv                          the conv2d kernels alone, per path
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "conv" {
     runConvBench()
 } else {
-    runBenchmarks(repetitions: CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 20)
+    runBenchmarks(repetitions: arguments.first.flatMap { Int($0) } ?? 20, only: arguments.dropFirst().first)
 }

@@ -10,7 +10,9 @@ extension Tape {
         record("identity", inputs: [x], output: value(x)) { ctx in
             guard let dx = ctx.dInput(0) else { return }
             let dy = ctx.dOutput
-            for i in 0..<dy.count { dx[i] += dy[i] }
+            elementwiseForEachChunk(dy.count) { r in
+                for i in r { dx[i] += dy[i] }
+            }
         }
     }
 }
