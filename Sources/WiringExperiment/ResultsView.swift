@@ -13,8 +13,8 @@ public func describeResults(at path: String, color: Bool) throws -> String {
     defer { file.close() }
     let root = file.root
     guard try root.hasAttribute("format"), try root.stringAttribute("format") == "wiringlab-results" else {
-        throw ResultsError.wrongKind(file: path, path: "/", expected: "a WiringLab result file (attribute format)",
-                                     found: "another kind of HDF5 file")
+        throw ResultsError.wrongKind(file: path, path: "/", expected: "WiringLab result file",
+                                     found: "HDF5 file of another kind")
     }
     var out = ""
     func line(_ s: String = "") { out += s + "\n" }

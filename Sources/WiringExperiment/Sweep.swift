@@ -84,7 +84,8 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
             } catch {
                 if error is DataError || error is RunError { report.invalidInput = true }
                 report.failed.append((run.id, "\(error)"))
-                request.progress.note("[\(run.index)] \(run.id) failed: \(error)")
+                // With several runs, say so at once too; the list at the end repeats every failure.
+                if pending.count > 1 { request.progress.note("[\(run.index)] \(run.id) failed: \(error)") }
             }
             try? writeIndex(request)
         }
