@@ -19,10 +19,6 @@ import torch.nn.functional as F
 C = 16
 
 
-def relu_conv_bn(cin, cout, k, pad, dil=1, groups=1):
-    return [nn.Conv2d(cin, cout, k, padding=pad, dilation=dil, groups=groups, bias=False)]
-
-
 def sep_conv(k):
     p = k // 2
     return nn.Sequential(

@@ -8,7 +8,6 @@ final class TorchPeer {
     let input = Pipe()
     let output = Pipe()
     var buffer = Data()
-    let version: String
 
     init?(packageRoot: URL) {
         let python = "/usr/bin/python3"
@@ -26,12 +25,10 @@ final class TorchPeer {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
-        version = ""
         guard let hello = readLine(), hello["ready"] as? Bool == true else {
             process.terminate()
             return nil
         }
-        _ = hello
     }
 
     private func readLine() -> [String: Any]? {
