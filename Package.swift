@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "wiringlab",
             dependencies: [
-                "WiringExperiment", "WiringResults", "WiringData",
+                "WiringExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "wiringbench", dependencies: ["WiringModel", "WiringEngine"]),

@@ -8,12 +8,30 @@ public struct EdgeDomain: Hashable, Codable, Sendable {
     public var allowed: [Int]
 }
 
-/// A constraint that cannot be satisfied, or refers to something that does not exist.
-public struct ModelError: Error, CustomStringConvertible, Hashable, Sendable {
-    /// Where the problem is, as a manifest key path (`edges[2].fix`).
-    public var keyPath: String
-    public var message: String
-    public var description: String { "\(keyPath): \(message)" }
+/// Why a list of edge constraints cannot be applied, naming the constraint (its index in
+/// `NetworkConfig.constraints`) and the edge, so a caller can point at the entry that caused it.
+public enum EdgeDomainError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A selector names an edge the cell does not have.
+    case edgeOutOfRange(constraint: Int, edge: Int, edgeCount: Int)
+    /// A `fix` or `allow` names an op that is not in `NetworkConfig.ops`.
+    case opNotInNetwork(constraint: Int, op: OpKind)
+    /// The constraint leaves an edge that is not deleted without any op (`exclude` of every op, `allow []`).
+    case noOpLeft(constraint: Int, edge: Int)
+
+    /// The index of the constraint at fault.
+    public var constraint: Int {
+        switch self {
+        case let .edgeOutOfRange(k, _, _), let .opNotInNetwork(k, _), let .noOpLeft(k, _): return k
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .edgeOutOfRange(k, e, n): return "constraint \(k): edge \(e) out of range 0...\(n - 1)"
+        case let .opNotInNetwork(k, op): return "constraint \(k): op '\(op.rawValue)' is not in the network's ops"
+        case let .noOpLeft(k, e): return "constraint \(k): edge \(e) is left with no op"
+        }
+    }
 }
 
 extension NetworkConfig {
@@ -30,36 +48,31 @@ extension NetworkConfig {
 
     /// Applies `constraints` in order to every edge (a later rule on the same edge acts on what the
     /// earlier ones left; fix and delete replace it).
-    /// - Throws: `ModelError` for an edge out of range, an op not in `ops`, or an edge left with no op.
+    /// - Throws: `EdgeDomainError` for an edge out of range, an op not in `ops`, or an edge left with no op.
     public func edgeDomains() throws -> [EdgeDomain] {
         var domains = Array(repeating: EdgeDomain(deleted: false, allowed: Array(ops.indices)), count: edgeCount)
-        func index(_ op: OpKind, _ k: Int, _ key: String) throws -> Int {
-            guard let i = ops.firstIndex(of: op) else {
-                throw ModelError(keyPath: "edges[\(k)].\(key)",
-                                 message: "op '\(op.rawValue)' is not in network.ops \(ops.map(\.rawValue))")
-            }
+        func index(_ op: OpKind, _ k: Int) throws -> Int {
+            guard let i = ops.firstIndex(of: op) else { throw EdgeDomainError.opNotInNetwork(constraint: k, op: op) }
             return i
         }
         for (k, constraint) in constraints.enumerated() {
             for e in edges(selectedBy: constraint.selector) {
                 guard e >= 0 && e < edgeCount else {
-                    throw ModelError(keyPath: "edges[\(k)].edge",
-                                     message: "edge \(e) out of range 0...\(edgeCount - 1) for steps \(steps)")
+                    throw EdgeDomainError.edgeOutOfRange(constraint: k, edge: e, edgeCount: edgeCount)
                 }
                 switch constraint.restriction {
                 case .delete:
                     domains[e] = EdgeDomain(deleted: true, allowed: [])
                 case let .fix(op):
-                    domains[e] = EdgeDomain(deleted: false, allowed: [try index(op, k, "fix")])
+                    domains[e] = EdgeDomain(deleted: false, allowed: [try index(op, k)])
                 case let .allow(list):
-                    domains[e] = EdgeDomain(deleted: false, allowed: try list.map { try index($0, k, "allow") }.sorted())
+                    domains[e] = EdgeDomain(deleted: false, allowed: try list.map { try index($0, k) }.sorted())
                 case let .exclude(list):
                     let excluded = Set(list.compactMap { ops.firstIndex(of: $0) })
                     domains[e].allowed.removeAll { excluded.contains($0) }
-                    if domains[e].allowed.isEmpty && !domains[e].deleted {
-                        throw ModelError(keyPath: "edges[\(k)].exclude",
-                                         message: "edge \(e) is left with no op; allow at least one or use delete")
-                    }
+                }
+                if domains[e].allowed.isEmpty && !domains[e].deleted {
+                    throw EdgeDomainError.noOpLeft(constraint: k, edge: e)
                 }
             }
         }

@@ -24,6 +24,17 @@ public enum OpKind: String, CaseIterable, Codable, Hashable, Sendable {
     ]
 }
 
+/// The two named op orders of the reference codes.
+public enum OpOrder: String, CaseIterable, Codable, Hashable, Sendable {
+    /// The paper's figures and the DSNAS scripts.
+    case orderB = "order_b"
+    /// DARTS.
+    case orderA = "order_a"
+
+    /// The ops in index order.
+    public var ops: [OpKind] { self == .orderB ? OpKind.orderB : OpKind.orderA }
+}
+
 /// Which normalisation a layer uses.
 public enum NormKind: String, CaseIterable, Codable, Hashable, Sendable {
     /// BatchNorm2d: statistics over (N, H, W) per channel; running statistics for eval mode.
@@ -95,9 +106,22 @@ public struct EdgeConstraint: Codable, Hashable, Sendable {
 
 /// The reference codes name a pool's norm differently: DSNAS `..._ops.<o>.op.1`, DARTS `..._ops.<o>.1`
 /// (fixtures README section 3). Everything else is spelled the same.
-public enum ParameterNaming: String, Codable, Hashable, Sendable {
+public enum ParameterNaming: String, CaseIterable, Codable, Hashable, Sendable {
     case dsnas
     case darts
+}
+
+/// The paper's named cells.
+public enum CellPreset: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Steps 2, multiplier 2: 5 edges (the paper's main object of study).
+    case minimal
+    /// Steps 4, multiplier 4: 14 edges (the DARTS cell).
+    case original
+
+    /// Intermediate nodes.
+    public var steps: Int { self == .minimal ? 2 : 4 }
+    /// Concatenated nodes.
+    public var multiplier: Int { self == .minimal ? 2 : 4 }
 }
 
 /// Everything that determines the supernet's structure and initial parameters.
@@ -132,13 +156,13 @@ public struct NetworkConfig: Codable, Hashable, Sendable {
     public init() {}
 
     /// The minimal cell (steps 2, multiplier 2).
-    public static var minimal: NetworkConfig { NetworkConfig() }
+    public static var minimal: NetworkConfig { NetworkConfig(cell: .minimal) }
     /// The original DARTS cell (steps 4, multiplier 4).
-    public static var original: NetworkConfig {
-        var c = NetworkConfig()
-        c.steps = 4
-        c.multiplier = 4
-        return c
+    public static var original: NetworkConfig { NetworkConfig(cell: .original) }
+
+    /// The defaults with the steps and multiplier of a named cell.
+    public init(cell: CellPreset) {
+        (steps, multiplier) = (cell.steps, cell.multiplier)
     }
 
     /// Edges per cell: steps (steps + 3) / 2.

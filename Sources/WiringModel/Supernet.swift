@@ -5,14 +5,6 @@
 // evaluates only what the architecture selects, like the reference's DSNAS child network.
 import WiringEngine
 
-/// The modules of one cell.
-struct CellModules {
-    let preprocess0: [Layer]
-    let preprocess1: [Layer]
-    /// ops[edge][opIndex]
-    let ops: [[Operation]]
-}
-
 /// A differentiable-NAS supernet with named parameters.
 public final class Supernet<T: TensorElement> {
     public let config: NetworkConfig
@@ -27,32 +19,9 @@ public final class Supernet<T: TensorElement> {
     public init(config: NetworkConfig, rng: inout RNG) {
         self.config = config
         topology = CellTopology(steps: config.steps, multiplier: config.multiplier)
-        let c = config.channels
-        let stemChannels = config.stemMultiplier * c
-        stem = [
-            .conv(name: "stem.0.weight", inChannels: config.inputChannels, outChannels: stemChannels, kernel: 3,
-                  stride: 1, padding: 1, dilation: 1, groups: 1),
-            .norm(prefix: "stem.1", channels: stemChannels, config: config.stemNorm),
-        ]
-        var cells: [CellModules] = []
-        var prevPrev = stemChannels, prev = stemChannels
-        for cell in 0..<config.cells {
-            func preprocess(_ k: Int, _ cin: Int) -> [Layer] {
-                let p = "cells.\(cell).preprocess\(k).op."
-                return [.relu,
-                        .conv(name: p + "1.weight", inChannels: cin, outChannels: c, kernel: 1, stride: 1, padding: 0,
-                              dilation: 1, groups: 1),
-                        .norm(prefix: p + "2", channels: c, config: config.preprocessNorm)]
-            }
-            let ops = (0..<topology.edges.count).map { e in
-                config.ops.enumerated().map { o, kind in
-                    Operation(kind, channels: c, prefix: "cells.\(cell)._ops.\(e)._ops.\(o)", config: config)
-                }
-            }
-            cells.append(CellModules(preprocess0: preprocess(0, prevPrev), preprocess1: preprocess(1, prev), ops: ops))
-            (prevPrev, prev) = (prev, config.multiplier * c)
-        }
-        self.cells = cells
+        let layout = NetworkLayout(config: config)
+        stem = layout.stem
+        cells = layout.cells
 
         var store = ParameterStore<T>()
         let legacy = config.legacyDepthwiseFanIn
@@ -67,7 +36,7 @@ public final class Supernet<T: TensorElement> {
                 }
             }
         }
-        let features = config.multiplier * c
+        let features = config.multiplier * config.channels
         let bound = 1 / Double(features).squareRoot()
         store.add(classifierWeight, .uniform(shape: [config.numClasses, features], lo: -bound, hi: bound, rng: &rng))
         if config.classifierBias {
@@ -106,12 +75,12 @@ public final class Supernet<T: TensorElement> {
 
     /// Multiply-accumulates of one forward pass per sample of `height x width` with `architecture`.
     public func forwardMACs(_ architecture: Architecture, height: Int, width: Int) -> Int {
-        var macs = stem.reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }
+        let layout = NetworkLayout(config: config)
+        var macs = layout.fixedForwardMACs(height: height, width: width)
         for (c, cell) in cells.enumerated() {
-            macs += (cell.preprocess0 + cell.preprocess1).reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }
-            for (e, ops) in cell.ops.enumerated() {
+            for e in cell.ops.indices {
                 for o in evaluatedOps(architecture.choices[c][e]) {
-                    macs += ops[o].layers.reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }
+                    macs += layout.opForwardMACs(cell: c, edge: e, op: o, height: height, width: width)
                 }
             }
         }

@@ -76,20 +76,6 @@ public enum SearchError: Error, CustomStringConvertible, Hashable, Sendable {
     }
 }
 
-/// Makes the strategy `config.algorithm` names, with alpha drawn from `rng` per `config.alphaInit`.
-/// - Parameters:
-///   - domains: the allowed ops of every edge (`network.edgeDomains()`).
-public func makeSearchStrategy(config: SearchConfig, network: NetworkConfig, domains: [EdgeDomain],
-                               rng: inout RNG) -> any SearchStrategy {
-    let alpha = ArchitectureParameters(domains: domains, ops: network.ops.count, initialisation: config.alphaInit,
-                                       rng: &rng)
-    switch config.algorithm {
-    case .dsnas: return DSNAS(config: config, alpha: alpha)
-    case .snas: return SNAS(config: config, alpha: alpha)
-    case .darts: return DARTS(config: config, alpha: alpha)
-    }
-}
-
 // MARK: - State
 
 extension SearchStrategy where Self: Codable {

@@ -4,9 +4,7 @@
 
 import ArgumentParser
 import Foundation
-import WiringData
 import WiringExperiment
-import WiringResults
 
 @main
 struct WiringLab: ParsableCommand {
@@ -21,22 +19,14 @@ struct WiringLab: ParsableCommand {
         // Adding a subcommand is one entry here plus its file.
         subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self])
 
-    /// Runs the command, mapping every kind of invalid input to exit code 2: a manifest error prints its
-    /// one line on stderr, and argument-parser's usage errors (which would exit 64) print as usual.
+    /// Runs the command, mapping every kind of invalid input to exit code 2: an `InvalidInput` error (a
+    /// manifest, data set, result or checkpoint problem) prints its one line on stderr, and
+    /// argument-parser's usage errors (which would exit 64) print as usual.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as ManifestError {
-            printError("\(error)")
-            Foundation.exit(ExitCodes.invalidInput)
-        } catch let error as ResultsError {
-            printError("\(error)")
-            Foundation.exit(ExitCodes.invalidInput)
-        } catch let error as DataError {
-            printError("\(error)")
-            Foundation.exit(ExitCodes.invalidInput)
-        } catch let error as RunError {
+        } catch let error as InvalidInput {
             printError("\(error)")
             Foundation.exit(ExitCodes.invalidInput)
         } catch {

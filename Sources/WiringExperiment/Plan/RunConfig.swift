@@ -43,6 +43,10 @@ public struct DataConfig: Codable, Hashable, Sendable {
         public var channels: Int
         /// Label classes.
         public var classes: Int
+
+        public init(count: Int = 256, size: Int = 16, channels: Int = 3, classes: Int = 10) {
+            (self.count, self.size, self.channels, self.classes) = (count, size, channels, classes)
+        }
     }
 
     /// Which data set.
@@ -62,6 +66,31 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var split: Split
     /// Set only for the synthetic data set.
     public var synthetic: Synthetic?
+
+    /// The defaults: every image of `dataset`, batches of 96 (the reference scripts'), augmented.
+    public init(dataset: Dataset = .fashionMNIST) {
+        self.dataset = dataset
+        root = nil
+        synthetic = dataset == .synthetic ? Synthetic() : nil
+        trainSize = 0
+        testSize = 0
+        batchSize = 96
+        augment = true
+        split = .none
+        (trainSize, testSize) = (maximumTrainSize, maximumTestSize)
+    }
+
+    /// Training images the data set has.
+    public var maximumTrainSize: Int {
+        switch dataset {
+        case .fashionMNIST: return 60000
+        case .cifar10: return 50000
+        case .synthetic: return synthetic?.count ?? 0
+        }
+    }
+
+    /// Test images the data set has (the synthetic test set is as large as its training set).
+    public var maximumTestSize: Int { dataset == .synthetic ? (synthetic?.count ?? 0) : 10000 }
 
     /// Height = width of the images.
     public var imageSize: Int {
@@ -93,73 +122,20 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var batchesPerEpoch: Int { (thetaImages + batchSize - 1) / batchSize }
 }
 
-/// How each edge's op is chosen in probe and train phases.
-public enum SamplingMode: String, CaseIterable, Codable, Hashable, Sendable {
-    /// Every edge draws uniformly from its allowed ops, independently every batch (`random_sample`).
-    case uniform
-    /// Every edge is fixed or deleted by `edges`, so there is nothing to draw.
-    case fixed
-}
-
 /// Sampling settings shared by all phases.
 public struct SamplingConfig: Codable, Hashable, Sendable {
     /// One draw per cell instead of one draw per batch shared by all cells (`resample_layer`).
     public var perCell: Bool
+
+    public init(perCell: Bool = false) { self.perCell = perCell }
 }
 
 /// What a run stores besides the per-step data, which is always stored.
 public struct RecordConfig: Codable, Hashable, Sendable {
     /// Store the per-sample L, H and C of every step (large: steps x batch).
     public var perSample: Bool
-}
 
-/// What a phase does with theta and alpha.
-public enum PhaseKind: String, CaseIterable, Codable, Hashable, Sendable {
-    /// Theta and alpha frozen; Monte-Carlo cost statistics under sampling (`child_reward_stat`).
-    case probe
-    /// Theta trained by SGD with uniformly sampled or fixed ops; alpha untouched (`random_sample`).
-    case train
-    /// Alpha updated by a search algorithm (and theta, unless `updateTheta` is false).
-    case search
-}
-
-/// How long a phase lasts.
-public struct PhaseLength: Codable, Hashable, Sendable {
-    /// Whether `count` counts epochs or batches.
-    public enum Unit: String, Codable, Hashable, Sendable {
-        case epochs
-        case batches
-    }
-
-    /// Epochs or batches.
-    public var unit: Unit
-    /// How many, at least 1.
-    public var count: Int
-
-    /// `count` epochs or batches.
-    public init(_ unit: Unit, _ count: Int) {
-        self.unit = unit
-        self.count = count
-    }
-
-    /// Steps (batches) this lasts with `batchesPerEpoch` batches in an epoch.
-    public func steps(batchesPerEpoch: Int) -> Int { unit == .epochs ? count * batchesPerEpoch : count }
-}
-
-/// One phase of a run, in order.
-public struct PhaseConfig: Codable, Hashable, Sendable {
-    /// Unique within the run; the HDF5 `/phases` label.
-    public var name: String
-    /// What the phase does.
-    public var kind: PhaseKind
-    /// How long it lasts.
-    public var length: PhaseLength
-    /// Probe and train phases; nil for search (which samples from alpha).
-    public var sampling: SamplingMode?
-    /// The theta optimiser of train and search phases; nil for probes.
-    public var optimizer: SGDConfig?
-    /// Search phases only.
-    public var search: SearchConfig?
+    public init(perSample: Bool = false) { self.perSample = perSample }
 }
 
 /// The complete, resolved configuration of one run.
@@ -180,6 +156,20 @@ public struct RunConfig: Codable, Hashable, Sendable {
     public var phases: [PhaseConfig]
     /// Optional extra records.
     public var record: RecordConfig
+
+    /// The defaults every manifest starts from (the phases list is required, so it starts empty).
+    public init(seed: UInt64 = 0, precision: Precision = .float32, threads: Int = 1, data: DataConfig = DataConfig(),
+                network: NetworkConfig = NetworkConfig(), sampling: SamplingConfig = SamplingConfig(),
+                phases: [PhaseConfig] = [], record: RecordConfig = RecordConfig()) {
+        self.seed = seed
+        self.precision = precision
+        self.threads = threads
+        self.data = data
+        self.network = network
+        self.sampling = sampling
+        self.phases = phases
+        self.record = record
+    }
 
     /// The configuration with the fields that cannot change a result blanked, for hashing.
     var identity: RunConfig {

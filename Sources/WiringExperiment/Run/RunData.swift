@@ -18,7 +18,7 @@ struct RunData {
         case .cifar10:
             full = try CIFAR10.load(.train, root: DataRoot.resolve(configured: config.root))
         case .synthetic:
-            let s = config.synthetic ?? DataConfig.Synthetic(count: 512, size: 16, channels: 3, classes: 10)
+            let s = config.synthetic ?? DataConfig.Synthetic()
             full = SyntheticDataset.make(count: s.count, channels: s.channels, size: s.size, classes: s.classes,
                                          seed: seed)
         }

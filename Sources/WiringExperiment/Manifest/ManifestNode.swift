@@ -196,8 +196,8 @@ extension ManifestNode {
     }
 
     /// Sets the value at a key path (`phases.0.epochs`), creating missing mappings on the way.
-    /// Numeric segments index lists and must be in range. The keys of `grid` and `zip`, and of each
-    /// `exclude` entry, are key paths themselves, so the rest of the path after them is one key.
+    /// Numeric segments index lists and must be in range. Where the schema says a mapping's keys are
+    /// key paths (`grid`, `zip`, each `exclude` entry), the rest of the path after it is one key.
     /// - Throws: `ManifestError.invalid` when the path runs through a scalar or past a list's end.
     mutating func set(path segments: [String], to node: ManifestNode, at location: SourceLocation,
                       prefix: String = "") throws {
@@ -208,9 +208,10 @@ extension ManifestNode {
         var rest = Array(segments.dropFirst())
         var headKey = head
         let here = join(prefix, head)
-        if prefix.isEmpty && (head == "grid" || head == "zip"), !rest.isEmpty {
+        let parent = prefix.isEmpty ? [] : prefix.split(separator: ".").map(String.init)
+        if RunSchema.keysArePaths(at: parent + [head]), !rest.isEmpty {
             rest = [rest.joined(separator: ".")]
-        } else if prefix.hasPrefix("exclude."), prefix.split(separator: ".").count == 2 {
+        } else if RunSchema.keysArePaths(at: parent) {
             headKey = segments.joined(separator: ".")
             rest = []
         }

@@ -82,7 +82,7 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
                 case .stopped: report.stopped.append(run.id)
                 }
             } catch {
-                if error is DataError || error is RunError { report.invalidInput = true }
+                if error is InvalidInput { report.invalidInput = true }
                 report.failed.append((run.id, "\(error)"))
                 // With several runs, say so at once too; the list at the end repeats every failure.
                 if pending.count > 1 { request.progress.note("[\(run.index)] \(run.id) failed: \(error)") }

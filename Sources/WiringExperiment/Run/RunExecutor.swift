@@ -1,11 +1,9 @@
 // Runs one planned run: its phases in order, every step's probes into the step log, periodic
 // checkpoints, and the result file at the end. Resumable at any step: see RunState.swift.
 //
-// Phases (reference-spec sections 5 and 7):
-//   probe  theta frozen, ops sampled (uniform over each edge's allowed set, or fixed), training-mode
-//          BN whose running statistics are thrown away afterwards (the reference's child_reward_stat);
-//   train  the same sampling, theta trained by SGD with the cosine schedule and clipping;
-//   search alpha updated by an algorithm from WiringSearch.
+// Each phase kind has its runner (ProbePhase, TrainPhase, SearchPhase: one file each, behind
+// `PhaseRunner`); this file owns what they share: the data order, the step loop, the logs, the
+// checkpoints and the result file.
 import Foundation
 import WiringData
 import WiringEngine
@@ -65,6 +63,9 @@ final class RunExecutor<T: TensorElement> {
     var searchLog = SearchLog()
     var cursor: RunCursor
     let tape = Tape<T>()
+    /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
+    var stepsThisInvocation = 0
+    var lastCheckpoint = Date()
 
     var checkpointPath: String { options.outFolder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path }
     var resultPath: String { options.outFolder.appendingPathComponent(RunFiles.result(spec.id)).path }
@@ -79,7 +80,7 @@ final class RunExecutor<T: TensorElement> {
         net = Supernet<T>(config: config.network, rng: &initRNG)
         domains = try config.network.edgeDomains()
         log = StepLog(cells: config.network.cells, edges: net.topology.edges.count, ops: config.network.ops.count,
-                      steps: config.network.steps)
+                      steps: config.network.steps, recordsSamples: config.record.perSample)
         cursor = RunCursor(runID: spec.id, sampleRNG: RNG(seed: config.seed, stream: "sample"))
     }
 
@@ -94,59 +95,26 @@ final class RunExecutor<T: TensorElement> {
             net.parameters = parameters
             options.progress.note("resuming \(spec.id) at step \(log.count)")
         }
-        var stepsThisInvocation = 0
-        var lastCheckpoint = Date()
         let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
         options.progress.start(run: spec, totalSteps: totalSteps, alreadyDone: log.count)
 
         while cursor.phaseIndex < config.phases.count {
             let p = cursor.phaseIndex
-            let phase = config.phases[p]
-            var loader = try BatchLoader<T>(dataset: data.train, batchSize: config.data.batchSize, mode: .shuffled,
-                                            augmentation: config.data.augment ? .standard : .none,
-                                            seed: phaseSeed(p))
-            if let position = cursor.loader { try loader.restore(position) }
-            if cursor.stepInPhase == 0 { momentum = [:] }
-            let steps = stepCount(phase: p)
-            let epochs = epochCount(phase: p)
-            var search = try phase.search.map { try SearchPhase<T>(executor: self, phase: p, config: $0) }
-            while cursor.stepInPhase < steps {
-                guard let batch = loader.next() else { continue }  // nil once at each epoch's end
-                let epoch = cursor.stepInPhase / loader.batchesPerEpoch
-                let lr = phase.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
-                let architecture: Architecture
-                let probe: StepProbe
-                if search != nil {
-                    let record = try search!.step(images: batch.images, labels: batch.labels, epoch: epoch,
-                                                  epochs: epochs, lr: lr)
-                    (architecture, probe) = (record.architecture, record.probe)
-                } else {
-                    architecture = sample(phase)
-                    probe = try step(phase, images: batch.images, labels: batch.labels, architecture: architecture,
-                                     lr: lr)
-                }
-                log.append(phase: p, epoch: epoch, lr: lr, probe: probe, architecture: architecture,
-                           noneIndex: net.noneIndex, skipIndex: config.network.ops.firstIndex(of: .skipConnect),
-                           topology: net.topology, perSample: config.record.perSample)
-                splits.add(phase: p, epoch: epoch, samples: probe.samples)
-                if cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0 {
-                    search?.endEpoch(epoch)
-                }
-                cursor.stepInPhase += 1
-                cursor.loader = loader.position
-                stepsThisInvocation += 1
-                options.progress.step(phase: phase.name, epoch: epoch, epochs: epochs, done: log.count,
-                                      loss: probe.loss, accuracy: probe.accuracy)
-                if let limit = options.maxSteps, stepsThisInvocation >= limit {
-                    try saveCheckpoint()
-                    options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(checkpointPath)")
-                    return .stopped(checkpoint: checkpointPath, steps: log.count)
-                }
-                if Date().timeIntervalSince(lastCheckpoint) > options.checkpointInterval {
-                    try saveCheckpoint()
-                    lastCheckpoint = Date()
-                }
+            // Each kind's runner, as its concrete type, so the step loop below is specialised for it.
+            let finished: Bool
+            switch config.phases[p].work {
+            case let .probe(settings):
+                var phase = ProbePhase(executor: self, settings: settings)
+                finished = try runSteps(of: p, &phase)
+            case let .train(settings):
+                var phase = TrainPhase(executor: self, settings: settings)
+                finished = try runSteps(of: p, &phase)
+            case let .search(settings):
+                var rng = RNG(seed: config.seed, stream: "alpha\(p)")
+                finished = try withSearchStrategy(config: settings.search, network: config.network, domains: domains,
+                                                  rng: &rng, SearchPhaseLoop(executor: self, phase: p, settings: settings))
             }
+            if !finished { return .stopped(checkpoint: checkpointPath, steps: log.count) }
             cursor.phaseIndex += 1
             cursor.stepInPhase = 0
             cursor.loader = nil
@@ -157,6 +125,47 @@ final class RunExecutor<T: TensorElement> {
         try? FileManager.default.removeItem(atPath: checkpointPath)
         options.progress.finish(message: "wrote \(resultPath)")
         return .finished(path: resultPath)
+    }
+
+    /// Runs the remaining steps of phase `p` with `phase`, recording every step.
+    /// - Returns: false when stopped early (`maxSteps`), after writing a checkpoint.
+    func runSteps<Phase: PhaseRunner>(of p: Int, _ phase: inout Phase) throws -> Bool where Phase.Element == T {
+        let config = self.config.phases[p]
+        var loader = try BatchLoader<T>(dataset: data.train, batchSize: self.config.data.batchSize, mode: .shuffled,
+                                        augmentation: self.config.data.augment ? .standard : .none,
+                                        seed: phaseSeed(p))
+        if let position = cursor.loader { try loader.restore(position) }
+        if cursor.stepInPhase == 0 { momentum = [:] }  // a new phase starts a new optimiser
+        let steps = stepCount(phase: p)
+        let epochs = epochCount(phase: p)
+        while cursor.stepInPhase < steps {
+            guard let batch = loader.next() else { continue }  // nil once at each epoch's end
+            let epoch = cursor.stepInPhase / loader.batchesPerEpoch
+            let lr = config.work.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
+            let result = try phase.step(images: batch.images, labels: batch.labels, epoch: epoch, epochs: epochs, lr: lr)
+            log.append(phase: p, epoch: epoch, lr: lr, probe: result.probe, architecture: result.architecture,
+                       noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
+                       topology: net.topology)
+            splits.add(phase: p, epoch: epoch, samples: result.probe.samples)
+            if cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0 {
+                phase.endEpoch(epoch)
+            }
+            cursor.stepInPhase += 1
+            cursor.loader = loader.position
+            stepsThisInvocation += 1
+            options.progress.step(phase: config.name, epoch: epoch, epochs: epochs, done: log.count,
+                                  loss: result.probe.loss, accuracy: result.probe.accuracy)
+            if let limit = options.maxSteps, stepsThisInvocation >= limit {
+                try saveCheckpoint()
+                options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(checkpointPath)")
+                return false
+            }
+            if Date().timeIntervalSince(lastCheckpoint) > options.checkpointInterval {
+                try saveCheckpoint()
+                lastCheckpoint = Date()
+            }
+        }
+        return true
     }
 
     /// The data-order seed of phase `p`, derived from the run seed.
@@ -175,8 +184,9 @@ final class RunExecutor<T: TensorElement> {
 
     func epochCount(phase p: Int) -> Int { (stepCount(phase: p) + batchesPerEpoch - 1) / batchesPerEpoch }
 
-    func sample(_ phase: PhaseConfig) -> Architecture {
-        switch phase.sampling ?? .uniform {
+    /// One architecture for a probe or train step.
+    func sample(_ sampling: SamplingMode) -> Architecture {
+        switch sampling {
         case .uniform:
             var sampler = UniformSampler(perCell: config.sampling.perCell)
             return sampler.sample(domains: domains, cells: config.network.cells, rng: &cursor.sampleRNG)
@@ -184,26 +194,6 @@ final class RunExecutor<T: TensorElement> {
             // Each edge takes the first op its constraints allow (fix every edge to choose them).
             return .shared(domains.map { $0.deleted ? .deleted : .op($0.allowed[0]) }, cells: config.network.cells)
         }
-    }
-
-    /// One step of a probe or train phase.
-    func step(_ phase: PhaseConfig, images: Tensor<T>, labels: [Int], architecture: Architecture,
-              lr: Double) throws -> StepProbe {
-        tape.reset()
-        let frozen = phase.kind == .probe
-        // Theta frozen: the reference throws the child's running statistics away (child_reward_stat).
-        let statistics = frozen ? net.parameters.runningStatistics : nil
-        let (trace, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
-        if let statistics { net.parameters.runningStatistics = statistics }
-        if !frozen, let optimizer = phase.optimizer {
-            var gradients = net.gradients(trace: trace, tape: tape)
-            if let clip = optimizer.gradClip { clipGlobalNorm(&gradients, maxNorm: clip) }
-            var sgd = SGD<T>(config: optimizer)
-            swap(&sgd.momentum, &momentum)  // move, not copy: the buffers are updated in place
-            sgd.step(&net.parameters, gradients: gradients, lr: lr)
-            swap(&sgd.momentum, &momentum)
-        }
-        return probe
     }
 
     func saveCheckpoint() throws {

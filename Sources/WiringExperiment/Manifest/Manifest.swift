@@ -75,7 +75,7 @@ public struct Manifest: Codable, Hashable, Sendable {
             throw ManifestError.invalid(.commandLine, keyPath: key, expected: "expected a dotted key path like network.cells",
                                         got: "'\(key)'")
         }
-        if segments[0] == "include" || segments[0] == "set" {
+        if RunSchema.loaderKeys.contains(segments[0]) {
             throw ManifestError.invalid(.commandLine, keyPath: key,
                                         expected: "expected a key other than include and set (they are resolved first)",
                                         got: "'\(key)'")
@@ -153,7 +153,7 @@ private struct Loader {
             }
             for entry in entries {
                 let segments = entry.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-                if segments.contains(where: \.isEmpty) || ["include", "set"].contains(segments[0]) {
+                if segments.contains(where: \.isEmpty) || RunSchema.loaderKeys.contains(segments[0]) {
                     throw ManifestError.invalid(entry.keyLocation, keyPath: "set.\(entry.key)",
                                                 expected: "expected a dotted key path like network.cells",
                                                 got: "'\(entry.key)'")

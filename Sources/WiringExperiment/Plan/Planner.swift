@@ -53,7 +53,7 @@ extension Manifest {
     /// - Returns: the runs in plan order.
     /// - Throws: `ManifestError` for the first problem in the sweep keys or in any run.
     public func plan(codeVersion: String) throws -> ExperimentPlan {
-        let top = try MapReader(root, path: "", keys: Manifest.topLevelKeys, what: "a manifest")
+        let top = try MapReader(root, path: "", keys: RunSchema.top.keys, what: RunSchema.top.what)
         guard top.given("name") else { throw top.missing("name", expected: namePattern) }
         let name = try top.string("name")
         guard isValidName(name) else {
@@ -76,7 +76,7 @@ extension Manifest {
 
         // The run tree: everything but the sweep keys.
         var base = root
-        for key in Manifest.sweepKeys { base.remove(key) }
+        for key in RunSchema.sweepKeys { base.remove(key) }
 
         // Grid points: nested loops, first axis slowest; then the zip position.
         var points: [[(Axis, ManifestNode)]] = [[]]
@@ -169,7 +169,7 @@ private func axes(_ top: MapReader, _ key: String) throws -> [Axis] {
             throw ManifestError.invalid(entry.keyLocation, keyPath: path, expected: "expected a dotted key path",
                                         got: "'\(entry.key)'")
         }
-        if Manifest.sweepKeys.contains(segments[0]) {
+        if RunSchema.sweepKeys.contains(segments[0]) {
             throw ManifestError.invalid(entry.keyLocation, keyPath: path,
                                         expected: "expected a key path of a run setting (not a sweep key)",
                                         got: "'\(entry.key)'")

@@ -1,0 +1,205 @@
+// The schema of `phases`: the keys every phase has (`common`), then one table per kind. A phase's
+// `kind` is read first; it decides which table the rest of its keys belong to. Adding a phase kind is
+// a case of `PhaseKind`/`PhaseWork`, a table here and a case in `decodePhase`; the compiler finds the
+// runner's sites.
+
+import WiringModel
+import WiringSearch
+
+enum PhaseSchema {
+    /// The keys of every phase, before its kind is known.
+    struct Header {
+        var name: String?
+        var epochs: Int?
+        var batches: Int?
+    }
+
+    static let common = Schema<Header>(what: "a phase", defaults: Header(), fields: [
+        .readElsewhere("kind", role: .run, type: choiceType(PhaseKind.self), default: "required",
+                       doc: "`probe`: theta and alpha frozen, Monte-Carlo cost statistics under sampling (`child_reward_stat`). `train`: theta trained by SGD with a cosine schedule, ops sampled uniformly or fixed, alpha untouched (`random_sample`). `search`: alpha updated by a search algorithm."),
+        .custom("name", type: "string `[a-z0-9_-]+`", default: { _ in "kind + position (`probe0`, `train1`)" },
+                doc: "Unique within the run; the label in result files.") { node, path, header in
+            let name = try node.string(path)
+            guard isValidName(name) else {
+                throw ManifestError.invalid(node.location, keyPath: path, expected: namePattern, got: "'\(name)'")
+            }
+            header.name = name
+        },
+        .custom("epochs", type: "integer >= 1", default: { _ in "`1` (if `batches` is absent)" },
+                doc: "Length in passes over the training images (the theta half when split).") { node, path, header in
+            header.epochs = try node.int(path, min: 1)
+        },
+        .custom("batches", type: "integer >= 1", default: { _ in "none" },
+                doc: "Length in steps instead; give `epochs` or `batches`, not both.") { node, path, header in
+            header.batches = try node.int(path, min: 1)
+        },
+    ], checks: [epochsOrBatches])
+
+    static let samplingDoc = "`uniform`: every edge draws an op uniformly from its allowed set, every batch. The reference draws from softmax(alpha) with alpha ~ N(1, 0.01^2), which is uniform within 1% (reference-spec 9, item 6). `fixed`: nothing is drawn; `edges` must fix or delete every edge."
+
+    static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
+        .choice("sampling", \.sampling, doc: samplingDoc),
+    ])
+
+    static let train = Schema<TrainSettings>(what: "a train phase", defaults: TrainSettings(), fields: [
+        .choice("sampling", \.sampling, doc: samplingDoc),
+        .mapping("optimizer", \.optimizer, sgd, default: "see [optimizers](#optimizers)", expanded: false,
+                 doc: "The theta optimiser."),
+    ])
+
+    static let search = Schema<SearchSettings>(what: "a search phase", defaults: SearchSettings(), fields: [
+        .custom("algorithm", type: choiceType(SearchAlgorithm.self), default: { "`\($0.search.algorithm.rawValue)`" },
+                doc: "DSNAS: one sampled child per batch, score-function alpha gradient with the edge's own cost. SNAS: Gumbel-softmax mixture. DARTS: softmax mixture (reference-spec 5). Sets the defaults of the keys below.") {
+            node, path, s in
+            // The algorithm decides the other keys' defaults (level, alpha_init, alpha clipping).
+            s.search = SearchConfig(algorithm: try node.choice(path))
+        },
+        .choice("level", \.search.level, default: "`bi` for darts, else `single`",
+                doc: "Single: alpha and theta see the same batch. Bi: alpha steps on the search half (`data.split: half`). Only darts may be bi-level."),
+        .choice("order", \.search.order, doc: "Second-order DARTS gradient; only for bi-level."),
+        .number("temperature", \.search.temperature, .positive,
+                doc: "SNAS Gumbel-softmax temperature (initial value when annealed)."),
+        .number("temperature_min", \.search.temperatureMin, .positive, doc: "Floor of the annealed temperature."),
+        .boolean("anneal", \.search.anneal,
+                 doc: "Anneal once per epoch: max(t_min, t_min + (1 - e/T)(t0 - t_min)) (reference-spec 5.2)."),
+        .custom("alpha_init", type: "mapping",
+                default: { _ in "dsnas/snas `{kind: normal, mean: 1, std: 0.01}`; darts `{kind: normal, mean: 0, std: 0.001}`" },
+                doc: "`{kind: normal, mean, std}` draws each entry from N(mean, std^2) (defaults mean 0, std 1); `{kind: constant, value}` sets every entry (DARTS `cal_stat`: 0.001).") {
+            node, path, s in
+            s.search.alphaInit = try decodeAlphaInit(node, path)
+        },
+        .number("reward_clip", \.search.rewardClip, .positive, doc: "DSNAS clamps each edge reward to [-clip, clip]."),
+        .boolean("update_alpha", \.search.updateAlpha,
+                 doc: "False keeps alpha at its initial value (DARTS `cal_stat`: cost statistics under a fixed mixture)."),
+        .boolean("update_theta", \.search.updateTheta, doc: "False freezes theta."),
+        .mapping("optimizer", \.optimizer, sgd, default: "see [optimizers](#optimizers)", expanded: false,
+                 doc: "The theta optimiser."),
+        .mapping("alpha_optimizer", \.search.alphaOptimizer, adam, default: "see [optimizers](#optimizers)",
+                 expanded: false, doc: "The alpha optimiser."),
+    ], checks: [RunChecks.levelAndOrderFitAlgorithm])
+
+    static let sgd = Schema<SGDConfig>(what: "an SGD optimizer", defaults: SGDConfig(), fields: [
+        .number("lr", \.lr, .positive, doc: "Initial learning rate."),
+        .number("momentum", \.momentum, .within(0...1), doc: "Momentum factor (dampening 0, not Nesterov)."),
+        .number("weight_decay", \.weightDecay, .atLeast(0), doc: "L2 penalty added to the gradient."),
+        .number("lr_min", \.lrMin, .atLeast(0), doc: "Final learning rate of the cosine schedule."),
+        .optionalNumber("grad_clip", \.gradClip, .positive, doc: "Global L2 norm clip; null = none."),
+        .choice("schedule", \.schedule,
+                doc: "Cosine: epoch e (0-based) of a T-epoch phase uses lr_min + (lr - lr_min)(1 + cos(pi (e + 1) / T)) / 2, stepped at the start of the epoch as the reference does."),
+    ])
+
+    static let adam = Schema<AdamConfig>(what: "an Adam optimizer", defaults: AdamConfig(), fields: [
+        .number("lr", \.lr, .positive, doc: "Learning rate."),
+        .number("beta1", \.beta1, .within(0...1), doc: "Decay of the first-moment average."),
+        .number("beta2", \.beta2, .within(0...1), doc: "Decay of the second-moment average."),
+        .number("eps", \.eps, .positive, doc: "Added to the square root of the second moment."),
+        .number("weight_decay", \.weightDecay, .atLeast(0), doc: "L2 penalty added to the gradient: alpha decays even with a zero gradient."),
+        .optionalNumber("grad_clip", \.gradClip, .positive, default: "`10` for dsnas/snas, `null` for darts",
+                        doc: "Global L2 norm clip of the alpha gradient."),
+    ])
+
+    /// The table of a kind's own keys.
+    static func keys(of kind: PhaseKind) -> [String] {
+        switch kind {
+        case .probe: return probe.keys
+        case .train: return train.keys
+        case .search: return search.keys
+        }
+    }
+
+    /// Every key any phase may have, for the first read (before the kind is known).
+    static var allKeys: [String] {
+        var keys = common.keys
+        for kind in PhaseKind.allCases { keys += self.keys(of: kind).filter { !keys.contains($0) } }
+        return keys
+    }
+
+    /// Reads the `phases` list.
+    static func decodeList(_ node: ManifestNode, path: String, network: NetworkConfig) throws -> [PhaseConfig] {
+        let items = try node.list(path, expected: "expected a list of phases")
+        guard !items.isEmpty else {
+            throw ManifestError.invalid(node.location, keyPath: path, expected: "expected at least one phase", got: "[]")
+        }
+        let domains = try network.edgeDomains()
+        var phases: [PhaseConfig] = []
+        for (i, item) in items.enumerated() {
+            let phase = try decodePhase(item, path: join(path, "\(i)"), index: i, domains: domains)
+            if phases.contains(where: { $0.name == phase.name }) {
+                let location = item["name"]?.location ?? item.location
+                throw ManifestError.invalid(location, keyPath: join(path, "\(i).name"),
+                                            expected: "expected a name no other phase has", got: "'\(phase.name)'")
+            }
+            phases.append(phase)
+        }
+        return phases
+    }
+
+    /// Reads one phase: its kind, the common keys, then the kind's table.
+    static func decodePhase(_ item: ManifestNode, path: String, index: Int, domains: [EdgeDomain]) throws -> PhaseConfig {
+        let anyPhase = try MapReader(item, path: path, keys: allKeys, what: common.what)
+        let kind: PhaseKind = try anyPhase.choice("kind")
+        let own = keys(of: kind)
+        // The common keys with the kind's own, so an unknown key names the kind ("a key of a train phase").
+        _ = try MapReader(item, path: path, keys: common.keys + own, what: "a \(kind.rawValue) phase")
+        var header = common.defaults
+        try common.decode(item, at: path, into: &header, fallback: item.location, alsoAllowed: own)
+        let work: PhaseWork
+        switch kind {
+        case .probe:
+            var s = probe.defaults
+            let r = try probe.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
+            try RunChecks.fixedSamplingHasNothingToDraw(s.sampling, domains: domains, r)
+            work = .probe(s)
+        case .train:
+            var s = train.defaults
+            let r = try train.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
+            try RunChecks.fixedSamplingHasNothingToDraw(s.sampling, domains: domains, r)
+            work = .train(s)
+        case .search:
+            var s = search.defaults
+            try search.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
+            work = .search(s)
+        }
+        let length = header.batches.map { PhaseLength(.batches, $0) } ?? PhaseLength(.epochs, header.epochs ?? 1)
+        return PhaseConfig(name: header.name ?? "\(kind.rawValue)\(index)", length: length, work: work)
+    }
+
+    /// `epochs` and `batches` are alternatives.
+    static func epochsOrBatches(_ header: inout Header, _ r: MapReader) throws {
+        if header.epochs != nil && header.batches != nil {
+            throw ManifestError.invalid(r.node.location, keyPath: r.path, expected: "expected either epochs or batches",
+                                        got: "both")
+        }
+    }
+}
+
+/// `alpha_init`: `{kind: normal, mean, std}` or `{kind: constant, value}`.
+private func decodeAlphaInit(_ node: ManifestNode, _ path: String) throws -> AlphaInit {
+    let a = try MapReader(node, path: path, keys: ["kind", "mean", "std", "value"], what: "alpha_init")
+    let kinds = ["normal", "constant"]
+    let kind = try a.string("kind")
+    /// A key of the mapping that makes no sense with this kind.
+    func unexpected(_ key: String) -> ManifestError {
+        .invalid(a.location(key), keyPath: a.path(key), expected: "expected no \(key) in a \(kind) alpha_init",
+                 got: a.node(key)!.rendered)
+    }
+    switch kind {
+    case "normal":
+        if a.has("value") { throw unexpected("value") }
+        return .normal(mean: try a.double("mean", default: 0), std: try a.double("std", default: 1, min: 0))
+    case "constant":
+        if let key = ["mean", "std"].first(where: a.has) { throw unexpected(key) }
+        guard a.given("value") else { throw a.missing("value", expected: "expected a finite number") }
+        return .constant(try a.double("value", default: 0))
+    default:
+        throw ManifestError.invalid(a.location("kind"), keyPath: a.path("kind"), expected: "expected normal or constant",
+                                    got: "'\(kind)'", suggestion: closestMatch(to: kind, among: kinds))
+    }
+}
+
+let namePattern = "expected a name of a-z, 0-9, _ and -"
+
+/// True for names made of `[a-z0-9_-]+`.
+func isValidName(_ s: String) -> Bool {
+    !s.isEmpty && s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+}

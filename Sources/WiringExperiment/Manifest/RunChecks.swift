@@ -1,0 +1,107 @@
+// The rules of the manifest schema that involve more than one key, run after a mapping's fields
+// (see `Schema.checks`). Each is named for what it guarantees; each error blames the key the user wrote.
+
+import WiringModel
+import WiringSearch
+
+enum RunChecks {
+    // MARK: - Top level
+
+    /// `phases` is required.
+    static func requirePhases(_ config: inout RunConfig, _ r: MapReader) throws {
+        if !r.given("phases") { throw r.missing("phases", expected: "expected a list of phases") }
+    }
+
+    /// The network's input channels and class count are the data set's.
+    static func networkFollowsData(_ config: inout RunConfig, _ r: MapReader) throws {
+        config.network.inputChannels = config.data.imageChannels
+        config.network.numClasses = config.data.classes
+    }
+
+    /// The split defaults to what the phases need; an explicit `none` under a bi-level search is an error.
+    static func splitFollowsPhases(_ config: inout RunConfig, _ r: MapReader) throws {
+        let biLevel = config.phases.firstIndex { phase in
+            if case let .search(s) = phase.work { return s.search.level == .bi }
+            return false
+        }
+        let data = try MapReader(r.node("data") ?? ManifestNode(.null, at: r.node.location), path: "data",
+                                 keys: RunSchema.data.keys, what: RunSchema.data.what)
+        if data.given("split") {
+            if let i = biLevel, config.data.split == .none {
+                throw ManifestError.invalid(data.location("split"), keyPath: "data.split",
+                                            expected: "expected half (phase '\(config.phases[i].name)' is bi-level)",
+                                            got: "'none'")
+            }
+        } else {
+            config.data.split = biLevel == nil ? .none : .half
+        }
+        if config.data.split == .half && config.data.trainSize < 2 {
+            throw ManifestError.invalid(data.location("train_size"), keyPath: "data.train_size",
+                                        expected: "expected at least 2 images to split in half",
+                                        got: "\(config.data.trainSize)")
+        }
+    }
+
+    // MARK: - data
+
+    /// The synthetic shape is kept only for the synthetic data set.
+    static func syntheticOnlyForSynthetic(_ data: inout DataConfig, _ r: MapReader) throws {
+        data.synthetic = data.dataset == .synthetic ? data.syntheticShape : nil
+    }
+
+    /// `train_size` and `test_size` default to the whole data set and may not exceed it.
+    static func sizesWithinDataset(_ data: inout DataConfig, _ r: MapReader) throws {
+        for (key, keyPath, maximum) in [("train_size", \DataConfig.trainSize, data.maximumTrainSize),
+                                        ("test_size", \DataConfig.testSize, data.maximumTestSize)] {
+            if !r.given(key) {
+                data[keyPath: keyPath] = maximum
+            } else if data[keyPath: keyPath] > maximum {
+                throw ManifestError.invalid(r.location(key), keyPath: r.path(key),
+                                            expected: intExpectation(1, maximum), got: "\(data[keyPath: keyPath])")
+            }
+        }
+    }
+
+    // MARK: - network
+
+    /// At most `steps` nodes can be concatenated. Blames whichever of the two was written: the cell
+    /// preset's value is not the user's mistake.
+    static func multiplierWithinSteps(_ n: inout NetworkConfig, _ r: MapReader) throws {
+        guard n.multiplier > n.steps else { return }
+        if r.given("multiplier") {
+            throw ManifestError.invalid(r.location("multiplier"), keyPath: r.path("multiplier"),
+                                        expected: "expected at most steps (\(n.steps))", got: "\(n.multiplier)")
+        }
+        throw ManifestError.invalid(r.location("steps"), keyPath: r.path("steps"),
+                                    expected: "expected at least multiplier (\(n.multiplier))", got: "\(n.steps)")
+    }
+
+    /// Preprocessing follows `norm` unless told otherwise: Appx H changes every norm inside the cells.
+    static func preprocessFollowsNorm(_ n: inout NetworkConfig, _ r: MapReader) throws {
+        if !r.given("preprocess_norm") { n.preprocessNorm = n.opNorm }
+    }
+
+    // MARK: - phases
+
+    /// Only DARTS runs bi-level; second order needs bi-level.
+    static func levelAndOrderFitAlgorithm(_ s: inout SearchSettings, _ r: MapReader) throws {
+        if s.search.level == .bi && s.search.algorithm != .darts {
+            throw ManifestError.invalid(r.location("level"), keyPath: r.path("level"),
+                                        expected: "expected single for \(s.search.algorithm.rawValue) (only darts runs bi-level)",
+                                        got: "'bi'")
+        }
+        if s.search.order == .second && s.search.level != .bi {
+            throw ManifestError.invalid(r.location("order"), keyPath: r.path("order"),
+                                        expected: "expected first for a single-level search", got: "'second'")
+        }
+    }
+
+    /// `sampling: fixed` needs every edge fixed or deleted.
+    static func fixedSamplingHasNothingToDraw(_ sampling: SamplingMode, domains: [EdgeDomain], _ r: MapReader) throws {
+        guard sampling == .fixed,
+              let e = domains.indices.first(where: { !domains[$0].deleted && domains[$0].allowed.count > 1 }) else { return }
+        throw ManifestError.invalid(r.location("sampling"), keyPath: r.path("sampling"),
+                                    expected: "expected uniform, or every edge fixed or deleted under edges",
+                                    got: "'fixed' with \(domains[e].allowed.count) ops on edge \(e)")
+    }
+}

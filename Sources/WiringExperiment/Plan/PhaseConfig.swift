@@ -1,0 +1,154 @@
+// The phases of a run as a sum type: one case per kind, each with exactly the settings that kind
+// uses, so adding a kind makes the compiler point at every place that must handle it (the schema,
+// the runner's phase factory, the cost model, the encoding below).
+import WiringSearch
+
+/// What a phase does with theta and alpha (the manifest's `kind`).
+public enum PhaseKind: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Theta and alpha frozen; Monte-Carlo cost statistics under sampling (`child_reward_stat`).
+    case probe
+    /// Theta trained by SGD with uniformly sampled or fixed ops; alpha untouched (`random_sample`).
+    case train
+    /// Alpha updated by a search algorithm (and theta, unless `updateTheta` is false).
+    case search
+}
+
+/// How each edge's op is chosen in probe and train phases.
+public enum SamplingMode: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Every edge draws uniformly from its allowed ops, independently every batch (`random_sample`).
+    case uniform
+    /// Every edge is fixed or deleted by `edges`, so there is nothing to draw.
+    case fixed
+}
+
+/// How long a phase lasts.
+public struct PhaseLength: Codable, Hashable, Sendable {
+    /// Whether `count` counts epochs or batches.
+    public enum Unit: String, Codable, Hashable, Sendable {
+        case epochs
+        case batches
+    }
+
+    /// Epochs or batches.
+    public var unit: Unit
+    /// How many, at least 1.
+    public var count: Int
+
+    /// `count` epochs or batches.
+    public init(_ unit: Unit, _ count: Int) {
+        self.unit = unit
+        self.count = count
+    }
+
+    /// Steps (batches) this lasts with `batchesPerEpoch` batches in an epoch.
+    public func steps(batchesPerEpoch: Int) -> Int { unit == .epochs ? count * batchesPerEpoch : count }
+}
+
+/// A probe phase: theta frozen, ops sampled, cost statistics only.
+public struct ProbeSettings: Hashable, Sendable {
+    public var sampling: SamplingMode = .uniform
+    public init() {}
+}
+
+/// A train phase: theta trained by SGD under sampled or fixed ops.
+public struct TrainSettings: Hashable, Sendable {
+    public var sampling: SamplingMode = .uniform
+    public var optimizer = SGDConfig()
+    public init() {}
+}
+
+/// A search phase: alpha (and theta) updated by a search algorithm.
+public struct SearchSettings: Hashable, Sendable {
+    public var search = SearchConfig(algorithm: .dsnas)
+    /// The theta optimiser.
+    public var optimizer = SGDConfig()
+    public init() {}
+}
+
+/// What a phase does, with the settings of its kind.
+public enum PhaseWork: Hashable, Sendable {
+    case probe(ProbeSettings)
+    case train(TrainSettings)
+    case search(SearchSettings)
+
+    /// The manifest's `kind`.
+    public var kind: PhaseKind {
+        switch self {
+        case .probe: return .probe
+        case .train: return .train
+        case .search: return .search
+        }
+    }
+
+    /// The theta optimiser, for the kinds that train theta.
+    public var optimizer: SGDConfig? {
+        switch self {
+        case .probe: return nil
+        case let .train(s): return s.optimizer
+        case let .search(s): return s.optimizer
+        }
+    }
+}
+
+/// One phase of a run, in order.
+public struct PhaseConfig: Hashable, Sendable {
+    /// Unique within the run; the HDF5 `/phases` label.
+    public var name: String
+    /// How long it lasts.
+    public var length: PhaseLength
+    /// What it does.
+    public var work: PhaseWork
+
+    public init(name: String, length: PhaseLength, work: PhaseWork) {
+        self.name = name
+        self.length = length
+        self.work = work
+    }
+
+    public var kind: PhaseKind { work.kind }
+}
+
+// The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
+// (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
+extension PhaseConfig: Codable {
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(length, forKey: .length)
+        switch work {
+        case let .probe(s):
+            try c.encode(s.sampling, forKey: .sampling)
+        case let .train(s):
+            try c.encode(s.sampling, forKey: .sampling)
+            try c.encode(s.optimizer, forKey: .optimizer)
+        case let .search(s):
+            try c.encode(s.optimizer, forKey: .optimizer)
+            try c.encode(s.search, forKey: .search)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        name = try c.decode(String.self, forKey: .name)
+        length = try c.decode(PhaseLength.self, forKey: .length)
+        switch try c.decode(PhaseKind.self, forKey: .kind) {
+        case .probe:
+            var s = ProbeSettings()
+            s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
+            work = .probe(s)
+        case .train:
+            var s = TrainSettings()
+            s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
+            s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
+            work = .train(s)
+        case .search:
+            var s = SearchSettings()
+            s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
+            s.search = try c.decode(SearchConfig.self, forKey: .search)
+            work = .search(s)
+        }
+    }
+}

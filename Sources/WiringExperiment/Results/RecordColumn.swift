@@ -1,0 +1,73 @@
+// What a run records, as one table per log: each column's name in the result file, its dimensions,
+// its stored element type, its unit and meaning, and where it lives in memory. The checkpoint, the
+// result file, `wiringlab show` and docs/results-format.md all read these tables, so a quantity has
+// one name everywhere and adding one is a row here plus the code that fills it.
+
+import WiringResults
+
+/// How a column is stored in the result file (checkpoints store every column exactly, as
+/// 64-bit integers or doubles).
+enum StoredElement: String, Equatable {
+    case int8, int32, float64
+
+    /// The HDF5 type name used in docs/results-format.md.
+    var docName: String { self == .float64 ? "float64" : rawValue }
+}
+
+/// One recorded quantity of a log type.
+struct RecordColumn<Log> {
+    /// The values in memory, flattened row-major over `dimensions`.
+    enum Values {
+        case ints(WritableKeyPath<Log, [Int]>)
+        case doubles(WritableKeyPath<Log, [Double]>)
+    }
+
+    /// Path in the result file (and in the checkpoint's log group), e.g. `steps/edge_cost`.
+    let path: String
+    /// Dimension names, outermost first; each is a label dataset of the file or a row dimension.
+    let dimensions: [String]
+    let element: StoredElement
+    /// Unit of the values ("" for counts and indices, "1" for dimensionless quantities).
+    let units: String
+    /// One line: what the values mean.
+    let doc: String
+    let values: Values
+    /// Whether a run with this log stores the column (e.g. only with `record.per_sample`).
+    var isStored: (Log) -> Bool = { _ in true }
+
+    /// The dataset's name inside its group.
+    var name: String { String(path.split(separator: "/").last ?? "") }
+}
+
+extension RecordColumn {
+    /// Writes the column to a result file with its dimension scales and attributes.
+    func writeResult(_ log: Log, to root: HDF5Group, sizes: [String: Int]) throws {
+        let shape = dimensions.map { sizes[$0] ?? 0 }
+        switch values {
+        case let .ints(keyPath):
+            let v = log[keyPath: keyPath]
+            switch element {
+            case .int8: try root.write(path, v.map(Int8.init), shape: shape, dimensions: dimensions)
+            default: try root.write(path, v.map(Int32.init), shape: shape, dimensions: dimensions)
+            }
+        case let .doubles(keyPath):
+            try root.write(path, log[keyPath: keyPath], shape: shape, dimensions: dimensions)
+        }
+    }
+
+    /// Writes the column exactly (64-bit) to a checkpoint group.
+    func writeCheckpoint(_ log: Log, to group: HDF5Group) throws {
+        switch values {
+        case let .ints(keyPath): try group.write(path, log[keyPath: keyPath])
+        case let .doubles(keyPath): try group.write(path, log[keyPath: keyPath])
+        }
+    }
+
+    /// Reads the column back from a checkpoint group.
+    func readCheckpoint(_ log: inout Log, from group: HDF5Group) throws {
+        switch values {
+        case let .ints(keyPath): log[keyPath: keyPath] = try group.dataset(path).read(Int.self).values
+        case let .doubles(keyPath): log[keyPath: keyPath] = try group.dataset(path).read(Double.self).values
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// What a run's search phases record: alpha, its softmax, the most likely wiring and each edge's
+// probability of none at the end of every epoch, and the search-batch measurements of bi-level
+// DARTS. Columns in `SearchLog.columns`, like the step log's.
+import WiringModel
+import WiringSearch
+
+/// Alpha per epoch and the search-batch measurements of a run's search phases.
+struct SearchLog: Equatable {
+    var epochPhase: [Int] = []
+    var epochIndex: [Int] = []
+    var alpha: [Double] = []
+    var probability: [Double] = []
+    var topology: [Int] = []
+    var topologyWithoutNone: [Int] = []
+    var noneProbability: [Double] = []
+    var temperature: [Double] = []
+    var searchStep: [Int] = []
+    var searchEdgeCost: [Double] = []
+    var searchOpCost: [Double] = []
+    var searchLoss: [Double] = []
+    var searchEntropy: [Double] = []
+    var searchCostZ: [Double] = []
+
+    /// Search-epoch records, then search-batch records, in file order.
+    static let columns: [RecordColumn<SearchLog>] = [
+        RecordColumn(path: "search/phase", dimensions: ["search_epoch"], element: .int32, units: "",
+                     doc: "Index into `phases` of the search phase.", values: .ints(\.epochPhase), isStored: \.hasEpochs),
+        RecordColumn(path: "search/epoch", dimensions: ["search_epoch"], element: .int32, units: "",
+                     doc: "Epoch within the phase, from 0 (the values at its end).", values: .ints(\.epochIndex),
+                     isStored: \.hasEpochs),
+        RecordColumn(path: "search/alpha", dimensions: ["search_epoch", "edges", "ops"], element: .float64, units: "1",
+                     doc: "Raw architecture parameters alpha.", values: .doubles(\.alpha), isStored: \.hasEpochs),
+        RecordColumn(path: "search/prob", dimensions: ["search_epoch", "edges", "ops"], element: .float64, units: "1",
+                     doc: "Softmax of alpha over each edge's allowed ops (0 for ops the constraints remove).",
+                     values: .doubles(\.probability), isStored: \.hasEpochs),
+        RecordColumn(path: "search/topology", dimensions: ["search_epoch", "edges"], element: .int32, units: "",
+                     doc: "Most likely op of each edge (-1 for a deleted edge).", values: .ints(\.topology),
+                     isStored: \.hasEpochs),
+        RecordColumn(path: "search/topology_without_none", dimensions: ["search_epoch", "edges"], element: .int32,
+                     units: "", doc: "Most likely op other than none (the derived cell).",
+                     values: .ints(\.topologyWithoutNone), isStored: \.hasEpochs),
+        RecordColumn(path: "search/none_prob", dimensions: ["search_epoch", "edges"], element: .float64, units: "1",
+                     doc: "Probability of none on each edge (0 without a none op).", values: .doubles(\.noneProbability),
+                     isStored: \.hasEpochs),
+        RecordColumn(path: "search/temperature", dimensions: ["search_epoch"], element: .float64, units: "1",
+                     doc: "SNAS Gumbel-softmax temperature (NaN for the other algorithms).",
+                     values: .doubles(\.temperature), isStored: \.hasEpochs),
+        RecordColumn(path: "search/batch_step", dimensions: ["search_batch"], element: .int32, units: "",
+                     doc: "Bi-level DARTS: the step each search batch belongs to.", values: .ints(\.searchStep),
+                     isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_edge_cost", dimensions: ["search_batch", "cells", "edges"], element: .float64,
+                     units: "1", doc: "Edge costs on the search batch.", values: .doubles(\.searchEdgeCost),
+                     isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_op_cost", dimensions: ["search_batch", "cells", "edges", "ops"],
+                     element: .float64, units: "1", doc: "Op costs dL/dW on the search batch (the reference's `cal_stat`).",
+                     values: .doubles(\.searchOpCost), isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_loss", dimensions: ["search_batch"], element: .float64, units: "nat",
+                     doc: "Mean cross-entropy on the search batch.", values: .doubles(\.searchLoss),
+                     isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_entropy", dimensions: ["search_batch"], element: .float64, units: "nat",
+                     doc: "Mean output entropy on the search batch.", values: .doubles(\.searchEntropy),
+                     isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_cost_Z", dimensions: ["search_batch"], element: .float64, units: "1",
+                     doc: "Cost of the logits on the search batch.", values: .doubles(\.searchCostZ),
+                     isStored: \.hasSearchBatches),
+    ]
+
+    var epochs: Int { epochPhase.count }
+    var hasEpochs: Bool { epochs > 0 }
+    var hasSearchBatches: Bool { !searchStep.isEmpty }
+
+    /// The length of each dimension of the columns (the network's from the step log).
+    func sizes(network: [String: Int]) -> [String: Int] {
+        network.merging(["search_epoch": epochs, "search_batch": searchStep.count]) { $1 }
+    }
+
+    mutating func appendEpoch(phase: Int, epoch: Int, alpha a: ArchitectureParameters, temperature t: Double?,
+                              noneIndex: Int?) {
+        epochPhase.append(phase)
+        epochIndex.append(epoch)
+        alpha += a.flattened
+        let p = a.probabilities
+        probability += p.flatMap { $0 }
+        topology += a.mostLikely().map { $0 ?? -1 }
+        topologyWithoutNone += a.mostLikely(excluding: noneIndex).map { $0 ?? -1 }
+        noneProbability += p.map { row in noneIndex.map { row[$0] } ?? 0 }
+        temperature.append(t ?? .nan)
+    }
+
+    mutating func appendSearchBatch(step: Int, probe: StepProbe) {
+        searchStep.append(step)
+        searchEdgeCost += probe.edgeCost.flatMap { $0 }
+        searchOpCost += probe.opCost.flatMap { $0.flatMap { $0 } }
+        searchLoss.append(probe.loss)
+        searchEntropy.append(probe.meanEntropy)
+        searchCostZ.append(probe.costZ)
+    }
+}

@@ -1,0 +1,169 @@
+// Everything a run records per step, kept in memory as flat arrays (step-major) and written to
+// /steps and /checks of the result file. The summaries are computed from it at the end, so a
+// resumed run that reloads its log from the checkpoint produces bitwise the same summaries.
+import WiringModel
+
+/// Per-step records of one run. Each array is a column of `StepLog.columns`.
+struct StepLog: Equatable {
+    let cells: Int, edges: Int, ops: Int, steps: Int
+
+    var phase: [Int] = []
+    var epoch: [Int] = []
+    var edgeOp: [Int] = []
+    var edgeCost: [Double] = []
+    var opCost: [Double] = []
+    var nodeCost: [Double] = []
+    var nodeCostViaEdges: [Double] = []
+    var loss: [Double] = []
+    var entropy: [Double] = []
+    var costZ: [Double] = []
+    var accuracy: [Double] = []
+    var lr: [Double] = []
+    var theorem2Residual: [Double] = []
+    var corollary12Residual: [Double] = []
+    var sampleStep: [Int] = []
+    var sampleLoss: [Double] = []
+    var sampleEntropy: [Double] = []
+    var sampleCost: [Double] = []
+    var sampleCorrect: [Int] = []
+
+    /// Everything a run records per step (and per sample), in file order.
+    static let columns: [RecordColumn<StepLog>] = [
+        RecordColumn(path: "steps/phase", dimensions: ["step"], element: .int32, units: "",
+                     doc: "Index into `phases` of the step's phase.", values: .ints(\.phase)),
+        RecordColumn(path: "steps/epoch", dimensions: ["step"], element: .int32, units: "",
+                     doc: "Epoch within the phase, from 0.", values: .ints(\.epoch)),
+        RecordColumn(path: "steps/edge_op", dimensions: ["step", "cells", "edges"], element: .int32, units: "",
+                     doc: "Sampled op index; -1 for a mixture (SNAS, DARTS), -2 for a deleted edge without a none op.",
+                     values: .ints(\.edgeOp)),
+        RecordColumn(path: "steps/edge_cost", dimensions: ["step", "cells", "edges"], element: .float64, units: "1",
+                     doc: "The edge's cost sum(dL/dX * X) of its output X (for a mixture, of the weighted sum).",
+                     values: .doubles(\.edgeCost)),
+        RecordColumn(path: "steps/op_cost", dimensions: ["step", "cells", "edges", "ops"], element: .float64, units: "1",
+                     doc: "Mixture steps only: each op's cost dL/dW (0 for ops left out of the sum).",
+                     values: .doubles(\.opCost), isStored: { $0.hasMixtures }),
+        RecordColumn(path: "steps/node_cost", dimensions: ["step", "cells", "nodes"], element: .float64, units: "1",
+                     doc: "Cost of each intermediate node's output.", values: .doubles(\.nodeCost)),
+        RecordColumn(path: "steps/node_cost_via_edges", dimensions: ["step", "cells", "nodes"], element: .float64,
+                     units: "1", doc: "The same, as the sum of the costs of the node's incoming edges (Theorem 1).",
+                     values: .doubles(\.nodeCostViaEdges)),
+        RecordColumn(path: "steps/loss", dimensions: ["step"], element: .float64, units: "nat",
+                     doc: "Mean cross-entropy L of the batch.", values: .doubles(\.loss)),
+        RecordColumn(path: "steps/entropy", dimensions: ["step"], element: .float64, units: "nat",
+                     doc: "Mean entropy H of the softmax output.", values: .doubles(\.entropy)),
+        RecordColumn(path: "steps/cost_Z", dimensions: ["step"], element: .float64, units: "1",
+                     doc: "Cost of the logits Z, sum(dL/dZ * Z): the right side of Theorem 2.",
+                     values: .doubles(\.costZ)),
+        RecordColumn(path: "steps/accuracy", dimensions: ["step"], element: .float64, units: "1",
+                     doc: "Fraction of the batch classified correctly.", values: .doubles(\.accuracy)),
+        RecordColumn(path: "steps/lr", dimensions: ["step"], element: .float64, units: "1",
+                     doc: "Theta's learning rate (0 in probe phases).", values: .doubles(\.lr)),
+        RecordColumn(path: "checks/thm2_residual", dimensions: ["step"], element: .float64, units: "1",
+                     doc: "|sum of the last cell's edge costs - C_Z| / sum |C| (Theorem 2), skip edges on intermediate edges subtracted.",
+                     values: .doubles(\.theorem2Residual)),
+        RecordColumn(path: "checks/cor12_residual", dimensions: ["step"], element: .float64, units: "1",
+                     doc: "Max over the other cells of |sum of edge costs| / sum |C| (Corollary 1.2); 0 with one cell.",
+                     values: .doubles(\.corollary12Residual)),
+        RecordColumn(path: "samples/step", dimensions: ["sample"], element: .int32, units: "",
+                     doc: "With `record.per_sample`: the step of each sample.", values: .ints(\.sampleStep),
+                     isStored: { $0.recordsSamples }),
+        RecordColumn(path: "samples/loss", dimensions: ["sample"], element: .float64, units: "nat",
+                     doc: "The sample's cross-entropy L_b.", values: .doubles(\.sampleLoss), isStored: { $0.recordsSamples }),
+        RecordColumn(path: "samples/entropy", dimensions: ["sample"], element: .float64, units: "nat",
+                     doc: "The sample's output entropy H_b.", values: .doubles(\.sampleEntropy),
+                     isStored: { $0.recordsSamples }),
+        RecordColumn(path: "samples/cost", dimensions: ["sample"], element: .float64, units: "1",
+                     doc: "The sample's cost C_b = L_b - H_b.", values: .doubles(\.sampleCost),
+                     isStored: { $0.recordsSamples }),
+        RecordColumn(path: "samples/correct", dimensions: ["sample"], element: .int8, units: "",
+                     doc: "1 when the sample was classified correctly.", values: .ints(\.sampleCorrect),
+                     isStored: { $0.recordsSamples }),
+    ]
+
+    /// Whether per-sample records are kept (`record.per_sample`).
+    var recordsSamples = false
+
+    /// The length of each dimension of the columns.
+    var sizes: [String: Int] {
+        ["step": count, "cells": cells, "edges": edges, "ops": ops, "nodes": steps, "sample": sampleStep.count]
+    }
+
+    init(cells: Int, edges: Int, ops: Int, steps: Int, recordsSamples: Bool) {
+        self.cells = cells
+        self.edges = edges
+        self.ops = ops
+        self.steps = steps
+        self.recordsSamples = recordsSamples
+    }
+
+    var count: Int { phase.count }
+    var hasMixtures: Bool { edgeOp.contains(-1) }
+
+    mutating func append(phase p: Int, epoch e: Int, lr rate: Double, probe: StepProbe, architecture: Architecture,
+                         noneIndex: Int?, skipIndex: Int?, topology: CellTopology) {
+        let stepIndex = count
+        phase.append(p)
+        epoch.append(e)
+        edgeOp += architecture.opIndices(noneIndex: noneIndex).flatMap { $0 }
+        edgeCost += probe.edgeCost.flatMap { $0 }
+        let isMixture = architecture.choices.contains { $0.contains { if case .mixture = $0 { return true }; return false } }
+        opCost += isMixture ? probe.opCost.flatMap { $0.flatMap { $0 } } : Array(repeating: 0, count: cells * edges * ops)
+        nodeCost += probe.nodeCost.flatMap { $0 }
+        nodeCostViaEdges += probe.nodeCostViaEdges.flatMap { $0 }
+        loss.append(probe.loss)
+        entropy.append(probe.meanEntropy)
+        costZ.append(probe.costZ)
+        accuracy.append(probe.accuracy)
+        lr.append(rate)
+        theorem2Residual.append(IdentityResiduals.theorem2(probe, architecture: architecture, skipIndex: skipIndex,
+                                                           topology: topology))
+        corollary12Residual.append(IdentityResiduals.corollary12(probe, architecture: architecture,
+                                                                 skipIndex: skipIndex, topology: topology))
+        if recordsSamples {
+            sampleStep += Array(repeating: stepIndex, count: probe.samples.loss.count)
+            sampleLoss += probe.samples.loss
+            sampleEntropy += probe.samples.entropy
+            sampleCost += probe.samples.cost
+            sampleCorrect += probe.samples.correct.map { $0 ? 1 : 0 }
+        }
+    }
+}
+
+/// The identity residuals measured on the fly (reference-spec section 10, claims 3 and 4).
+enum IdentityResiduals {
+    /// Edge costs of the skip ops on intermediate edges of `cell` (they shift the identities exactly).
+    static func skipShift(_ probe: StepProbe, architecture: Architecture, cell: Int, skipIndex: Int?,
+                          topology: CellTopology) -> Double {
+        guard let skip = skipIndex else { return 0 }
+        var shift = 0.0
+        for edge in topology.edges where edge.isIntermediate {
+            switch architecture.choices[cell][edge.index] {
+            case let .op(o) where o == skip: shift += probe.edgeCost[cell][edge.index]
+            case let .mixture(m) where m.active[skip]: shift += m.weights[skip] * probe.opCost[cell][edge.index][skip]
+            default: break
+            }
+        }
+        return shift
+    }
+
+    static func theorem2(_ probe: StepProbe, architecture: Architecture, skipIndex: Int?, topology: CellTopology) -> Double {
+        let last = probe.edgeCost.count - 1
+        let scale = probe.edgeCost[last].reduce(0) { $0 + abs($1) }
+        guard scale > 0 else { return 0 }
+        let sum = probe.cellEdgeCostSum(last) - skipShift(probe, architecture: architecture, cell: last,
+                                                            skipIndex: skipIndex, topology: topology)
+        return abs(sum - probe.costZ) / scale
+    }
+
+    static func corollary12(_ probe: StepProbe, architecture: Architecture, skipIndex: Int?, topology: CellTopology) -> Double {
+        var worst = 0.0
+        for c in 0..<max(0, probe.edgeCost.count - 1) {
+            let scale = probe.edgeCost[c].reduce(0) { $0 + abs($1) }
+            guard scale > 0 else { continue }
+            let sum = probe.cellEdgeCostSum(c) - skipShift(probe, architecture: architecture, cell: c,
+                                                             skipIndex: skipIndex, topology: topology)
+            worst = max(worst, abs(sum) / scale)
+        }
+        return worst
+    }
+}
