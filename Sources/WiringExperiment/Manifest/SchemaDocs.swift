@@ -37,26 +37,35 @@ public enum SchemaDocs {
     /// `text` with every marked table replaced by the schema's rendering.
     /// - Throws: `ManifestError.invalid` naming a marker that has no end or no table of that name.
     public static func updated(_ text: String, file: String) throws -> String {
-        var out = ""
-        var rest = Substring(text)
-        let tablesByName = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0.markdown) })
-        while let start = rest.range(of: "<!-- schema: ") {
-            out += rest[..<start.upperBound]
-            rest = rest[start.upperBound...]
-            guard let close = rest.range(of: " -->"), let end = rest.range(of: "<!-- /schema -->") else {
-                throw ManifestError.invalid(SourceLocation(file: file), keyPath: "", expected: "expected <!-- /schema --> after each <!-- schema: NAME -->",
-                                            got: "an unterminated table marker")
-            }
-            let name = String(rest[..<close.lowerBound])
-            guard let markdown = tablesByName[name] else {
-                throw ManifestError.invalid(SourceLocation(file: file), keyPath: "", expected: "expected a table name of "
-                                            + tables.map(\.name).joined(separator: ", "), got: "'\(name)'")
-            }
-            out += name + " -->\n" + markdown + "\n"
-            rest = rest[end.lowerBound...]
-        }
-        return out + rest
+        try replacingMarkedTables(in: text, file: file, tables: tables)
     }
+}
+
+/// `text` with the markdown between each `<!-- schema: NAME -->` and the next `<!-- /schema -->`
+/// replaced by the table of that name.
+/// - Throws: `ManifestError.invalid` for a marker without an end or a name without a table.
+func replacingMarkedTables(in text: String, file: String, tables: [(name: String, markdown: String)]) throws -> String {
+    var out = ""
+    var rest = Substring(text)
+    let tablesByName = Dictionary(uniqueKeysWithValues: tables.map { ($0.name, $0.markdown) })
+    while let start = rest.range(of: "<!-- schema: ") {
+        out += rest[..<start.upperBound]
+        rest = rest[start.upperBound...]
+        guard let close = rest.range(of: " -->"), let end = rest.range(of: "<!-- /schema -->") else {
+            throw ManifestError.invalid(SourceLocation(file: file), keyPath: "",
+                                        expected: "expected <!-- /schema --> after each <!-- schema: NAME -->",
+                                        got: "an unterminated table marker")
+        }
+        let name = String(rest[..<close.lowerBound])
+        guard let markdown = tablesByName[name] else {
+            throw ManifestError.invalid(SourceLocation(file: file), keyPath: "",
+                                        expected: "expected a table name of " + tables.map(\.name).joined(separator: ", "),
+                                        got: "'\(name)'")
+        }
+        out += name + " -->\n" + markdown + "\n"
+        rest = rest[end.lowerBound...]
+    }
+    return out + rest
 }
 
 extension ManifestNode {

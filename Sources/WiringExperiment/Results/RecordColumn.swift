@@ -71,3 +71,18 @@ extension RecordColumn {
         }
     }
 }
+
+extension Array {
+    /// The path of the column that stores `keyPath` (tables are small; this is for readers like `show`).
+    func path<Log>(of keyPath: PartialKeyPath<Log>) -> String where Element == RecordColumn<Log> {
+        for column in self {
+            let stored: PartialKeyPath<Log>
+            switch column.values {
+            case let .ints(k): stored = k
+            case let .doubles(k): stored = k
+            }
+            if stored == keyPath { return column.path }
+        }
+        preconditionFailure("no column stores \(keyPath)")
+    }
+}

@@ -41,7 +41,7 @@ public func describeResults(at path: String, color: Bool) throws -> String {
     for (p, phase) in phases.enumerated() {
         let shownCells = nc <= 2 ? Array(0..<nc) : [nc - 1]
         for c in shownCells {
-            let phaseSteps = try root.dataset("steps/phase").read(Int.self).values.filter { $0 == p }.count
+            let phaseSteps = try root.dataset(StepLog.columns.path(of: \StepLog.phase)).read(Int.self).values.filter { $0 == p }.count
             line()
             line("phase \(phase) (\(phaseSteps) steps), \(cells[c]): mean cost ± standard error, per edge and op")
             line(pad("edge \\ op") + ops.map { pad($0) }.joined())
@@ -91,8 +91,8 @@ public func describeResults(at path: String, color: Bool) throws -> String {
         }
     }
 
-    let thm2 = try root.dataset("checks/thm2_residual").read(Double.self).values
-    let cor12 = try root.dataset("checks/cor12_residual").read(Double.self).values
+    let thm2 = try root.dataset(StepLog.columns.path(of: \StepLog.theorem2Residual)).read(Double.self).values
+    let cor12 = try root.dataset(StepLog.columns.path(of: \StepLog.corollary12Residual)).read(Double.self).values
     line()
     line(String(format: "identity residuals (relative to sum |C| of the cell): Theorem 2 max %.2e median %.2e",
                 thm2.max() ?? 0, median(thm2)) + (nc > 1 ? String(format: "; Corollary 1.2 max %.2e", cor12.max() ?? 0) : ""))
