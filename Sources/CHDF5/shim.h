@@ -23,6 +23,7 @@ static inline size_t wl_h5t_variable(void) { return H5T_VARIABLE; }
 
 static inline unsigned wl_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned wl_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline unsigned wl_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 
 static inline hid_t wl_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t wl_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }

@@ -1,6 +1,7 @@
 // An open HDF5 file: read-only for fixtures and earlier results, or a new file for results. A new file is written
-// under `<name>.partial` and renamed into place only by `commit()`, so a crash or an error never leaves a file that
-// looks finished (rename within a folder is atomic on POSIX).
+// under a partial name of its own (`<name>.<pid>-<random>.partial`, created exclusively, so two processes writing
+// the same result never share or truncate each other's file) and renamed into place only by `commit()`, so a crash
+// or an error never leaves a file that looks finished (rename within a folder is atomic on POSIX).
 
 import CHDF5
 import Foundation
@@ -12,7 +13,7 @@ import Foundation
 /// HDF5 object for each call, so nothing has to be closed by hand. The file closes when the last reference goes.
 ///
 /// ```swift
-/// let file = try HDF5File(creating: "results/run.h5")           // writes results/run.h5.partial
+/// let file = try HDF5File(creating: "results/run.h5")           // writes results/run.h5.<pid>-<random>.partial
 /// try file.root.setAttribute("method", "DSNAS")
 /// try file.root.write("outputs/edge_cost", costs, shape: [cells, edges], dimensions: ["cell", "edge"])
 /// try file.commit()                                                // now results/run.h5 exists
@@ -37,8 +38,18 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     /// The HDF5 file id, or -1 once closed.
     var id: hid_t = -1
 
-    /// Where a new file is written until `commit()`: `path` + ".partial".
-    public var partialPath: String { path + ".partial" }
+    /// Where a new file is written until `commit()`: `path` + "." + a name of this writer + ".partial"
+    /// (`path` itself for a file opened for reading).
+    public let partialPath: String
+
+    /// The partial files of earlier writers of `path` (crashed, or still writing): `path.*.partial`.
+    public static func partialFiles(of path: String) -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        return names.filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".partial") }
+            .map { folder.isEmpty ? $0 : (folder as NSString).appendingPathComponent($0) }
+    }
 
     /// Whether the file is still open (not yet committed, discarded or closed).
     public var isOpen: Bool { HDF5Library.run { id >= 0 } }
@@ -49,6 +60,7 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     ///   `.hdf5` if HDF5 cannot open it (damaged or truncated).
     public init(reading path: String) throws {
         self.path = path
+        partialPath = path
         mode = .reading
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -68,12 +80,13 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         }
     }
 
-    /// Creates a new file for writing under `path + ".partial"`, replacing any earlier partial file. The folder is
-    /// created if missing. Nothing appears under `path` until `commit()`; an existing file there stays untouched.
+    /// Creates a new file for writing under a partial name no other writer uses (created exclusively). The folder
+    /// is created if missing. Nothing appears under `path` until `commit()`; an existing file there stays untouched.
     ///
     /// - Throws: `ResultsError.cannotCreate` if the folder or the file cannot be created.
     public init(creating path: String) throws {
         self.path = path
+        partialPath = path + ".\(getpid())-\(UInt32.random(in: 0...UInt32.max)).partial"
         mode = .writing
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -88,7 +101,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
             let site = HDF5Site(file: path, path: "/")
             let access = try HDF5File.strongCloseAccessList(site)
             defer { H5Pclose(access) }
-            let id = H5Fcreate(partial, wl_h5f_acc_trunc(), wl_h5p_default(), access)
+            // EXCL, not TRUNC: HDF5 truncates before it tries its lock, so TRUNC could empty another writer's file.
+            let id = H5Fcreate(partial, wl_h5f_acc_excl(), wl_h5p_default(), access)
             guard id >= 0 else {
                 let detail = HDF5Library.innermostError()
                 throw ResultsError.cannotCreate(file: path, reason: "H5Fcreate \(partial): \(detail)")
@@ -112,37 +126,60 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     /// - Throws: `ResultsError.notFound` or `.wrongKind`.
     public func dataset(_ path: String) throws -> HDF5Dataset { try root.dataset(path) }
 
-    /// Finishes a new file: closes it (flushing everything) and renames `<path>.partial` to `path`, replacing any
-    /// file there. Only after this does the result exist under its real name.
+    /// Finishes a new file: closes it (flushing everything, then syncing it to disk) and renames the partial file to
+    /// `path`, replacing any file there. Only after this does the result exist under its real name. When anything
+    /// fails (a full disk shows up here, when HDF5 flushes), the partial file is deleted.
     ///
     /// - Throws: `ResultsError.notWritable` if the file was opened for reading or is already closed,
-    ///   `.hdf5` if closing fails, `.cannotCreate` if the rename fails.
+    ///   `.cannotCreate` (with the system's reason, e.g. "No space left on device") if closing, syncing or the
+    ///   rename fails.
     public func commit() throws {
-        try HDF5Library.run {
-            guard mode == .writing, id >= 0 else { throw ResultsError.notWritable(file: path, operation: "commit") }
-            let status = H5Fclose(id)
-            id = -1
-            try HDF5Site(file: path, path: "/").check(status, "H5Fclose")
-        }
-        guard rename(partialPath, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            throw ResultsError.cannotCreate(file: path, reason: "cannot rename \(partialPath) into place: \(reason)")
+        do {
+            try HDF5Library.run {
+                guard mode == .writing, id >= 0 else { throw ResultsError.notWritable(file: path, operation: "commit") }
+                errno = 0
+                let status = H5Fclose(id)
+                id = -1
+                if status < 0 {
+                    let reason = errno != 0 ? String(cString: strerror(errno)) : HDF5Library.innermostError()
+                    throw ResultsError.cannotCreate(file: path, reason: "cannot finish \(partialPath): \(reason)")
+                }
+            }
+            try syncToDisk(partialPath)
+            guard rename(partialPath, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                throw ResultsError.cannotCreate(file: path, reason: "cannot rename \(partialPath) into place: \(reason)")
+            }
+        } catch let error as ResultsError {
+            if case .notWritable = error { throw error }
+            try? FileManager.default.removeItem(atPath: partialPath)
+            throw error
         }
     }
 
-    /// Abandons a new file: closes it and deletes `<path>.partial`. Does nothing after `commit()`.
+    /// fsync, so a result that exists is on disk (a full disk can also show up only here).
+    private func syncToDisk(_ file: String) throws {
+        let fd = open(file, O_RDONLY)
+        guard fd >= 0 else { return }
+        defer { Foundation.close(fd) }
+        if fsync(fd) != 0 {
+            throw ResultsError.cannotCreate(file: path, reason: "cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Abandons a new file: closes it and deletes its partial file. Does nothing after `commit()`.
     public func discard() {
         guard mode == .writing else { return close() }
-        let wasOpen = HDF5Library.run { () -> Bool in
+        let committed = HDF5Library.run { () -> Bool in
             defer { id = -1 }
-            if id >= 0 { _ = H5Fclose(id); return true }
-            return false
+            if id >= 0 { _ = H5Fclose(id); return false }
+            return !FileManager.default.fileExists(atPath: partialPath)
         }
-        if wasOpen { try? FileManager.default.removeItem(atPath: partialPath) }
+        if !committed { try? FileManager.default.removeItem(atPath: partialPath) }
     }
 
     /// Closes the file now instead of when the last reference goes. A new file that was not committed keeps its
-    /// `.partial` name, exactly as after a crash.
+    /// partial name, exactly as after a crash.
     public func close() {
         HDF5Library.run {
             if id >= 0 { _ = H5Fclose(id) }

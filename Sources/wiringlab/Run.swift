@@ -30,32 +30,51 @@ extension WiringLab {
                                    valueName: "n"))
         var maxSteps: Int?
 
+        @Option(help: ArgumentHelp("Seconds between checkpoints of a run (Ctrl-C and SIGTERM also write one).",
+                                   valueName: "seconds"))
+        var checkpointEvery: Double = 60
+
         @Flag(help: "Print no progress lines.")
         var quiet = false
 
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
             if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
+            guard checkpointEvery > 0, checkpointEvery.isFinite else {
+                throw ValidationError("--checkpoint-every must be a positive number of seconds.")
+            }
         }
 
         func run() throws {
+            let isChild = ProcessInfo.processInfo.environment[sweepChildEnvironmentKey] != nil
+            Interruption.install(asChild: isChild)
             let plan = try manifest.load().plan(codeVersion: version.resolved)
             let folder = results.folder(for: plan)
             let child: (RunSpec) -> [String] = { spec in
                 ["run", manifest.manifest] + manifest.overrides
-                    + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion]
+                    + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion,
+                       "--checkpoint-every", "\(checkpointEvery)"]
                     + (maxSteps.map { ["--max-steps", "\($0)"] } ?? []) + (quiet ? ["--quiet"] : [])
             }
-            let report = try runSweep(SweepRequest(plan: plan, outFolder: folder, jobs: jobs, only: only, index: index,
-                                                   maxSteps: maxSteps, progress: ProgressReporter(quiet: quiet),
-                                                   childArguments: child))
-            let color = isatty(STDOUT_FILENO) != 0
-            for id in report.finished where plan.runs.count <= 4 {
-                print(try describeResults(at: folder.appendingPathComponent(RunFiles.result(id)).path, color: color))
+            var request = SweepRequest(plan: plan, outFolder: folder, jobs: jobs, only: only, index: index,
+                                       maxSteps: maxSteps, progress: ProgressReporter(quiet: quiet),
+                                       childArguments: child)
+            request.checkpointInterval = checkpointEvery
+            let report = try runSweep(request)
+            // A sweep's child leaves the summary to its parent, which prints each result once.
+            if !isChild {
+                let color = isatty(STDOUT_FILENO) != 0
+                for id in report.finished where plan.runs.count <= 4 {
+                    print(try describeResults(at: folder.appendingPathComponent(RunFiles.result(id)).path, color: color))
+                }
+                print("\(report.finished.count) finished, \(report.skipped.count) already done, "
+                      + "\(report.stopped.count) stopped, "
+                      + (report.busy.isEmpty ? "" : "\(report.busy.count) running elsewhere, ")
+                      + "\(report.failed.count) failed; results in \(folder.path)")
             }
-            print("\(report.finished.count) finished, \(report.skipped.count) already done, "
-                  + "\(report.stopped.count) stopped, \(report.failed.count) failed; results in \(folder.path)")
             for (id, message) in report.failed { printError("failed: \(id): \(message)") }
+            // Each interrupted run has said "interrupted at step k; run again to continue".
+            if let signal = report.interruption { throw ExitCode(Interruption.exitStatus(signal)) }
             if !report.failed.isEmpty {
                 throw ExitCode(report.invalidInput && report.failed.count == plan.runs.count
                                ? ExitCodes.invalidInput : ExitCodes.runFailed)

@@ -3,13 +3,16 @@
 // act, so a file with that name is never a partial result.
 
 import Foundation
+import WiringResults
 
 /// How far a run got.
 public enum RunStatus: String, CaseIterable, Codable, Hashable, Sendable {
     /// No file of this run exists.
     case new
-    /// `<id>.h5.partial` or `<id>.ckpt` exists: an interrupted run that resumes from its checkpoint.
+    /// A checkpoint or a partial result exists: an interrupted run that resumes from its checkpoint.
     case partial
+    /// Another process holds the run's lock and is running it now.
+    case running
     /// `<id>.h5` exists.
     case done
 
@@ -19,7 +22,10 @@ public enum RunStatus: String, CaseIterable, Codable, Hashable, Sendable {
         func exists(_ name: String) -> Bool { fm.fileExists(atPath: folder.appendingPathComponent(name).path) }
         if exists(RunFiles.result(id)) {
             self = .done
-        } else if exists(RunFiles.partial(id)) || exists(RunFiles.checkpoint(id)) {
+        } else if RunFiles.isLocked(id, in: folder) {
+            self = .running
+        } else if exists(RunFiles.checkpoint(id))
+                    || !HDF5File.partialFiles(of: folder.appendingPathComponent(RunFiles.result(id)).path).isEmpty {
             self = .partial
         } else {
             self = .new
@@ -31,10 +37,22 @@ public enum RunStatus: String, CaseIterable, Codable, Hashable, Sendable {
 public enum RunFiles {
     /// The finished result.
     public static func result(_ id: String) -> String { "\(id).h5" }
-    /// The result being written.
-    public static func partial(_ id: String) -> String { "\(id).h5.partial" }
     /// The last checkpoint.
     public static func checkpoint(_ id: String) -> String { "\(id).ckpt" }
+    /// Held (flock) by the process running the run.
+    public static func lock(_ id: String) -> String { "\(id).lock" }
+
+    /// Whether a live process holds the lock of run `id` (tested without taking it).
+    static func isLocked(_ id: String, in folder: URL) -> Bool {
+        let fd = open(folder.appendingPathComponent(lock(id)).path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
+    }
 }
 
 extension ExperimentPlan {

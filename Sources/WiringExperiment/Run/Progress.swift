@@ -30,6 +30,11 @@ public final class ProgressReporter {
 
     public func note(_ message: String) { emit(message) }
 
+    /// Clears a transient progress line so the next output starts on a clean line.
+    func clearLine() {
+        if !quiet && interactive { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+
     public func start(run: RunSpec, totalSteps: Int, alreadyDone: Int) {
         runLabel = "[\(run.index)] \(run.id)" + (run.name.isEmpty ? "" : " \(run.name)")
         self.totalSteps = totalSteps

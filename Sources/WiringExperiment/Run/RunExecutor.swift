@@ -17,6 +17,12 @@ public enum RunOutcome: Equatable, Sendable {
     case finished(path: String)
     /// Stopped early on request (`maxSteps`), leaving a checkpoint to resume from.
     case stopped(checkpoint: String, steps: Int)
+    /// Stopped by SIGINT or SIGTERM at a step boundary, leaving a checkpoint to resume from.
+    case interrupted(checkpoint: String, steps: Int, signal: Int32)
+    /// Another process is running it (holds its lock); nothing was done.
+    case busy(pid: Int32?)
+    /// Another process finished it meanwhile.
+    case alreadyDone(path: String)
 }
 
 /// Settings of one execution that do not change its results.
@@ -24,7 +30,7 @@ public struct RunOptions {
     public var outFolder: URL
     /// Stop after this many steps in this invocation, leaving a checkpoint (resume later).
     public var maxSteps: Int?
-    /// Seconds between checkpoints.
+    /// Seconds between checkpoints (`--checkpoint-every`); SIGINT, SIGTERM and `maxSteps` also write one.
     public var checkpointInterval: Double
     public var progress: ProgressReporter
 
@@ -40,10 +46,46 @@ public struct RunOptions {
 /// Runs `spec` of `plan` to completion (or to `options.maxSteps`), resuming from its checkpoint.
 /// - Throws: `DataError` (missing data), `ResultsError` (unwritable results), `RunError`.
 public func executeRun(_ spec: RunSpec, plan: ExperimentPlan, options: RunOptions) throws -> RunOutcome {
+    let folder = options.outFolder
+    do {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    } catch {
+        throw RunError.cannotWrite(path: folder.path, reason: describeFileError(error))
+    }
+    // One process per run id: a second invocation of the sweep skips it.
+    let lock: RunLock
+    switch try RunLock.acquire(id: spec.id, in: folder) {
+    case let .acquired(held): lock = held
+    case let .busy(pid): return .busy(pid: pid)
+    }
+    defer { lock.release() }
+    let result = folder.appendingPathComponent(RunFiles.result(spec.id)).path
+    if FileManager.default.fileExists(atPath: result) { return .alreadyDone(path: result) }
+    // Partial files of earlier writers are dead: only the lock holder writes.
+    let checkpoint = folder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path
+    for stale in HDF5File.partialFiles(of: result) + HDF5File.partialFiles(of: checkpoint) {
+        try? FileManager.default.removeItem(atPath: stale)
+    }
     Parallel.threads = max(1, spec.config.threads)
     switch spec.config.precision {
     case .float32: return try RunExecutor<Float>(spec: spec, plan: plan, options: options).run()
     case .float64: return try RunExecutor<Double>(spec: spec, plan: plan, options: options).run()
+    }
+}
+
+/// The reason of a Foundation file error in a few words ("Permission denied", "Not a directory").
+func describeFileError(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    switch ns.code {
+    case NSFileWriteNoPermissionError: return "permission denied"
+    case NSFileWriteOutOfSpaceError: return "no space left on device"
+    case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+    case NSFileWriteFileExistsError: return "a file is in the way"
+    default: return ns.localizedDescription
     }
 }
 
@@ -87,7 +129,6 @@ final class RunExecutor<T: TensorElement> {
     // MARK: - Phases
 
     func run() throws -> RunOutcome {
-        try FileManager.default.createDirectory(at: options.outFolder, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: checkpointPath) {
             var parameters = net.parameters
             cursor = try Checkpoint.read(from: checkpointPath, runID: spec.id, parameters: &parameters,
@@ -114,7 +155,12 @@ final class RunExecutor<T: TensorElement> {
                 finished = try withSearchStrategy(config: settings.search, network: config.network, domains: domains,
                                                   rng: &rng, SearchPhaseLoop(executor: self, phase: p, settings: settings))
             }
-            if !finished { return .stopped(checkpoint: checkpointPath, steps: log.count) }
+            if !finished {
+                if let signal = Interruption.pending {
+                    return .interrupted(checkpoint: checkpointPath, steps: log.count, signal: signal)
+                }
+                return .stopped(checkpoint: checkpointPath, steps: log.count)
+            }
             cursor.phaseIndex += 1
             cursor.stepInPhase = 0
             cursor.loader = nil
@@ -128,7 +174,7 @@ final class RunExecutor<T: TensorElement> {
     }
 
     /// Runs the remaining steps of phase `p` with `phase`, recording every step.
-    /// - Returns: false when stopped early (`maxSteps`), after writing a checkpoint.
+    /// - Returns: false when stopped early (`maxSteps`, or SIGINT/SIGTERM), after writing a checkpoint.
     func runSteps<Phase: PhaseRunner>(of p: Int, _ phase: inout Phase) throws -> Bool where Phase.Element == T {
         let config = self.config.phases[p]
         var loader = try BatchLoader<T>(dataset: data.train, batchSize: self.config.data.batchSize, mode: .shuffled,
@@ -155,6 +201,13 @@ final class RunExecutor<T: TensorElement> {
             stepsThisInvocation += 1
             options.progress.step(phase: config.name, epoch: epoch, epochs: epochs, done: log.count,
                                   loss: result.probe.loss, accuracy: result.probe.accuracy)
+            if Interruption.pending != nil {
+                try saveCheckpoint()
+                // Said even with --quiet: it is the answer to the user's Ctrl-C.
+                options.progress.clearLine()
+                FileHandle.standardError.write(Data("\(spec.id): interrupted at step \(log.count); run again to continue\n".utf8))
+                return false
+            }
             if let limit = options.maxSteps, stepsThisInvocation >= limit {
                 try saveCheckpoint()
                 options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(checkpointPath)")

@@ -11,10 +11,14 @@ public struct SweepReport: Sendable {
     public var finished: [String] = []
     public var skipped: [String] = []
     public var stopped: [String] = []
+    /// Runs another process was running (their locks were held); they were left to it.
+    public var busy: [String] = []
     /// (run id, error line)
     public var failed: [(String, String)] = []
     /// Whether a failure was caused by invalid input (missing data set, bad configuration).
     public var invalidInput = false
+    /// The signal that interrupted the sweep (SIGINT, SIGTERM); the interrupted runs are in `stopped`.
+    public var interruption: Int32?
 }
 
 /// How to run a sweep.
@@ -26,6 +30,8 @@ public struct SweepRequest {
     public var only: String?
     public var index: Int?
     public var maxSteps: Int?
+    /// Seconds between checkpoints of a run.
+    public var checkpointInterval: Double = 60
     public var progress: ProgressReporter
     /// Arguments that make this program run one run by id (for `jobs > 1`), e.g. `run m.yaml --only <id>`.
     public var childArguments: ((RunSpec) -> [String])?
@@ -59,7 +65,11 @@ public struct SweepRequest {
 /// Runs every selected run of the plan and reports the outcome of each.
 public func runSweep(_ request: SweepRequest) throws -> SweepReport {
     let runs = try request.selectedRuns()
-    try FileManager.default.createDirectory(at: request.outFolder, withIntermediateDirectories: true)
+    do {
+        try FileManager.default.createDirectory(at: request.outFolder, withIntermediateDirectories: true)
+    } catch {
+        throw RunError.cannotWrite(path: request.outFolder.path, reason: describeFileError(error))
+    }
     var report = SweepReport()
     var pending: [RunSpec] = []
     for run in runs {
@@ -71,15 +81,27 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
         }
     }
     if request.jobs > 1, let childArguments = request.childArguments, pending.count > 1 {
-        runInChildProcesses(pending, jobs: request.jobs, arguments: childArguments, request: request, report: &report)
+        try runInChildProcesses(pending, jobs: request.jobs, arguments: childArguments, request: request,
+                                report: &report)
     } else {
         for run in pending {
+            if report.interruption != nil { break }
             do {
                 switch try executeRun(run, plan: request.plan,
                                       options: RunOptions(outFolder: request.outFolder, maxSteps: request.maxSteps,
+                                                          checkpointInterval: request.checkpointInterval,
                                                           progress: request.progress)) {
                 case .finished: report.finished.append(run.id)
                 case .stopped: report.stopped.append(run.id)
+                case let .interrupted(_, _, signal):
+                    report.stopped.append(run.id)
+                    report.interruption = signal
+                case let .busy(pid):
+                    report.busy.append(run.id)
+                    request.progress.note("[\(run.index)] \(run.id) \(run.name): running in process "
+                                          + (pid.map { "\($0)" } ?? "?") + ", left to it")
+                case .alreadyDone:
+                    report.skipped.append(run.id)
                 }
             } catch {
                 if error is InvalidInput { report.invalidInput = true }
@@ -94,36 +116,61 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
     return report
 }
 
+/// The running program, for starting children (`/proc/self/exe`: right however it was started, from PATH too).
+func currentExecutable() -> URL {
+    let link = "/proc/self/exe"
+    if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) { return URL(fileURLWithPath: target) }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+}
+
+/// Marks a process started by `runInChildProcesses`: it ignores the terminal's SIGINT (its parent passes a stop
+/// request on as SIGTERM) and leaves the sweep summary to the parent.
+public let sweepChildEnvironmentKey = "WIRINGLAB_SWEEP_CHILD"
+
 private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSpec) -> [String],
-                                 request: SweepRequest, report: inout SweepReport) {
+                                 request: SweepRequest, report: inout SweepReport) throws {
     var queue = runs[...]
     var active: [(RunSpec, Process)] = []
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+    let executable = currentExecutable()
+    var environment = ProcessInfo.processInfo.environment
+    environment[sweepChildEnvironmentKey] = "1"
+    defer { Interruption.setChildren([]) }
     while !queue.isEmpty || !active.isEmpty {
+        if let signal = Interruption.pending {
+            report.interruption = signal
+            queue.removeAll()  // start nothing new; the children were told to stop by the handler
+        }
         while active.count < jobs, let run = queue.popFirst() {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments(run)
+            process.environment = environment
             do {
                 try process.run()
                 active.append((run, process))
+                Interruption.setChildren(active.map { $0.1.processIdentifier })
                 request.progress.note("[\(run.index)] \(run.id): started in process \(process.processIdentifier)")
             } catch {
-                report.failed.append((run.id, "cannot start a child process: \(error)"))
+                report.failed.append((run.id, "cannot start a child process \(executable.path): \(error)"))
             }
         }
         Thread.sleep(forTimeInterval: 0.2)
         active.removeAll { run, process in
             guard !process.isRunning else { return false }
-            if process.terminationStatus == 0 {
-                RunStatus(id: run.id, in: request.outFolder) == .done ? report.finished.append(run.id)
-                    : report.stopped.append(run.id)
-            } else {
-                report.failed.append((run.id, "exit status \(process.terminationStatus)"))
+            let status = process.terminationStatus
+            switch RunStatus(id: run.id, in: request.outFolder) {
+            case .done where status == 0: report.finished.append(run.id)
+            case _ where status == 0: report.stopped.append(run.id)
+            case _ where status == Interruption.exitStatus(SIGINT) || status == Interruption.exitStatus(SIGTERM):
+                report.stopped.append(run.id)
+            default:
+                if status == 2 { report.invalidInput = true }
+                report.failed.append((run.id, "exit status \(status); its output above says why"))
             }
             try? writeIndex(request)
             return true
         }
+        Interruption.setChildren(active.map { $0.1.processIdentifier })
     }
 }
 
@@ -144,5 +191,10 @@ private func writeIndex(_ request: SweepRequest) throws {
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
     let data = try encoder.encode(Index(experiment: request.plan.name, manifest: request.plan.file,
                                         codeVersion: request.plan.codeVersion, runs: entries))
-    try data.write(to: request.outFolder.appendingPathComponent("index.json"), options: .atomic)
+    let path = request.outFolder.appendingPathComponent("index.json")
+    do {
+        try data.write(to: path, options: .atomic)
+    } catch {
+        throw RunError.cannotWrite(path: path.path, reason: describeFileError(error))
+    }
 }
