@@ -10,15 +10,20 @@ public enum DataRoot {
     public static let fallback = "data"
 
     /// The data root: the manifest's `data.root` when set, else `$WIRINGLAB_DATA` when set and
-    /// non-empty, else `data`. A leading `~/` is expanded with `HOME`.
+    /// non-empty, else `fallback` (a data set's system folder, or `data`). A leading `~` or `~/` is
+    /// expanded with `HOME`.
     /// - Parameters:
     ///   - configured: the manifest's `data.root`, or nil when the manifest leaves it out.
+    ///   - fallback: the folder used when neither names one.
     ///   - environment: the process environment (a parameter so that tests can pass their own).
-    public static func resolve(configured: String?,
+    public static func resolve(configured: String?, fallback: String = fallback,
                                environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let chosen = [configured, environment[environmentVariable]]
             .compactMap { $0 }.first { !$0.isEmpty } ?? fallback
-        if chosen.hasPrefix("~/"), let home = environment["HOME"] { return joinPath(home, String(chosen.dropFirst(2))) }
+        if let home = environment["HOME"] {
+            if chosen == "~" { return home }
+            if chosen.hasPrefix("~/") { return joinPath(home, String(chosen.dropFirst(2))) }
+        }
         return chosen
     }
 }

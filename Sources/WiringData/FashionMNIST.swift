@@ -16,13 +16,21 @@ public enum FashionMNIST {
     ]
     static let side = 28
 
+    /// The folder holding the files under a data root: `root/fashion-mnist` when that folder exists (so one
+    /// root can hold several data sets), else `root` itself.
+    public static func folder(root: String) -> String {
+        directoryExists(joinPath(root, "fashion-mnist")) ? joinPath(root, "fashion-mnist") : root
+    }
+
     /// Loads one split: `{train,t10k}-images-idx3-ubyte.gz` and `…-labels-idx1-ubyte.gz` from `root`.
     /// - Parameters:
     ///   - split: `.train` (60,000 images) or `.test` (10,000).
-    ///   - root: the folder holding the four files (the manifest's `data.root`).
+    ///   - root: the folder holding the four files, or a data root with a `fashion-mnist` folder
+    ///     (as resolved by `DataRoot.resolve(configured:fallback:environment:)`).
     /// - Returns: 1×28×28 images with labels 0–9, normalised with `mean` / `std`.
     /// - Throws: `DataError.notFound` with the install hint, or `DataError.corrupt` for a damaged file.
     public static func load(_ split: DataSplit, root: String = defaultRoot) throws -> ImageDataset {
+        let root = folder(root: root)
         let prefix = split == .train ? "train" : "t10k"
         let images = try readIDX(root: root, name: "\(prefix)-images-idx3-ubyte", rank: 3)
         let labels = try readIDX(root: root, name: "\(prefix)-labels-idx1-ubyte", rank: 1)
@@ -51,7 +59,8 @@ public enum FashionMNIST {
             return (try parseIDX(bytes, rank: rank, path: plainPath, fix: fix), plainPath)
         }
         let compressed = try readWholeFile(
-            gzPath, missingFix: "install it with 'apt-get install dataset-fashion-mnist' or set data.root")
+            gzPath, missingFix: "install it with 'apt-get install dataset-fashion-mnist', or set data.root or "
+                + "\(DataRoot.environmentVariable) to the folder that holds it")
         let bytes = try gunzip(compressed, path: gzPath, fix: fix)
         return (try parseIDX(bytes, rank: rank, path: gzPath, fix: fix), gzPath)
     }

@@ -24,8 +24,16 @@ func parseIDX(_ data: [UInt8], rank: Int, path: String, fix: String) throws -> I
     let headerSize = 4 + 4 * rank
     guard data.count >= headerSize else { throw corrupt("truncated: the idx header needs \(headerSize) bytes") }
     let dimensions = (0..<rank).map { readBigEndianUInt32(data, at: 4 + 4 * $0) }
-    let expected = dimensions.reduce(1, *)
     let found = data.count - headerSize
+    // Checked: four 32-bit sizes can overflow a product of Ints, and a damaged header should not trap.
+    var expected = 1
+    for d in dimensions {
+        let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+        guard !overflow, product <= Int(UInt32.max) * 256 else {
+            throw corrupt("the header \(dimensions) promises more data than any idx file holds")
+        }
+        expected = product
+    }
     guard found >= expected else {
         throw corrupt("truncated: the header \(dimensions) promises \(expected) data bytes, found \(found)")
     }

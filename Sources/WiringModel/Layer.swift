@@ -77,6 +77,15 @@ extension Layer {
         }
     }
 
+    /// Number of learnable values of this layer (conv weights, affine gamma and beta).
+    public var parameterCount: Int {
+        switch self {
+        case let .conv(_, cin, cout, k, _, _, _, groups): return (cin / groups) * cout * k * k
+        case let .norm(_, channels, config) where config.affine && config.kind != .none: return 2 * channels
+        default: return 0
+        }
+    }
+
     /// Multiply-accumulates of the forward pass for one sample of `height x width` (for cost estimates).
     public func forwardMACs(height: Int, width: Int) -> Int {
         if case let .conv(_, cin, cout, k, stride, _, _, groups) = self {

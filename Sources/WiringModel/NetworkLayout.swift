@@ -56,6 +56,13 @@ public struct NetworkLayout: Sendable {
         return layers.reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }
     }
 
+    /// Learnable values of the whole supernet (every op of every edge, and the classifier).
+    public var parameterCount: Int {
+        let layers = stem + cells.flatMap { $0.preprocess0 + $0.preprocess1 + $0.ops.flatMap { $0.flatMap(\.layers) } }
+        let classifier = config.numClasses * config.multiplier * config.channels + (config.classifierBias ? config.numClasses : 0)
+        return layers.reduce(classifier) { $0 + $1.parameterCount }
+    }
+
     /// Forward multiply-accumulates per sample of op `op` on `edge` of `cell`.
     public func opForwardMACs(cell: Int, edge: Int, op: Int, height: Int, width: Int) -> Int {
         cells[cell].ops[edge][op].layers.reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }

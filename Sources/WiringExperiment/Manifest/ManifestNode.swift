@@ -90,17 +90,33 @@ extension ManifestNode {
                                        problem: error.problem)
         }
         guard let root else { return ManifestNode(.map([]), at: overrideLocation ?? SourceLocation(file: file, line: 1)) }
-        return try ManifestNode(yams: root, file: file, overrideLocation: overrideLocation, path: "")
+        var budget = Limits.manifestValues
+        return try ManifestNode(yams: root, file: file, overrideLocation: overrideLocation, path: "", depth: 0,
+                                budget: &budget)
     }
 
-    private init(yams node: Node, file: String, overrideLocation: SourceLocation?, path: String) throws {
+    /// - Parameter budget: values left to convert; YAML aliases share nodes, so a small file can expand to
+    ///   billions of values (an "alias bomb"): the conversion stops with an error instead of hanging.
+    private init(yams node: Node, file: String, overrideLocation: SourceLocation?, path: String, depth: Int,
+                 budget: inout Int) throws {
         let location = overrideLocation ?? SourceLocation(file: file, line: node.mark?.line)
+        budget -= 1
+        guard budget >= 0 else {
+            throw ManifestError.invalid(location, keyPath: path,
+                                        expected: "expected at most \(Limits.manifestValues) values after YAML aliases are expanded",
+                                        got: "more (nested aliases?)")
+        }
+        guard depth <= Limits.manifestDepth else {
+            throw ManifestError.invalid(location, keyPath: path,
+                                        expected: "expected values nested at most \(Limits.manifestDepth) deep", got: "deeper")
+        }
         switch node {
         case let .scalar(scalar):
             self.init(ManifestNode.typed(scalar, node), at: location)
         case let .sequence(sequence):
             let items = try sequence.enumerated().map { i, item in
-                try ManifestNode(yams: item, file: file, overrideLocation: overrideLocation, path: join(path, "\(i)"))
+                try ManifestNode(yams: item, file: file, overrideLocation: overrideLocation, path: join(path, "\(i)"),
+                                 depth: depth + 1, budget: &budget)
             }
             self.init(.list(items), at: location)
         case let .mapping(mapping):
@@ -113,7 +129,7 @@ extension ManifestNode {
                 }
                 // Yams has already rejected duplicate keys.
                 let value = try ManifestNode(yams: valueNode, file: file, overrideLocation: overrideLocation,
-                                             path: join(path, keyScalar.string))
+                                             path: join(path, keyScalar.string), depth: depth + 1, budget: &budget)
                 entries.append(Entry(key: keyScalar.string, keyLocation: keyLocation, value: value))
             }
             self.init(.map(entries), at: location)

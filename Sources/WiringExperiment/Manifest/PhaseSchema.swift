@@ -25,13 +25,13 @@ enum PhaseSchema {
             }
             header.name = name
         },
-        .custom("epochs", type: "integer >= 1", default: { _ in "`1` (if `batches` is absent)" },
+        .custom("epochs", type: "integer in 1...\(Limits.epochs)", default: { _ in "`1` (if `batches` is absent)" },
                 doc: "Length in passes over the training images (the theta half when split).") { node, path, header in
-            header.epochs = try node.int(path, min: 1)
+            header.epochs = try node.int(path, min: 1, max: Limits.epochs)
         },
-        .custom("batches", type: "integer >= 1", default: { _ in "none" },
+        .custom("batches", type: "integer in 1...\(Limits.batches)", default: { _ in "none" },
                 doc: "Length in steps instead; give `epochs` or `batches`, not both.") { node, path, header in
-            header.batches = try node.int(path, min: 1)
+            header.batches = try node.int(path, min: 1, max: Limits.batches)
         },
     ], checks: [epochsOrBatches])
 

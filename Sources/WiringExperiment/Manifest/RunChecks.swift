@@ -42,6 +42,40 @@ enum RunChecks {
         }
     }
 
+    /// The network can be allocated: its largest tensor and its parameters stay within `Limits`.
+    static func fitsInMemory(_ config: inout RunConfig, _ r: MapReader) throws {
+        let estimate = MemoryEstimate(config)
+        let gib = { (b: Double) in String(format: "%.1f GiB", b / Double(1 << 30)) }
+        if estimate.largestTensor > Double(Limits.tensorBytes) {
+            let key = r.given("data") && (r.node("data")?["batch_size"] != nil) ? "data.batch_size" : "network.channels"
+            throw ManifestError.invalid(r.location(key.components(separatedBy: ".")[0]), keyPath: key,
+                                        expected: "expected a batch whose largest tensor fits in \(gib(Double(Limits.tensorBytes))) "
+                                            + "(batch_size x channels x stem_multiplier x pixels)",
+                                        got: gib(estimate.largestTensor) + "; lower data.batch_size or network.channels")
+        }
+        if estimate.parameterCount > Double(Limits.parameters) {
+            throw ManifestError.invalid(r.location("network"), keyPath: "network.channels",
+                                        expected: "expected at most \(Limits.parameters) parameters",
+                                        got: String(format: "%.3g", estimate.parameterCount)
+                                            + "; lower network.channels or network.cells")
+        }
+    }
+
+    /// The per-step log of every phase fits in memory (steps x cells x edges values).
+    static func stepLogFitsInMemory(_ config: inout RunConfig, _ r: MapReader) throws {
+        let perEpoch = Double(config.data.batchesPerEpoch)
+        let steps = config.phases.reduce(0.0) { sum, phase in
+            sum + (phase.length.unit == .epochs ? Double(phase.length.count) * perEpoch : Double(phase.length.count))
+        }
+        let values = steps * Double(config.network.cells * config.network.edgeCount)
+        if values > Double(Limits.stepLogValues) {
+            throw ManifestError.invalid(r.location("phases"), keyPath: "phases",
+                                        expected: "expected a run whose per-step records fit in memory (at most "
+                                            + "\(Limits.stepLogValues) step x cell x edge values)",
+                                        got: String(format: "%.3g steps", steps) + "; lower epochs or batches, or split the run")
+        }
+    }
+
     // MARK: - data
 
     /// The synthetic shape is kept only for the synthetic data set.

@@ -12,13 +12,13 @@ enum RunSchema {
     static let top = Schema<RunConfig>(what: "a manifest", defaults: RunConfig(), fields: [
         .readElsewhere("name", role: .sweep, type: "string `[a-z0-9_-]+`", default: "required",
                        doc: "Experiment name; the default results folder is `results/<name>/`. Give each manifest its own: an included file's name is inherited otherwise."),
-        .readElsewhere("description", role: .sweep, type: "string", default: "`\"\"`",
-                       doc: "One line shown by `wiringlab list`."),
+        .readElsewhere("description", role: .sweep, type: "string of at most \(Limits.descriptionLength) characters",
+                       default: "`\"\"`", doc: "One line shown by `wiringlab list`."),
         .readElsewhere("include", role: .loader, type: "file name or list", default: "none",
                        doc: "Manifests merged under this one, depth-first; paths are relative to this file's folder. Cycles are an error. Consumed while loading."),
         .readElsewhere("set", role: .loader, type: "mapping key path -> value", default: "none",
                        doc: "Values set after the includes and this file's own keys are merged, e.g. `set: {phases.0.epochs: 2}`. Consumed while loading."),
-        .integer("seed", \.seed, min: 0,
+        .integer("seed", \.seed, min: 0, max: Limits.seed,
                  doc: "Seeds every random stream of a run: data order, augmentation, initialisation, sampling."),
         .choice("precision", \.precision, doc: "Floating-point type of all tensors."),
         .integer("threads", \.threads, min: 1, max: 256,
@@ -47,18 +47,19 @@ enum RunSchema {
                        doc: "Grid points left out, see [Sweeps](#sweeps-grid-zip-exclude-replicates)."),
         .readElsewhere("replicates", role: .sweep, type: "integer >= 1 or list of seeds", default: "none",
                        doc: "Seeds of each grid point, see [Sweeps](#sweeps-grid-zip-exclude-replicates)."),
-    ], checks: [RunChecks.requirePhases, RunChecks.networkFollowsData, RunChecks.splitFollowsPhases])
+    ], checks: [RunChecks.requirePhases, RunChecks.networkFollowsData, RunChecks.splitFollowsPhases,
+                RunChecks.fitsInMemory, RunChecks.stepLogFitsInMemory])
 
     static let data = Schema<DataConfig>(what: "data", defaults: DataConfig(), fields: [
         .choice("dataset", \.dataset,
                 doc: "Fashion-MNIST: 28x28 grey, 60000/10000 images, from the Debian package `dataset-fashion-mnist` (no download). CIFAR-10: 32x32 colour, 50000/10000, binary batches (`cifar-10-batches-bin`). Synthetic: deterministic random images for tests."),
         .optionalString("root", \.root,
                         doc: "Folder of the data set. Null: `WIRINGLAB_DATA`, then the system package's folder. Not part of the run id."),
-        .integer("train_size", \.trainSize, min: 1, default: "`null` (all)",
+        .integer("train_size", \.trainSize, min: 1, max: Limits.images, default: "`null` (all)",
                  doc: "Use the first N training images; at most the set's size."),
-        .integer("test_size", \.testSize, min: 1, default: "`null` (all)",
+        .integer("test_size", \.testSize, min: 1, max: Limits.images, default: "`null` (all)",
                  doc: "Use the first N test images for validation accuracy; at most the set's size."),
-        .integer("batch_size", \.batchSize, min: 1,
+        .integer("batch_size", \.batchSize, min: 1, max: Limits.batchSize,
                  doc: "Images per step (the reference scripts' 96). The last batch of an epoch is partial."),
         .boolean("augment", \.augment,
                  doc: "Random crop with 4-pixel zero padding and horizontal flip on training batches (reference-spec 5.4)."),
@@ -69,10 +70,10 @@ enum RunSchema {
     ], checks: [RunChecks.syntheticOnlyForSynthetic, RunChecks.sizesWithinDataset])
 
     static let synthetic = Schema<DataConfig.Synthetic>(what: "synthetic data", defaults: DataConfig.Synthetic(), fields: [
-        .integer("count", \.count, min: 1, doc: "Training images (the test set has as many)."),
-        .integer("size", \.size, min: 4, doc: "Height = width."),
-        .integer("channels", \.channels, min: 1, doc: "Colour channels."),
-        .integer("classes", \.classes, min: 2, doc: "Label classes."),
+        .integer("count", \.count, min: 1, max: Limits.images, doc: "Training images (the test set has as many)."),
+        .integer("size", \.size, min: 4, max: Limits.imageSize, doc: "Height = width."),
+        .integer("channels", \.channels, min: 1, max: Limits.imageChannels, doc: "Colour channels."),
+        .integer("classes", \.classes, min: 2, max: Limits.classes, doc: "Label classes."),
     ])
 
     static let network = Schema<NetworkConfig>(what: "network", defaults: NetworkConfig(), fields: [
@@ -82,14 +83,14 @@ enum RunSchema {
             let cell: CellPreset = try node.choice(path)
             (config.steps, config.multiplier) = (cell.steps, cell.multiplier)
         },
-        .integer("cells", \.cells, min: 1,
+        .integer("cells", \.cells, min: 1, max: Limits.cells,
                  doc: "Stacked normal cells (there are no reduction cells anywhere, reference-spec 3)."),
         .integer("steps", \.steps, min: 1, max: 16, default: "from `cell`",
                  doc: "Intermediate nodes per cell. Edges per cell = steps (steps + 3) / 2."),
-        .integer("multiplier", \.multiplier, min: 1, default: "from `cell`",
+        .integer("multiplier", \.multiplier, min: 1, max: 16, default: "from `cell`",
                  doc: "How many of the last intermediate nodes are concatenated into the cell output, at most `steps` (1 for the paper's modified cell)."),
-        .integer("channels", \.channels, min: 1, doc: "Channels per node, C."),
-        .integer("stem_multiplier", \.stemMultiplier, min: 1, doc: "Stem output channels = stem_multiplier x C."),
+        .integer("channels", \.channels, min: 1, max: Limits.channels, doc: "Channels per node, C."),
+        .integer("stem_multiplier", \.stemMultiplier, min: 1, max: Limits.stemMultiplier, doc: "Stem output channels = stem_multiplier x C."),
         .custom("ops", type: "`order_b` \\| `order_a` \\| list of op names", default: { _ in "`order_b`" },
                 doc: "Candidate ops in index order. `order_b` (the paper's figures, DSNAS): \(OpOrder.orderB.ops.map(\.rawValue).joined(separator: ", ")). `order_a` (DARTS): \(OpOrder.orderA.ops.map(\.rawValue).joined(separator: ", ")). A list may hold any of these names, each once.") {
             node, path, config in

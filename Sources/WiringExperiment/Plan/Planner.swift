@@ -60,6 +60,11 @@ extension Manifest {
             throw ManifestError.invalid(top.location("name"), keyPath: "name", expected: namePattern, got: "'\(name)'")
         }
         let description = try top.string("description", default: "")
+        if description.count > Limits.descriptionLength {
+            throw ManifestError.invalid(top.location("description"), keyPath: "description",
+                                        expected: "expected at most \(Limits.descriptionLength) characters (one line for `wiringlab list`)",
+                                        got: "\(description.count) characters")
+        }
         let grid = try axes(top, "grid")
         let zipped = try axes(top, "zip")
         if let first = zipped.first, let bad = zipped.first(where: { $0.values.count != first.values.count }) {
@@ -73,6 +78,14 @@ extension Manifest {
         }
         let exclusions = try readExclusions(top, axes: grid + zipped)
         let seeds = try replicateSeeds(top)
+        // Counted before anything is expanded, in Double: a grid of many long axes must not overflow or allocate.
+        let runCount = grid.reduce(Double(zipped.first?.values.count ?? 1)) { $0 * Double($1.values.count) }
+            * Double(seeds?.count ?? 1)
+        if runCount > Double(Limits.runs) {
+            throw ManifestError.invalid(top.location(grid.isEmpty ? "zip" : "grid"), keyPath: grid.isEmpty ? "zip" : "grid",
+                                        expected: "expected a sweep of at most \(Limits.runs) runs",
+                                        got: String(format: "%.0f runs", runCount) + "; split it into several manifests")
+        }
 
         // The run tree: everything but the sweep keys.
         var base = root
@@ -214,10 +227,10 @@ private func readExclusions(_ top: MapReader, axes: [Axis]) throws -> [[(String,
 /// Reads `replicates`: a count n (seeds seed...seed+n-1; nil for 1, so names carry no seed) or a list of seeds.
 private func replicateSeeds(_ top: MapReader) throws -> [UInt64]? {
     guard top.given("replicates"), let node = top.node("replicates") else { return nil }
-    let base = try top.int("seed", default: 0, min: 0)
+    let base = try top.int("seed", default: 0, min: 0, max: Limits.seed)
     switch node.value {
     case .int:
-        let n = try node.int("replicates", min: 1, max: 10_000)
+        let n = try node.int("replicates", min: 1, max: Limits.replicates)
         return n == 1 ? nil : (0..<n).map { UInt64(base + $0) }
     case let .list(items):
         guard !items.isEmpty else {
@@ -225,7 +238,7 @@ private func replicateSeeds(_ top: MapReader) throws -> [UInt64]? {
         }
         var seeds: [UInt64] = []
         for (i, item) in items.enumerated() {
-            let s = UInt64(try item.int("replicates.\(i)", min: 0))
+            let s = UInt64(try item.int("replicates.\(i)", min: 0, max: Limits.seed))
             if seeds.contains(s) {
                 throw ManifestError.invalid(item.location, keyPath: "replicates.\(i)", expected: "expected each seed once",
                                             got: "\(s) again")

@@ -16,6 +16,8 @@ public func describeResults(at path: String, color: Bool) throws -> String {
         throw ResultsError.wrongKind(file: path, path: "/", expected: "WiringLab result file",
                                      found: "HDF5 file of another kind")
     }
+    // Every dataset is read once, so a damaged chunk (Fletcher-32) is an error here, not a wrong number below.
+    try file.verifyEveryDataset()
     var out = ""
     func line(_ s: String = "") { out += s + "\n" }
     func attr(_ name: String) -> String { (try? root.stringAttribute(name)) ?? "?" }
@@ -30,6 +32,19 @@ public func describeResults(at path: String, color: Bool) throws -> String {
     let sem = try root.dataset("summary/cost_sem").read(Double.self).values
     let count = try root.dataset("summary/cost_count").read(Int.self).values
     let (nc, ne, no) = (cells.count, edges.count, ops.count)
+    /// The view indexes these datasets by the label counts: a file whose shapes disagree is refused.
+    func requireShape(_ dataset: String, _ shape: [Int]) throws {
+        let found = try root.dataset(dataset).shape
+        guard found == shape else {
+            throw ResultsError.shapeMismatch(file: path, path: dataset, problem: "shape \(found), expected \(shape)")
+        }
+    }
+    for name in ["summary/cost_mean", "summary/cost_sem", "summary/cost_count"] {
+        try requireShape(name, [phases.count, nc, ne, no])
+    }
+    let splitRows = try root.dataset("summary/split_phase").shape
+    try requireShape("summary/split_epoch", splitRows)
+    try requireShape("summary/split_mean", splitRows + [3, 4])
     let noneColumn = ops.firstIndex(of: "none")
     func paint(_ text: String, _ value: Double) -> String {
         guard color, value != 0 else { return text }
@@ -103,4 +118,17 @@ private func median(_ xs: [Double]) -> Double {
     guard !xs.isEmpty else { return 0 }
     let s = xs.sorted()
     return s[s.count / 2]
+}
+
+/// Opens a result file and reads every dataset (checksums included).
+/// - Returns: the number of datasets.
+/// - Throws: `ResultsError` for a missing, foreign or damaged file.
+public func verifyResults(at path: String) throws -> Int {
+    let file = try HDF5File(reading: path)
+    defer { file.close() }
+    guard try file.root.hasAttribute("format"), try file.root.stringAttribute("format") == "wiringlab-results" else {
+        throw ResultsError.wrongKind(file: path, path: "/", expected: "WiringLab result file",
+                                     found: "HDF5 file of another kind")
+    }
+    return try file.verifyEveryDataset()
 }

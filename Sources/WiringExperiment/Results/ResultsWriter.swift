@@ -83,6 +83,7 @@ struct ResultsWriter<T: TensorElement> {
             ("code_version", executor.plan.codeVersion), ("toolchain", toolchainDescription),
             ("host", ProcessInfo.processInfo.hostName), ("precision", T.precisionName),
             ("created", ISO8601DateFormatter().string(from: Date())), ("format", "wiringlab-results"),
+            ("data_root", executor.data.root), ("data_sha256", executor.data.checksum),
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
         try root.setAttribute("format_version", Int64(resultsFormatVersion))
