@@ -13,11 +13,13 @@ struct ToolResult {
 }
 
 /// Runs `path` with `arguments` and waits for it.
-func runTool(_ path: String, _ arguments: [String], in directory: URL? = nil) throws -> ToolResult {
+func runTool(_ path: String, _ arguments: [String], in directory: URL? = nil,
+             environment: [String: String]? = nil) throws -> ToolResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

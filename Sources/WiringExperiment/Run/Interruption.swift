@@ -27,6 +27,13 @@ public enum Interruption {
             sigaction(SIGINT, &action, nil)
         }
         sigaction(SIGTERM, &action, nil)
+        // A process started from a thread that blocks signals (a Dispatch worker, some launchers) inherits
+        // that mask; unblock these two, or the request would wait forever.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        sigaddset(&mask, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &mask, nil)
     }
 
     /// Children to pass a request on to (at most `childSlots`, written before they can be signalled).
