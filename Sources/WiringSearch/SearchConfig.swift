@@ -168,11 +168,11 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     public var updateTheta: Bool
     /// The alpha optimiser.
     public var alphaOptimizer: AdamConfig
-    /// DSNAS only. true (the reference, reference-spec 5.1 step 8): after each theta step the supernet
-    /// runs forward once more in training mode with every op of every edge evaluated and the one-hot
-    /// weights of the sample, which only updates the batch-norm running statistics (every op's, and
-    /// the stem's and preprocessing's a second time). false: skip that pass (about half the cost of a
-    /// step saved; only eval-mode results differ).
+    /// DSNAS only. true (the reference, reference-spec 5.1 step 8): the running statistics of a step
+    /// are those of one more training-mode supernet forward at theta before the SGD step, with every
+    /// op of every edge evaluated and the one-hot weights of the sample; the child pass's own updates
+    /// are dropped, so every batch norm moves once. false: skip that forward (only the norms the child
+    /// ran move; only eval-mode results differ). See `Supernet.trainThetaStep`.
     public var refreshRunningStatistics: Bool
 
     /// The reference's settings for `algorithm`: DARTS runs bi-level without alpha clipping and starts
