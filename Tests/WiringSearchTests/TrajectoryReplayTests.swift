@@ -103,6 +103,14 @@ struct TrajectoryFixture {
         network.stemNorm = NormConfig(kind: .batch, affine: paramNames.contains("stem.1.weight"), eps: eps,
                                       momentum: momentum)
         network.classifierBias = paramNames.contains("classifier.bias")
+        // Declared affine flags (as in the one-step fixtures) must agree with the parameters present.
+        let declaredAffine = [("bn_affine", opsAffine && preprocessAffine), ("bn_affine_ops", opsAffine),
+                              ("bn_affine_pool_bn", opsAffine), ("bn_affine_preprocess", preprocessAffine),
+                              ("bn_affine_stem", network.stemNorm.affine), ("classifier_bias", network.classifierBias)]
+        for (key, present) in declaredAffine where try has(key) {
+            used.insert(key)
+            if try flag(key) != present { throw unsupported("\(key) = \(try int(key)), but the parameters say \(present)") }
+        }
         network.naming = .dsnas
         for key in ["reduction_cells", "drop_path_prob", "resample_layer", "child_reward_stat", "auxiliary", "cutout"]
         where try has(key) {
