@@ -245,7 +245,7 @@ struct TrajectoryReport {
 }
 
 /// The README's tolerances. Float: 1e-6 relative on losses, 1e-5 (per tensor, ||d|| / ||p||) on
-/// parameters, alpha and buffers; gradient-level quantities (edge costs, alpha gradient, norms) get
+/// parameters, alpha and buffers (a running mean against ||sqrt(running_var)|| of its norm); gradient-level quantities (edge costs, alpha gradient, norms) get
 /// the one-step replay's float bounds (1e-4 of the largest value; early cells of nets deeper than two
 /// cells 5e-2, where PyTorch does not reproduce its own float32 costs). Double: 1e-10 on the state
 /// and losses, 1e-8 on gradient-level quantities.
