@@ -44,13 +44,16 @@ struct TrajectoryFixture {
     static let descriptive: Set<String> = ["case", "semantics", "reference_commit", "reference_argv", "seed",
                                            "batch_size", "description", "note"]
     /// Command-line flags of the reference that the replay reproduces (or that cannot change a number
-    /// with forced samples and K steps inside epoch 0). Any other flag is unsupported.
+    /// with recorded inputs, forced samples and K steps inside epoch 0). Any other flag (fix_*, del_*,
+    /// resample_layer, child_reward_stat, auxiliary, snas, ...) is reported as unsupported.
     static let knownFlags: Set<String> = ["dsnas", "epochs", "batch_size", "layers", "init_channels", "seed", "nsample",
                                           "order", "drop_path_prob", "gen_max_child", "edge_reward", "steps",
                                           "multiplier", "random_sample", "learning_rate", "learning_rate_min",
                                           "momentum", "weight_decay", "grad_clip", "arch_learning_rate",
                                           "arch_weight_decay", "report_freq", "gpu", "data", "save", "remark",
-                                          "workers", "train_portion"]
+                                          "workers", "train_portion", "cutout", "cutout_length",
+                                          // inferred from the parameters present and cross-checked:
+                                          "bn_affine"]
 
     init(path: String) throws {
         file = try HDF5File(reading: path)
