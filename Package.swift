@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "WiringTestSupport", dependencies: ["WiringEngine"]),
         .testTarget(name: "WiringEngineTests", dependencies: ["WiringEngine", "WiringTestSupport"]),
         .testTarget(name: "WiringModelTests", dependencies: ["WiringModel", "WiringEngine", "WiringTestSupport", "WiringResults"]),
-        .testTarget(name: "WiringSearchTests", dependencies: ["WiringSearch", "WiringModel", "WiringTestSupport"]),
+        .testTarget(name: "WiringSearchTests", dependencies: ["WiringSearch", "WiringModel", "WiringEngine", "WiringTestSupport", "WiringResults"]),
         .testTarget(name: "WiringDataTests", dependencies: ["WiringData"]),
         .testTarget(name: "WiringResultsTests", dependencies: ["WiringResults"]),
         .testTarget(name: "WiringExperimentTests", dependencies: ["WiringExperiment", "WiringResults"]),

@@ -77,10 +77,10 @@ public struct DARTS: SearchStrategy, Codable {
             gradient = alphaGradient(probe)
             norm = learner.apply(gradient!, update: config.updateAlpha)
         }
-        if config.updateTheta { net.updateTheta(trace: trace, tape: tape, sgd: &sgd, lr: lr) }
+        let thetaNorm = config.updateTheta ? net.updateTheta(trace: trace, tape: tape, sgd: &sgd, lr: lr) : nil
         return SearchStepRecord(probe: probe, searchProbe: searchProbe, architecture: architecture,
                                 searchArchitecture: searchArchitecture, alphaGradient: gradient!,
-                                alphaGradientNorm: norm, temperature: nil)
+                                alphaGradientNorm: norm, temperature: nil, thetaGradientNorm: thetaNorm)
     }
 
     // MARK: - Architect

@@ -13,10 +13,12 @@ public struct DSNAS: SearchStrategy, Codable {
     /// The settings it was made with.
     public private(set) var config: SearchConfig
     var learner: AlphaLearner
-    /// After each theta step, run the supernet forward once with every allowed op evaluated and the
-    /// one-hot weights, only to update every op's batch-norm running statistics (reference-spec 5.1
-    /// step 8). It changes nothing but eval-mode results, so it is off by default.
-    public var refreshRunningStatistics = false
+    /// The reference's extra supernet forward after each theta step (reference-spec 5.1 step 8), which
+    /// only refreshes the batch-norm running statistics: `SearchConfig.refreshRunningStatistics`.
+    public var refreshRunningStatistics: Bool {
+        get { config.refreshRunningStatistics }
+        set { config.refreshRunningStatistics = newValue }
+    }
 
     /// The current alpha (shared by every cell).
     public var alpha: ArchitectureParameters { learner.alpha }
@@ -43,38 +45,74 @@ public struct DSNAS: SearchStrategy, Codable {
         }
     }
 
-    /// One search step (see `SearchStrategy.step` and the file header).
+    /// One search step (see `SearchStrategy.step` and the file header): draws the architecture with
+    /// `sample(rng:)`, then runs `step(net:tape:train:choices:sgd:lr:)`.
     public mutating func step<T: TensorElement>(net: Supernet<T>, tape: Tape<T>,
                                                 train: (images: Tensor<T>, labels: [Int]),
                                                 search: (images: Tensor<T>, labels: [Int])?, sgd: inout SGD<T>,
                                                 lr: Double, rng: inout RNG) -> SearchStepRecord {
-        let choices = sample(rng: &rng)
-        let architecture = Architecture.shared(choices, cells: net.config.cells)
-        let (trace, probe) = net.trainingPass(tape: tape, batch: train, architecture: architecture,
-                                              keepStatistics: !config.updateTheta)
+        step(net: net, tape: tape, train: train, choices: sample(rng: &rng), sgd: &sgd, lr: lr)
+    }
 
-        // Score-function gradient with the edge's own reward; none and deleted edges get 0.
+    /// One search step with the sample given (one choice per edge, shared by every cell): the child
+    /// pass, and unless `config.updateTheta` is false the theta step of `Supernet.trainThetaStep`
+    /// (clip, SGD, running-statistics refresh); then the alpha gradient `alphaGradient(...)`,
+    /// clipped and stepped by Adam unless `config.updateAlpha` is false. A replay of a recorded
+    /// trajectory forces the recorded samples through here.
+    public mutating func step<T: TensorElement>(net: Supernet<T>, tape: Tape<T>,
+                                                train: (images: Tensor<T>, labels: [Int]), choices: [EdgeChoice],
+                                                sgd: inout SGD<T>, lr: Double) -> SearchStepRecord {
+        precondition(choices.count == alpha.edges, "DSNAS.step: \(choices.count) choices for \(alpha.edges) edges")
+        let architecture = Architecture.shared(choices, cells: net.config.cells)
+        let probe: StepProbe
+        var thetaNorm: Double?
+        if config.updateTheta {
+            let theta = net.trainThetaStep(tape: tape, batch: train, architecture: architecture, sgd: &sgd, lr: lr,
+                                           refreshRunningStatistics: config.refreshRunningStatistics)
+            (probe, thetaNorm) = (theta.probe, theta.gradientNorm)
+        } else {
+            probe = net.trainingPass(tape: tape, batch: train, architecture: architecture, keepStatistics: true).probe
+        }
+        let gradient = DSNAS.alphaGradient(alpha: alpha, choices: choices, edgeCost: probe.edgeCost,
+                                           rewardClip: config.rewardClip, weighting: config.rewardWeighting,
+                                           noneIndex: net.noneIndex)
+        let norm = learner.apply(gradient, update: config.updateAlpha)
+        return SearchStepRecord(probe: probe, searchProbe: nil, architecture: architecture, searchArchitecture: nil,
+                                alphaGradient: gradient, alphaGradientNorm: norm, temperature: nil,
+                                thetaGradientNorm: thetaNorm)
+    }
+
+    /// The alpha gradient with the edge's own reward (reference-spec 5.1 steps 5-6, docs/search.md):
+    /// (onehot(o_e) - p_e) * w_e * clamp(sum over cells of edgeCost[cell][e], -rewardClip, rewardClip) on
+    /// the edge's allowed ops, p_e = softmax(alpha_e) over them; 0 on edges that took none or are
+    /// deleted. w_e = 1 (`.none`) or, as the authors' code, p_e(o_e) / mean over all edges e' of
+    /// p_e'(o_e') (`.sampleProbability`; an edge with a single allowed op, or deleted, counts with
+    /// the probability of its op, none for deleted, in the softmax over all ops, as the reference's
+    /// forced edges do).
+    public static func alphaGradient(alpha: ArchitectureParameters, choices: [EdgeChoice], edgeCost: [[Double]],
+                                     rewardClip: Double, weighting: DSNASRewardWeighting = .sampleProbability,
+                                     noneIndex: Int?) -> [[Double]] {
+        var weight = Array(repeating: 1.0, count: choices.count)
+        if weighting == .sampleProbability {
+            let sampled = choices.enumerated().map { e, choice -> Double in
+                let domain = alpha.domains[e]
+                guard let o = choice.opIndex ?? (domain.deleted ? noneIndex : nil) else { return 0 }
+                if domain.deleted || domain.allowed.count == 1 {
+                    return softmax(alpha.values[e], over: Array(0..<alpha.ops))[o]
+                }
+                return alpha.probabilities(edge: e)[o]
+            }
+            let mean = sampled.reduce(0, +) / Double(max(1, sampled.count))
+            if mean > 0 { weight = sampled.map { $0 / mean } }
+        }
         var gradient = zeroGradient(like: alpha)
         for (e, choice) in choices.enumerated() {
-            guard let o = choice.opIndex, o != net.noneIndex else { continue }
-            let cost = probe.edgeCost.reduce(0) { $0 + $1[e] }
-            let reward = min(max(cost, -config.rewardClip), config.rewardClip)
+            guard let o = choice.opIndex, o != noneIndex else { continue }
+            let cost = edgeCost.reduce(0) { $0 + $1[e] }
+            let reward = min(max(cost, -rewardClip), rewardClip) * weight[e]
             let p = alpha.probabilities(edge: e)
             for j in alpha.domains[e].allowed { gradient[e][j] = ((j == o ? 1 : 0) - p[j]) * reward }
         }
-
-        if config.updateTheta {
-            net.updateTheta(trace: trace, tape: tape, sgd: &sgd, lr: lr)
-            if refreshRunningStatistics {
-                tape.reset()
-                let oneHot = choices.map { c in (0..<alpha.ops).map { $0 == c.opIndex ? 1.0 : 0.0 } }
-                _ = net.forward(tape: tape, images: train.images,
-                                architecture: mixtureArchitecture(oneHot, domains: alpha.domains, cells: net.config.cells),
-                                training: true, probes: false)
-            }
-        }
-        let norm = learner.apply(gradient, update: config.updateAlpha)
-        return SearchStepRecord(probe: probe, searchProbe: nil, architecture: architecture, searchArchitecture: nil,
-                                alphaGradient: gradient, alphaGradientNorm: norm, temperature: nil)
+        return gradient
     }
 }

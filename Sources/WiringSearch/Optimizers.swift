@@ -48,12 +48,14 @@ public struct SGD<T: TensorElement> {
     public init(config: SGDConfig) { self.config = config }
 
     /// One step on every parameter in `store`. Parameters without an entry in `gradients` get a zero
-    /// gradient, so weight decay and momentum still move them: PyTorch 0.4's `zero_grad` left
-    /// zero-filled gradients on unsampled ops (reference-spec 5.1, the faithful choice). Set
-    /// `skipMissing` to update only the parameters that have gradients (modern PyTorch).
+    /// gradient, so weight decay and momentum still move them: the reference's `init_model` gives every
+    /// parameter a zero gradient before step 0 (reference-spec 5.1, the faithful choice). With
+    /// `skipMissing` (default: `config.skipMissingGradients`) only the parameters that have gradients
+    /// are updated (modern PyTorch).
     public mutating func step(_ store: inout ParameterStore<T>, gradients: [String: Tensor<T>], lr: Double,
-                              skipMissing: Bool = false) {
+                              skipMissing: Bool? = nil) {
         let mu = T(config.momentum), wd = T(config.weightDecay), rate = T(lr)
+        let skipMissing = skipMissing ?? config.skipMissingGradients
         for name in store.names {
             let grad = gradients[name]
             if grad == nil && skipMissing { continue }

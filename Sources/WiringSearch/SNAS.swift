@@ -61,9 +61,10 @@ public struct SNAS: SearchStrategy, Codable {
             softmaxBackward(weights: weights[e], upstream: dW[e], over: alpha.domains[e].deleted ? [] : alpha.domains[e].allowed,
                             temperature: currentTemperature)
         }
-        if config.updateTheta { net.updateTheta(trace: trace, tape: tape, sgd: &sgd, lr: lr) }
+        let thetaNorm = config.updateTheta ? net.updateTheta(trace: trace, tape: tape, sgd: &sgd, lr: lr) : nil
         let norm = learner.apply(gradient, update: config.updateAlpha)
         return SearchStepRecord(probe: probe, searchProbe: nil, architecture: architecture, searchArchitecture: nil,
-                                alphaGradient: gradient, alphaGradientNorm: norm, temperature: currentTemperature)
+                                alphaGradient: gradient, alphaGradientNorm: norm, temperature: currentTemperature,
+                                thetaGradientNorm: thetaNorm)
     }
 }

@@ -27,16 +27,51 @@ public struct SGDConfig: Codable, Hashable, Sendable {
     public var gradClip: Double?
     /// How lr moves over the phase.
     public var schedule: LRSchedule
+    /// false (the reference): a parameter the step's pass did not use (an op the child did not run)
+    /// gets a zero gradient, so weight decay and momentum still move it at every step, as after the
+    /// reference's `init_model` zero-filled every gradient. true: such parameters are left untouched
+    /// (modern PyTorch, whose gradients stay None).
+    public var skipMissingGradients: Bool
 
     /// The reference's theta optimiser (reference-spec section 5.4).
     public init(lr: Double = 0.025, momentum: Double = 0.9, weightDecay: Double = 3e-4, lrMin: Double = 0.001,
-                gradClip: Double? = 5, schedule: LRSchedule = .cosine) {
+                gradClip: Double? = 5, schedule: LRSchedule = .cosine, skipMissingGradients: Bool = false) {
         self.lr = lr
         self.momentum = momentum
         self.weightDecay = weightDecay
         self.lrMin = lrMin
         self.gradClip = gradClip
         self.schedule = schedule
+        self.skipMissingGradients = skipMissingGradients
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lr, momentum, weightDecay, lrMin, gradClip, schedule, skipMissingGradients
+    }
+
+    /// Reads configurations written before `skipMissingGradients` existed (it then takes the default).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        lr = try c.decode(Double.self, forKey: .lr)
+        momentum = try c.decode(Double.self, forKey: .momentum)
+        weightDecay = try c.decode(Double.self, forKey: .weightDecay)
+        lrMin = try c.decode(Double.self, forKey: .lrMin)
+        gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip)
+        schedule = try c.decode(LRSchedule.self, forKey: .schedule)
+        skipMissingGradients = try c.decodeIfPresent(Bool.self, forKey: .skipMissingGradients) ?? false
+    }
+
+    /// Writes `skipMissingGradients` only when it is not the default, so the canonical JSON (and
+    /// the run ids hashed from it) of existing configurations stays the same.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(lr, forKey: .lr)
+        try c.encode(momentum, forKey: .momentum)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(lrMin, forKey: .lrMin)
+        try c.encodeIfPresent(gradClip, forKey: .gradClip)
+        try c.encode(schedule, forKey: .schedule)
+        if skipMissingGradients { try c.encode(skipMissingGradients, forKey: .skipMissingGradients) }
     }
 }
 
@@ -90,6 +125,15 @@ public enum DerivativeOrder: String, CaseIterable, Codable, Hashable, Sendable {
     case second
 }
 
+/// How DSNAS weights each edge's reward in its alpha gradient (onehot_e - p_e) * w_e * reward_e.
+public enum DSNASRewardWeighting: String, CaseIterable, Codable, Hashable, Sendable {
+    /// The authors' code: w_e = p_e(o_e) / mean over the cell's edges e' of p_e'(o_e'), the sampled
+    /// op's probability relative to the mean over edges (measured on trajectory T1 to 1e-16; docs/search.md).
+    case sampleProbability = "sample_probability"
+    /// w_e = 1: the plain score-function estimator of reference-spec 5.1 step 6.
+    case none
+}
+
 /// How alpha is initialised.
 public enum AlphaInit: Codable, Hashable, Sendable {
     /// Each entry drawn from N(mean, std^2): DSNAS/SNAS N(1, 0.01^2); DARTS 1e-3 N(0, 1) = N(0, 0.001^2).
@@ -116,12 +160,20 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     public var alphaInit: AlphaInit
     /// DSNAS clamps each edge reward to [-rewardClip, rewardClip] (reference-spec 5.1 step 5).
     public var rewardClip: Double
+    /// DSNAS: the weight of each edge's clamped reward in the alpha gradient (the reference's by default).
+    public var rewardWeighting: DSNASRewardWeighting
     /// When false, alpha stays at its initial value (DARTS `cal_stat`; cost statistics only).
     public var updateAlpha: Bool
     /// When false, theta stays frozen (DSNAS `child_reward_stat`).
     public var updateTheta: Bool
     /// The alpha optimiser.
     public var alphaOptimizer: AdamConfig
+    /// DSNAS only. true (the reference, reference-spec 5.1 step 8): the running statistics of a step
+    /// are those of one more training-mode supernet forward at theta before the SGD step, with every
+    /// op of every edge evaluated and the one-hot weights of the sample; the child pass's own updates
+    /// are dropped, so every batch norm moves once. false: skip that forward (only the norms the child
+    /// ran move; only eval-mode results differ). See `Supernet.trainThetaStep`.
+    public var refreshRunningStatistics: Bool
 
     /// The reference's settings for `algorithm`: DARTS runs bi-level without alpha clipping and starts
     /// alpha at 1e-3 N(0, 1); DSNAS and SNAS are single-level, clip alpha at 10, start at N(1, 0.01^2).
@@ -134,8 +186,53 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         anneal = false
         alphaInit = algorithm == .darts ? .normal(mean: 0, std: 1e-3) : .normal(mean: 1, std: 0.01)
         rewardClip = 5
+        rewardWeighting = .sampleProbability
         updateAlpha = true
         updateTheta = true
         alphaOptimizer = AdamConfig(gradClip: algorithm == .darts ? nil : 10)
+        refreshRunningStatistics = true
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case algorithm, level, order, temperature, temperatureMin, anneal, alphaInit, rewardClip, rewardWeighting,
+             updateAlpha, updateTheta, alphaOptimizer, refreshRunningStatistics
+    }
+
+    /// Reads configurations and search states written before `rewardWeighting` and
+    /// `refreshRunningStatistics` existed (they then take their defaults).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        algorithm = try c.decode(SearchAlgorithm.self, forKey: .algorithm)
+        level = try c.decode(SearchLevel.self, forKey: .level)
+        order = try c.decode(DerivativeOrder.self, forKey: .order)
+        temperature = try c.decode(Double.self, forKey: .temperature)
+        temperatureMin = try c.decode(Double.self, forKey: .temperatureMin)
+        anneal = try c.decode(Bool.self, forKey: .anneal)
+        alphaInit = try c.decode(AlphaInit.self, forKey: .alphaInit)
+        rewardClip = try c.decode(Double.self, forKey: .rewardClip)
+        rewardWeighting = try c.decodeIfPresent(DSNASRewardWeighting.self, forKey: .rewardWeighting) ?? .sampleProbability
+        updateAlpha = try c.decode(Bool.self, forKey: .updateAlpha)
+        updateTheta = try c.decode(Bool.self, forKey: .updateTheta)
+        alphaOptimizer = try c.decode(AdamConfig.self, forKey: .alphaOptimizer)
+        refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
+    }
+
+    /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the default, so
+    /// the canonical JSON (and the run ids hashed from it) of existing configurations stays the same.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(algorithm, forKey: .algorithm)
+        try c.encode(level, forKey: .level)
+        try c.encode(order, forKey: .order)
+        try c.encode(temperature, forKey: .temperature)
+        try c.encode(temperatureMin, forKey: .temperatureMin)
+        try c.encode(anneal, forKey: .anneal)
+        try c.encode(alphaInit, forKey: .alphaInit)
+        try c.encode(rewardClip, forKey: .rewardClip)
+        if rewardWeighting != .sampleProbability { try c.encode(rewardWeighting, forKey: .rewardWeighting) }
+        try c.encode(updateAlpha, forKey: .updateAlpha)
+        try c.encode(updateTheta, forKey: .updateTheta)
+        try c.encode(alphaOptimizer, forKey: .alphaOptimizer)
+        if !refreshRunningStatistics { try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics) }
     }
 }

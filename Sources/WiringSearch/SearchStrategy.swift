@@ -61,6 +61,8 @@ public struct SearchStepRecord {
     public var alphaGradientNorm: Double
     /// SNAS's temperature in this step; nil for the others.
     public var temperature: Double?
+    /// Global L2 norm of theta's gradient before clipping; nil when theta was not updated.
+    public var thetaGradientNorm: Double? = nil
 }
 
 /// Errors a user can cause in this module.
@@ -183,10 +185,25 @@ extension Supernet {
     }
 
     /// Clips theta's gradient from the last pass (`SGDConfig.gradClip`) and takes one SGD step.
-    /// Parameters the pass did not use get a zero gradient (PyTorch 0.4, reference-spec 5.1).
-    func updateTheta(trace: ForwardTrace, tape: Tape<T>, sgd: inout SGD<T>, lr: Double) {
+    /// Parameters the pass did not use get a zero gradient unless `SGDConfig.skipMissingGradients`
+    /// (reference-spec 5.1). Returns the gradient's global norm before clipping.
+    @discardableResult
+    func updateTheta(trace: ForwardTrace, tape: Tape<T>, sgd: inout SGD<T>, lr: Double) -> Double {
         var gradients = gradients(trace: trace, tape: tape)
-        if let clip = sgd.config.gradClip { clipGlobalNorm(&gradients, maxNorm: clip) }
+        return applyTheta(&gradients, sgd: &sgd, lr: lr)
+    }
+
+    /// clip_grad_norm_ (`SGDConfig.gradClip`), then one SGD step at `lr`. Returns the norm before clipping.
+    func applyTheta(_ gradients: inout [String: Tensor<T>], sgd: inout SGD<T>, lr: Double) -> Double {
+        let norm: Double
+        if let clip = sgd.config.gradClip {
+            norm = clipGlobalNorm(&gradients, maxNorm: clip)
+        } else {
+            norm = gradients.keys.sorted().reduce(0.0) { total, name in
+                total + gradients[name]!.withUnsafeBufferPointer { DeterministicSum.dot($0, $0) }
+            }.squareRoot()
+        }
         sgd.step(&parameters, gradients: gradients, lr: lr)
+        return norm
     }
 }

@@ -1,14 +1,17 @@
 // DSNAS's alpha gradient (reference-spec 5.1 steps 4-6) against an independent computation: a second
 // network with the same theta runs `Supernet.step` on the same batch and architecture, and the
-// expected gradient (onehot - softmax) * clamp(sum over cells of the edge cost) is written out here.
+// expected gradient (onehot - softmax) * w * clamp(sum over cells of the edge cost) is written out
+// here, with w = 1 (`rewardWeighting: .none`) or the authors' w_e = p_e(o_e) / mean_e' p_e'(o_e')
+// (the default; a deleted edge counts with p(none) in the softmax over all ops).
 import Testing
 import WiringEngine
 import WiringModel
 @testable import WiringSearch
 
 @Suite struct DSNASTests {
-    @Test(arguments: [5.0, 1e-4])
-    func alphaGradientIsOneHotMinusSoftmaxTimesClampedEdgeCost(rewardClip: Double) throws {
+    @Test(arguments: [(5.0, DSNASRewardWeighting.none), (1e-4, .none), (5.0, .sampleProbability),
+                      (1e-4, .sampleProbability)])
+    func alphaGradientIsOneHotMinusSoftmaxTimesClampedEdgeCost(rewardClip: Double, weighting: DSNASRewardWeighting) throws {
         // Two cells (the reward sums over cells); edge 0 deleted; edge 2 may only be none or skip, so
         // it samples none often; the rest sample among all four ops.
         let network = tinyNetwork(cells: 2, constraints: [EdgeConstraint(.edge(0), .delete),
@@ -20,6 +23,7 @@ import WiringModel
         let train = randomBatch(&rng, labels: [3, 1, 2, 0])
         var config = SearchConfig(algorithm: .dsnas)
         config.rewardClip = rewardClip
+        config.rewardWeighting = weighting
         var strategy = makeSearchStrategy(config: config, network: network, domains: domains, rng: &rng)
         var sgd = SGD<Double>(config: SGDConfig())
         var sawNone = false, sawClamp = false
@@ -29,6 +33,13 @@ import WiringModel
             let record = strategy.step(net: net, tape: Tape(), train: train, search: nil, sgd: &sgd, lr: 0.025, rng: &rng)
             let probe = twin.step(tape: Tape(), images: train.images, labels: train.labels,
                                   architecture: record.architecture).probe
+            // w_e from the definition: the sampled op's probability over the mean of all edges'.
+            let sampled = domains.indices.map { e -> Double in
+                if domains[e].deleted { return referenceSoftmax(alpha[e], allowed: Array(alpha[e].indices))[0] }
+                let o = record.architecture.choices[0][e].opIndex!
+                return referenceSoftmax(alpha[e], allowed: domains[e].allowed)[o]
+            }
+            let meanSampled = sampled.reduce(0, +) / Double(sampled.count)
             for e in domains.indices {
                 let choice = record.architecture.choices[0][e]
                 #expect(record.architecture.choices.allSatisfy { $0[e] == choice }, "one sample shared by all cells")
@@ -39,7 +50,8 @@ import WiringModel
                 }
                 let cost = probe.edgeCost[0][e] + probe.edgeCost[1][e]
                 sawClamp = sawClamp || abs(cost) > rewardClip
-                let reward = min(max(cost, -rewardClip), rewardClip)
+                let w = weighting == .none ? 1 : sampled[e] / meanSampled
+                let reward = min(max(cost, -rewardClip), rewardClip) * w
                 let p = referenceSoftmax(alpha[e], allowed: domains[e].allowed)
                 for j in alpha[e].indices {
                     let expected = ((j == o ? 1 : 0) - p[j]) * reward

@@ -63,6 +63,33 @@ import WiringModel
         #expect(approx(g["a"]!.scalars + g["b"]!.scalars, [3 / (5 + 1e-6), 4 / (5 + 1e-6)], 1e-15))
     }
 
+    @Test func newConfigFieldsAreWrittenOnlyWhenNotTheDefault() throws {
+        // Run ids hash the configs' JSON: the fields the trajectory replay added must not change it at
+        // their defaults, and JSON written before them must still read (taking the defaults).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let old = #"{"lr":0.025,"lrMin":0.001,"momentum":0.9,"gradClip":5,"schedule":"cosine","weightDecay":0.0003}"#
+        let decoded = try JSONDecoder().decode(SGDConfig.self, from: Data(old.utf8))
+        #expect(decoded == SGDConfig() && !decoded.skipMissingGradients)
+        #expect(String(decoding: try encoder.encode(SGDConfig()), as: UTF8.self)
+                == #"{"gradClip":5,"lr":0.025,"lrMin":0.001,"momentum":0.9,"schedule":"cosine","weightDecay":0.0003}"#)
+        let skipping = SGDConfig(gradClip: nil, skipMissingGradients: true)
+        #expect(try JSONDecoder().decode(SGDConfig.self, from: encoder.encode(skipping)) == skipping)
+
+        for algorithm in SearchAlgorithm.allCases {
+            let reference = SearchConfig(algorithm: algorithm)
+            let json = String(decoding: try encoder.encode(reference), as: UTF8.self)
+            #expect(!json.contains("rewardWeighting") && !json.contains("refreshRunningStatistics"), "\(json)")
+            #expect(try JSONDecoder().decode(SearchConfig.self, from: Data(json.utf8)) == reference)
+            var other = reference
+            other.rewardWeighting = .none
+            other.refreshRunningStatistics = false
+            #expect(try JSONDecoder().decode(SearchConfig.self, from: encoder.encode(other)) == other)
+        }
+        #expect(SearchConfig(algorithm: .dsnas).rewardWeighting == .sampleProbability)
+        #expect(SearchConfig(algorithm: .dsnas).refreshRunningStatistics)
+    }
+
     @Test func cosineScheduleIsSteppedAtEpochStart() {
         let config = SGDConfig()  // 0.025 -> 0.001 over T epochs
         #expect(abs(config.learningRate(epoch: 0, of: 150) - (0.001 + 0.012 * (1 + cos(Double.pi / 150)))) < 1e-16)
