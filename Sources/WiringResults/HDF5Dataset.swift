@@ -121,6 +121,7 @@ public struct HDF5Dataset: HDF5Object {
                     let filter = H5Pget_filter2(plist, index, &flags, &valueCount, nil, name.count, &name, &config)
                     if filter == H5Z_FILTER_DEFLATE { return "deflate" }
                     if filter == H5Z_FILTER_SHUFFLE { return "shuffle" }
+                    if filter == H5Z_FILTER_FLETCHER32 { return "fletcher32" }
                     return "filter \(filter)"
                 }
                 return HDF5Storage(chunks: chunks.map { Int($0) }, filters: filters)

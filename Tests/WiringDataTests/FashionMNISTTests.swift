@@ -45,7 +45,7 @@ private func writeSplit(_ folder: TemporaryFolder, prefix: String, count: Int, g
 @Test func fashionMNISTMissingFileGivesInstallHint() throws {
     let error = #expect(throws: DataError.self) { try FashionMNIST.load(.train, root: "/nonexistent/fmnist") }
     #expect(error?.description == "/nonexistent/fmnist/train-images-idx3-ubyte.gz: not found; install it with"
-        + " 'apt-get install dataset-fashion-mnist' or set data.root")
+        + " 'apt-get install dataset-fashion-mnist', or set data.root or WIRINGLAB_DATA to the folder that holds it")
 }
 
 @Test func fashionMNISTBadMagicIsCorrupt() throws {

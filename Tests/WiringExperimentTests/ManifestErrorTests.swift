@@ -49,12 +49,12 @@ let malformedCases: [MalformedCase] = [
         name: t
         seed: zero
         phases: [{kind: probe}]
-        """, "t.yaml:2: seed: expected an integer >= 0, got 'zero'"),
+        """, "t.yaml:2: seed: expected an integer in 0...9007199254740992, got 'zero'"),
     MalformedCase("quoted number is a string", """
         name: t
         data: {batch_size: "64"}
         phases: [{kind: probe}]
-        """, "t.yaml:2: data.batch_size: expected an integer >= 1, got '64'"),
+        """, "t.yaml:2: data.batch_size: expected an integer in 1...65536, got '64'"),
     MalformedCase("edge index out of range", """
         name: t
         edges:
@@ -177,7 +177,7 @@ let malformedCases: [MalformedCase] = [
     MalformedCase("bad override value", """
         name: t
         phases: [{kind: probe}]
-        """, overrides: ["seed=-1"], "<command line>: seed: expected an integer >= 0, got -1"),
+        """, overrides: ["seed=-1"], "<command line>: seed: expected an integer in 0...9007199254740992, got -1"),
     MalformedCase("override without '='", """
         name: t
         phases: [{kind: probe}]

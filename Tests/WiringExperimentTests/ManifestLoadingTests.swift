@@ -88,7 +88,7 @@ private func files(_ contents: [String: String]) -> (String) throws -> String {
     let error = #expect(throws: ManifestError.self) {
         try Manifest(yaml: "include: base.yaml\n", file: "sub/top.yaml", read: read).plan(codeVersion: "x")
     }
-    #expect(error?.description == "sub/base.yaml:3: network.cells: expected an integer >= 1, got 'many'")
+    #expect(error?.description == "sub/base.yaml:3: network.cells: expected an integer in 1...64, got 'many'")
 }
 
 @Test func resolvedManifestRoundTrips() throws {

@@ -45,6 +45,8 @@ enum PhaseSchema {
         .choice("sampling", \.sampling, doc: samplingDoc),
         .mapping("optimizer", \.optimizer, sgd, default: "see [optimizers](#optimizers)", expanded: false,
                  doc: "The theta optimiser."),
+        .boolean("refresh_running_statistics", \.refreshRunningStatistics,
+                 doc: "The reference's batch-norm statistics: one training-mode forward of the supernet (every op of every edge, the sample's one-hot weights) before each SGD step sets them, so every norm moves once per step. False: only the norms of the sampled ops move."),
     ])
 
     static let search = Schema<SearchSettings>(what: "a search phase", defaults: SearchSettings(), fields: [
@@ -69,6 +71,10 @@ enum PhaseSchema {
             s.search.alphaInit = try decodeAlphaInit(node, path)
         },
         .number("reward_clip", \.search.rewardClip, .positive, doc: "DSNAS clamps each edge reward to [-clip, clip]."),
+        .choice("reward_weighting", \.search.rewardWeighting,
+                doc: "DSNAS: the weight of each edge's clamped reward in the alpha gradient. `sample_probability` (the authors' code): p(sampled op) / its mean over the edges; `none`: 1 (the plain score-function estimator)."),
+        .boolean("refresh_running_statistics", \.search.refreshRunningStatistics,
+                 doc: "DSNAS: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the reference does. False: only the sampled child's norms move."),
         .boolean("update_alpha", \.search.updateAlpha,
                  doc: "False keeps alpha at its initial value (DARTS `cal_stat`: cost statistics under a fixed mixture)."),
         .boolean("update_theta", \.search.updateTheta, doc: "False freezes theta."),
@@ -84,6 +90,8 @@ enum PhaseSchema {
         .number("weight_decay", \.weightDecay, .atLeast(0), doc: "L2 penalty added to the gradient."),
         .number("lr_min", \.lrMin, .atLeast(0), doc: "Final learning rate of the cosine schedule."),
         .optionalNumber("grad_clip", \.gradClip, .positive, doc: "Global L2 norm clip; null = none."),
+        .boolean("skip_missing_gradients", \.skipMissingGradients,
+                 doc: "False (the reference): a parameter the pass did not use gets a zero gradient, so weight decay and momentum still move it every step. True: it is left alone (modern PyTorch with `set_to_none`)."),
         .choice("schedule", \.schedule,
                 doc: "Cosine: epoch e (0-based) of a T-epoch phase uses lr_min + (lr - lr_min)(1 + cos(pi (e + 1) / T)) / 2, stepped at the start of the epoch as the reference does."),
     ])

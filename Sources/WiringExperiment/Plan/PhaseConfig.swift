@@ -54,6 +54,9 @@ public struct ProbeSettings: Hashable, Sendable {
 public struct TrainSettings: Hashable, Sendable {
     public var sampling: SamplingMode = .uniform
     public var optimizer = SGDConfig()
+    /// The reference's batch-norm statistics: one supernet forward (every op, one-hot weights) before
+    /// each SGD step sets them (`Supernet.trainThetaStep`); false: only the sampled child's norms move.
+    public var refreshRunningStatistics = true
     public init() {}
 }
 
@@ -111,7 +114,7 @@ public struct PhaseConfig: Hashable, Sendable {
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -124,6 +127,8 @@ extension PhaseConfig: Codable {
         case let .train(s):
             try c.encode(s.sampling, forKey: .sampling)
             try c.encode(s.optimizer, forKey: .optimizer)
+            // Written only when off, so the run ids of default train phases stay what they were.
+            if !s.refreshRunningStatistics { try c.encode(false, forKey: .refreshRunningStatistics) }
         case let .search(s):
             try c.encode(s.optimizer, forKey: .optimizer)
             try c.encode(s.search, forKey: .search)
@@ -143,6 +148,7 @@ extension PhaseConfig: Codable {
             var s = TrainSettings()
             s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
             s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
+            s.refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
             work = .train(s)
         case .search:
             var s = SearchSettings()

@@ -1,5 +1,6 @@
 // A `train` phase: the probe phase's sampling, with theta trained by SGD (cosine schedule, global-norm
-// clipping, momentum and weight decay) after every pass; alpha untouched (the reference's
+// clipping, momentum and weight decay) after every pass, through WiringSearch's `trainThetaStep` (the
+// step the trajectory replay checks against the authors' loop); alpha untouched (the reference's
 // `random_sample` training).
 import WiringEngine
 import WiringModel
@@ -13,14 +14,11 @@ struct TrainPhase<T: TensorElement>: PhaseRunner {
         -> PhaseStepResult {
         let net = executor.net, tape = executor.tape
         let architecture = executor.sample(settings.sampling)
-        tape.reset()
-        let (trace, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
-        var gradients = net.gradients(trace: trace, tape: tape)
-        if let clip = settings.optimizer.gradClip { clipGlobalNorm(&gradients, maxNorm: clip) }
         var sgd = SGD<T>(config: settings.optimizer)
         swap(&sgd.momentum, &executor.momentum)  // move, not copy: the buffers are updated in place
-        sgd.step(&net.parameters, gradients: gradients, lr: lr)
+        let record = net.trainThetaStep(tape: tape, batch: (images, labels), architecture: architecture, sgd: &sgd,
+                                        lr: lr, refreshRunningStatistics: settings.refreshRunningStatistics)
         swap(&sgd.momentum, &executor.momentum)
-        return PhaseStepResult(architecture: architecture, probe: probe)
+        return PhaseStepResult(architecture: architecture, probe: record.probe)
     }
 }
