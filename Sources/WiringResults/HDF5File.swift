@@ -1,7 +1,9 @@
-// An open HDF5 file: read-only for fixtures and earlier results, or a new file for results. A new file is written
-// under a partial name of its own (`<name>.<pid>-<random>.partial`, created exclusively, so two processes writing
-// the same result never share or truncate each other's file) and renamed into place only by `commit()`, so a crash
-// or an error never leaves a file that looks finished (rename within a folder is atomic on POSIX).
+// An open HDF5 file: read-only for fixtures and earlier results, or a new file for results. A new file is built in
+// memory (HDF5's core driver) and reaches the disk only in `commit()`: its bytes are written to a partial name of
+// its own (`<name>.<pid>-<random>.partial`, created exclusively, so two processes writing the same result never
+// share or truncate each other's file), synced, and renamed into place (atomic within a folder on POSIX). So a crash
+// never leaves a file that looks finished, and a full disk is a write(2) error that Swift reports and cleans up,
+// never a failed flush inside libhdf5 (which can leave the library in a state that crashes at exit).
 
 import CHDF5
 import Foundation
@@ -13,7 +15,7 @@ import Foundation
 /// HDF5 object for each call, so nothing has to be closed by hand. The file closes when the last reference goes.
 ///
 /// ```swift
-/// let file = try HDF5File(creating: "results/run.h5")           // writes results/run.h5.<pid>-<random>.partial
+/// let file = try HDF5File(creating: "results/run.h5")           // in memory until commit()
 /// try file.root.setAttribute("method", "DSNAS")
 /// try file.root.write("outputs/edge_cost", costs, shape: [cells, edges], dimensions: ["cell", "edge"])
 /// try file.commit()                                                // now results/run.h5 exists
@@ -80,8 +82,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         }
     }
 
-    /// Creates a new file for writing under a partial name no other writer uses (created exclusively). The folder
-    /// is created if missing. Nothing appears under `path` until `commit()`; an existing file there stays untouched.
+    /// Creates a new file for writing, in memory. The folder is created if missing. Nothing appears on disk until
+    /// `commit()`; an existing file under `path` stays untouched.
     ///
     /// - Throws: `ResultsError.cannotCreate` if the folder or the file cannot be created.
     public init(creating path: String) throws {
@@ -101,7 +103,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
             let site = HDF5Site(file: path, path: "/")
             let access = try HDF5File.strongCloseAccessList(site)
             defer { H5Pclose(access) }
-            // EXCL, not TRUNC: HDF5 truncates before it tries its lock, so TRUNC could empty another writer's file.
+            // The core driver without a backing store: the file lives in memory, grown 1 MiB at a time.
+            try site.check(H5Pset_fapl_core(access, 1 << 20, false), "H5Pset_fapl_core")
             let id = H5Fcreate(partial, wl_h5f_acc_excl(), wl_h5p_default(), access)
             guard id >= 0 else {
                 let detail = HDF5Library.innermostError()
@@ -126,60 +129,68 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     /// - Throws: `ResultsError.notFound` or `.wrongKind`.
     public func dataset(_ path: String) throws -> HDF5Dataset { try root.dataset(path) }
 
-    /// Finishes a new file: closes it (flushing everything, then syncing it to disk) and renames the partial file to
-    /// `path`, replacing any file there. Only after this does the result exist under its real name. When anything
-    /// fails (a full disk shows up here, when HDF5 flushes), the partial file is deleted.
+    /// Finishes a new file: takes its image from memory, writes it to a new partial file (created exclusively),
+    /// syncs it to disk and renames it to `path`, replacing any file there. Only after this does the result exist
+    /// under its real name. When the write fails (a full disk, a read-only folder), the partial file is deleted.
     ///
     /// - Throws: `ResultsError.notWritable` if the file was opened for reading or is already closed,
-    ///   `.cannotCreate` (with the system's reason, e.g. "No space left on device") if closing, syncing or the
-    ///   rename fails.
+    ///   `.hdf5` if HDF5 cannot produce the image, `.cannotCreate` (with the system's reason, e.g. "No space left on
+    ///   device") if writing, syncing or the rename fails.
     public func commit() throws {
-        do {
-            try HDF5Library.run {
-                guard mode == .writing, id >= 0 else { throw ResultsError.notWritable(file: path, operation: "commit") }
-                errno = 0
-                let status = H5Fclose(id)
-                id = -1
-                if status < 0 {
-                    let reason = errno != 0 ? String(cString: strerror(errno)) : HDF5Library.innermostError()
-                    throw ResultsError.cannotCreate(file: path, reason: "cannot finish \(partialPath): \(reason)")
-                }
+        let image: [UInt8] = try HDF5Library.run {
+            guard mode == .writing, id >= 0 else { throw ResultsError.notWritable(file: path, operation: "commit") }
+            let site = HDF5Site(file: path, path: "/")
+            defer { _ = H5Fclose(id); id = -1 }
+            try site.check(H5Fflush(id, H5F_SCOPE_GLOBAL), "H5Fflush")
+            let size = try site.check(H5Fget_file_image(id, nil, 0), "H5Fget_file_image")
+            var bytes = [UInt8](repeating: 0, count: size)
+            let copied = try bytes.withUnsafeMutableBytes {
+                try site.check(H5Fget_file_image(id, $0.baseAddress, size), "H5Fget_file_image")
             }
-            try syncToDisk(partialPath)
-            guard rename(partialPath, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                throw ResultsError.cannotCreate(file: path, reason: "cannot rename \(partialPath) into place: \(reason)")
+            guard copied == size else {
+                throw ResultsError.hdf5(file: path, path: "/", operation: "H5Fget_file_image",
+                                        detail: "\(copied) of \(size) bytes")
             }
-        } catch let error as ResultsError {
-            if case .notWritable = error { throw error }
-            try? FileManager.default.removeItem(atPath: partialPath)
+            return bytes
+        }
+        func failure(_ what: String) -> ResultsError {
+            .cannotCreate(file: path, reason: "cannot \(what) \(partialPath): \(String(cString: strerror(errno)))")
+        }
+        let fd = open(partialPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("create") }
+        var written = 0
+        let complete = image.withUnsafeBytes { buffer -> Bool in
+            while written < buffer.count {
+                let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                written += n
+            }
+            return fsync(fd) == 0
+        }
+        let error = complete ? nil : failure(written < image.count ? "write" : "sync")
+        if Foundation.close(fd) != 0 && error == nil {
+            unlink(partialPath)
+            throw failure("close")
+        }
+        if let error {
+            unlink(partialPath)
             throw error
         }
-    }
-
-    /// fsync, so a result that exists is on disk (a full disk can also show up only here).
-    private func syncToDisk(_ file: String) throws {
-        let fd = open(file, O_RDONLY)
-        guard fd >= 0 else { return }
-        defer { Foundation.close(fd) }
-        if fsync(fd) != 0 {
-            throw ResultsError.cannotCreate(file: path, reason: "cannot write \(file): \(String(cString: strerror(errno)))")
+        guard rename(partialPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(partialPath)
+            throw ResultsError.cannotCreate(file: path, reason: "cannot rename \(partialPath) into place: \(reason)")
         }
     }
 
-    /// Abandons a new file: closes it and deletes its partial file. Does nothing after `commit()`.
+    /// Abandons a new file: drops it from memory (nothing of it is on disk). Does nothing after `commit()`.
     public func discard() {
-        guard mode == .writing else { return close() }
-        let committed = HDF5Library.run { () -> Bool in
-            defer { id = -1 }
-            if id >= 0 { _ = H5Fclose(id); return false }
-            return !FileManager.default.fileExists(atPath: partialPath)
-        }
-        if !committed { try? FileManager.default.removeItem(atPath: partialPath) }
+        close()
     }
 
-    /// Closes the file now instead of when the last reference goes. A new file that was not committed keeps its
-    /// partial name, exactly as after a crash.
+    /// Closes the file now instead of when the last reference goes. A new file that was not committed is dropped,
+    /// exactly as after a crash.
     public func close() {
         HDF5Library.run {
             if id >= 0 { _ = H5Fclose(id) }
