@@ -49,6 +49,15 @@ public struct SweepCollection {
     var variables: [Variable]
     /// For each label dimension, the union of the runs' labels in order of first appearance.
     var labels: [String: [String]]
+    /// Each run's own op and phase names, which its index-valued columns point into.
+    var ownLabels: [Int: [String: [String]]] = [:]
+
+    /// Columns whose values are indices into a label dimension (`steps/edge_op` into `ops`): stacked runs
+    /// may have different op lists, so these are rewritten to index the collection's union (negative codes stay).
+    static let indexColumns: [String: String] = [
+        "steps/edge_op": "ops", "search/topology": "ops", "search/topology_without_none": "ops",
+        "steps/phase": "phases", "search/phase": "phases", "summary/split_phase": "phases",
+    ]
 
     /// The groups collected: `samples` is left out (per-sample records are too large to stack).
     static let groups = ["summary", "steps", "checks", "search"]
@@ -127,6 +136,15 @@ public struct SweepCollection {
         self.axisKeys = keys
         self.notes = notes
         (variables, labels) = try Self.readVariables(self.runs)
+        for (r, run) in self.runs.enumerated() {
+            let file = try HDF5File(reading: run.path)
+            defer { file.close() }
+            var own: [String: [String]] = [:]
+            for name in ["ops", "phases"] where try file.root.contains(name) {
+                own[name] = try file.root.dataset(name).readStrings().values
+            }
+            ownLabels[r] = own
+        }
     }
 
     /// Reads every dataset of the collected groups of every run.
@@ -200,6 +218,11 @@ public struct SweepCollection {
                 if let own = own.labels[axis], let union = labels[dim] { return own.map { union.firstIndex(of: $0)! } }
                 return Array(0..<own.shape[axis])
             }
+            // Index-valued columns: the run's index -> the union's index.
+            let indexMap: [Int]? = Self.indexColumns[variable.path].flatMap { dim in
+                guard let mine = ownLabels[r]?[dim], let union = labels[dim] else { return nil }
+                return mine.map { union.firstIndex(of: $0) ?? -9 }
+            }
             for flat in 0..<own.values.count {
                 var rest = flat, target = 0, scale = 1
                 for axis in stride(from: inner.count - 1, through: 0, by: -1) {
@@ -208,7 +231,9 @@ public struct SweepCollection {
                     target += maps[axis][i] * scale
                     scale *= inner[axis]
                 }
-                values[base + target] = own.values[flat]
+                var value = own.values[flat]
+                if let indexMap, value >= 0, Int(value) < indexMap.count { value = Double(indexMap[Int(value)]) }
+                values[base + target] = value
             }
         }
         return (outer + inner, values)
