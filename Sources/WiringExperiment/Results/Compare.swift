@@ -11,15 +11,23 @@ public enum CompareQuantity: String, CaseIterable, Sendable {
     case loss, accuracy, entropy
     case costZ = "cost_Z"
 
-    var description: String {
+    /// What the values are, and how they are computed (each line well under 100 columns).
+    var title: String {
         switch self {
-        case .cost: return "mean edge cost (nats): summary/cost_mean averaged over cells, edges and the sampled ops other than none"
-        case .loss: return "loss (nats): mean of steps/loss over the last epoch of each phase"
-        case .accuracy: return "accuracy: mean of steps/accuracy over the last epoch of each phase"
-        case .entropy: return "entropy (nats): mean of steps/entropy over the last epoch of each phase"
-        case .costZ: return "network cost C_Z (nats): mean of steps/cost_Z over the last epoch of each phase"
+        case .cost: return "mean edge cost (nats)"
+        case .loss: return "loss (nats)"
+        case .accuracy: return "accuracy"
+        case .entropy: return "entropy (nats)"
+        case .costZ: return "network cost C_Z (nats)"
         }
     }
+
+    var method: String {
+        self == .cost ? "summary/cost_mean averaged over cells, edges and the sampled ops other than none"
+            : "mean of steps/\(rawValue) over the steps of the last epoch of each phase"
+    }
+
+    var description: String { "\(title): \(method)" }
 }
 
 /// One cell of the comparison.
@@ -117,7 +125,7 @@ public struct SweepComparison: Sendable {
             s.count <= n ? s.padding(toLength: n, withPad: " ", startingAt: 0) : String(s.prefix(n - 1)) + "…"
         }
         func pad(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
-        var lines = ["\(experiment): \(quantity.description)",
+        var lines = ["\(experiment): \(quantity.title)", quantity.method,
                      seeds > 1 ? "± standard error over \(seeds) seeds" : "± standard error of the run's own estimate"]
         for start in stride(from: 0, to: phases.count, by: perBlock) {
             let block = Array(phases[start..<min(phases.count, start + perBlock)])
