@@ -181,7 +181,7 @@ class Sweep:
             return values if "seed" in steps else values[:, None]               # (setting, seed, step, ...)
 
         self.seeds = steps["seed"][()].tolist() if "seed" in steps else [None]
-        self.ops = [text(s) for s in steps["ops"][()]]
+        self.ops = [text(s) for s in f["ops"][()]]                                # the union of the runs' ops
         self.phases = [text(s) for s in f["summary"]["phases"][()]] if "summary" in f else []
         self.phase = stacked("phase")
         self.epoch = stacked("epoch")
@@ -334,6 +334,7 @@ def fig7a(result, out):
         mark_phases(ax, keys, result.phases)
         ax.set_xlabel("global epoch (phases in order)")
         ax.set_ylabel(name)
+        ax.set_title(name.split()[0], fontsize=9, pad=14)
         ax.set_xlim(-0.5, len(keys) - 0.5)
         ax.legend(fontsize=7)
     fig.suptitle(f"{result.title}: loss and accuracy per epoch (Fig 7a)", fontsize=9)

@@ -326,6 +326,10 @@ extension SweepCollection {
                             dimensions: outer).setAttribute("long_name", "run name")
         }
         try prepare(root)
+        // The root holds every label scale too (`/ops` is the union of the runs' op lists), as in run files.
+        for (dim, values) in labels.sorted(by: { $0.key < $1.key }) {
+            try root.createDimensionScale(dim, labels: values).setAttribute("long_name", ScaleNames.longName(dim))
+        }
         let coordinates = (axisKeys.compactMap { coordinateNames[$0] } + ["run_id", "run_name"]).joined(separator: " ")
         for groupName in Self.groups {
             let members = variables.filter { $0.path.hasPrefix(groupName + "/") }
