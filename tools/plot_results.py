@@ -20,8 +20,8 @@ and, for runs with search phases:
   fig10b        Fig 10b: the C/L/H table of the last epoch, train (theta) batches vs search (alpha) batches.
 
 For each SWEEP.h5 (written by `wiringlab collect`) it writes ``<name>-fig9.png`` (Figs 9 / 27 / 28: mean cost of
-each op per epoch, one panel per setting, shared axes, mean over seeds with a +-SEM band) and ``<name>-loss.png``
-(training loss per setting).
+each op per epoch, one panel per setting, shared axes, mean over seeds with a +-SEM band), ``<name>-fig9-edges.png``
+(the same by edge) and ``<name>-loss.png`` (training loss per setting).
 
 Values within float noise of zero (|v| below 8 machine epsilons of the run's precision times the loss scale, or
 --noise) are drawn and printed as 0, and the figure says so, rather than stretching a colour scale over noise.
@@ -181,7 +181,14 @@ class Sweep:
             return values if "seed" in steps else values[:, None]               # (setting, seed, step, ...)
 
         self.seeds = steps["seed"][()].tolist() if "seed" in steps else [None]
-        self.ops = [text(s) for s in f["ops"][()]]                                # the union of the runs' ops
+        def labels(name):
+            for home in (f, f["summary"] if "summary" in f else f, steps):
+                if name in home:
+                    return [text(s) for s in home[name][()]]
+            raise UsageError(f"{path}: no /{name} labels (collect the sweep again with `wiringlab collect`)")
+
+        self.ops = labels("ops")                                               # the union of the runs' ops
+        self.edges = labels("edges")
         self.phases = [text(s) for s in f["summary"]["phases"][()]] if "summary" in f else []
         self.phase = stacked("phase")
         self.epoch = stacked("epoch")
@@ -256,7 +263,9 @@ def mark_phases(ax, keys, phases):
 
     Callers give their title a pad so that the names sit between the axes and the title."""
     import matplotlib.transforms as transforms
+    from matplotlib.ticker import MaxNLocator
 
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))                     # epochs and steps are whole numbers
     starts = [i for i, key in enumerate(keys) if i == 0 or key[0] != keys[i - 1][0]]
     trans = transforms.blended_transform_factory(ax.transData, ax.transAxes)
     for n, start in enumerate(starts):
@@ -657,6 +666,52 @@ def sweep_fig9(sweep, out):
     return save(fig, out, sweep.name, "fig9")
 
 
+def sweep_fig9_edges(sweep, out):
+    """Fig 9 by edge: mean edge cost (summed over cells) per epoch, one panel per setting, +-SEM over seeds.
+
+    Edges whose cost is exactly 0 throughout (deleted, or always none) are left out."""
+    import numpy as np
+
+    per_edge = np.nansum(sweep.edge_cost, axis=3)                              # (setting, seed, step, E)
+    per_edge[~np.isfinite(sweep.phase)] = np.nan
+    fig, axes = panel_grid(len(sweep.settings), columns=3, width=4.0, height=3.0, sharex=True, sharey=True)
+    for s, (ax, setting) in enumerate(zip(axes.flat, sweep.settings)):
+        curves, keys = [], None
+        for k in range(len(sweep.seeds)):
+            valid = np.isfinite(sweep.phase[s, k])
+            if not valid.any():
+                continue
+            phase, epoch = sweep.phase[s, k][valid].astype(int), sweep.epoch[s, k][valid].astype(int)
+            keys_k = list(dict.fromkeys(zip(phase.tolist(), epoch.tolist())))
+            keys = keys_k if keys is None or len(keys_k) > len(keys) else keys
+            curves.append(np.array([per_edge[s, k][valid][(phase == p) & (epoch == e)].mean(axis=0) for p, e in keys_k]))
+        if not curves:
+            ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center")
+            continue
+        length = max(c.shape[0] for c in curves)
+        stack = np.full((len(curves), length, len(sweep.edges)), np.nan)
+        for i, c in enumerate(curves):
+            stack[i, :c.shape[0]] = c
+        x = np.arange(length)
+        for e, edge in enumerate(sweep.edges):
+            if not np.any(np.nan_to_num(stack[:, :, e]) != 0):
+                continue
+            mean = np.nanmean(stack[:, :, e], axis=0)
+            sem = np.nanstd(stack[:, :, e], axis=0, ddof=1) / np.sqrt(len(curves)) if len(curves) > 1 else 0 * mean
+            ax.plot(x, mean, marker=".", markersize=3, linewidth=1.1, color=f"C{e % 10}", label=edge)
+            ax.fill_between(x, mean - sem, mean + sem, color=f"C{e % 10}", alpha=0.2, linewidth=0)
+        ax.axhline(0, color="black", linewidth=0.5)
+        mark_phases(ax, keys, sweep.phases)
+        ax.set_title(setting, fontsize=9, pad=12)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    seeds = f"mean over {len(sweep.seeds)} seeds, band +-SEM" if len(sweep.seeds) > 1 else "one seed"
+    fig.supxlabel("global epoch (phases in order)", fontsize=8)
+    fig.supylabel("mean edge cost per batch, summed over cells (nats)", fontsize=8)
+    fig.suptitle(f"{sweep.title}: edge cost per epoch by setting, {seeds} (Fig 9)", fontsize=9)
+    return save(fig, out, sweep.name, "fig9-edges")
+
+
 def sweep_loss(sweep, out):
     """Training loss per global epoch of every setting, mean over seeds with a +-SEM band."""
     import matplotlib.pyplot as plt
@@ -784,7 +839,7 @@ def main(argv=None):
         if args.out is None:
             continue
         written = figures_of_run(item, args.out, args) if isinstance(item, Result) \
-            else [sweep_fig9(item, args.out), sweep_loss(item, args.out)]
+            else [sweep_fig9(item, args.out), sweep_fig9_edges(item, args.out), sweep_loss(item, args.out)]
         for path in written:
             print(f"wrote {path}")
     return 0

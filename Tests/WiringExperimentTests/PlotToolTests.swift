@@ -119,6 +119,7 @@ import WiringResults
         #expect(sweepFigures.status == 0, "\(sweepFigures.text)")
         #expect(sweepFigures.text.contains("PANELS sweep-fig9.png 2 a|b"), "\(sweepFigures.text)")
         #expect(Self.isPNG((out as NSString).appendingPathComponent("sweep-fig9.png")))
+        #expect(sweepFigures.text.contains("PANELS sweep-fig9-edges.png 2 a|b"), "\(sweepFigures.text)")
         #expect(Self.isPNG((out as NSString).appendingPathComponent("sweep-loss.png")))
 
         let result = try Self.plot([path, "--table"])

@@ -161,7 +161,7 @@ public struct SweepComparison: Sendable {
             let experiment: String, quantity: String, description: String, entries: [ComparisonEntry]
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(Document(experiment: experiment, quantity: quantity.rawValue,
                                                description: quantity.description, entries: entries))
         return String(decoding: data, as: UTF8.self) + "\n"
