@@ -103,7 +103,8 @@ class Result:
         def optional(name, dtype=float):
             return np.asarray(f[name][()], dtype=dtype) if name in f else None
 
-        self.title = " / ".join(text(f.attrs[k]) for k in ("experiment", "run_name") if k in f.attrs) or self.name
+        names = [text(f.attrs[k]) for k in ("experiment", "run_name") if k in f.attrs]
+        self.title = " / ".join(dict.fromkeys(names)) or self.name                 # a run without a grid: its name once
         self.phases = [text(s) for s in read("phases")]
         self.edges = [text(s) for s in read("edges")]
         self.ops = [text(s) for s in read("ops")]
@@ -487,6 +488,8 @@ def fig3(result, out):
     # One legend for all panels, every op in its fixed colour (an op absent from the first panel is still listed).
     handles = [Line2D([], [], color=f"C{o % 10}", label=op) for o, op in enumerate(result.ops)]
     axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=7)
+    from matplotlib.ticker import MaxNLocator
+    axes.flat[0].xaxis.set_major_locator(MaxNLocator(integer=True))            # shared by every panel
     first = "0 = initial alpha" if result.initial_prob is not None else "after each epoch"
     fig.supxlabel(f"search epoch ({first})", fontsize=8)
     fig.supylabel("p(op) from /search/prob", fontsize=8)
