@@ -238,3 +238,22 @@ func runAll(_ plan: ExperimentPlan, into folder: URL) throws {
         }
     }
 }
+
+@Test func aFormatOneIndexIsUpgradedAndItsFinishedRunsKept() throws {
+    let folder = temporaryFolder("legacy-index")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // What Sweep.swift's old writeIndex wrote: values as strings, no settings; one finished run of another plan.
+    let legacy = """
+        {"codeVersion": "old", "experiment": "labelled", "manifest": "labelled.yaml", "runs": [
+          {"file": "0123456789ab.h5", "id": "0123456789ab", "index": 0, "name": "ops=x,seed=3", "status": "done",
+           "varying": {"network.ops": "[none,skip_connect]", "seed": "3"}}]}
+        """
+    try legacy.write(to: folder.appendingPathComponent("index.json"), atomically: true, encoding: .utf8)
+    FileManager.default.createFile(atPath: folder.appendingPathComponent("0123456789ab.h5").path, contents: Data())
+    let plan = try labelledSweepPlan()
+    let index = mergedSweepIndex(plan: plan, folder: folder)
+    #expect(index.runs.count == plan.runs.count + 1)
+    let kept = try #require(index.runs.last)
+    #expect(kept.id == "0123456789ab" && !kept.inPlan && kept.status == "done")
+    #expect(kept.seed == 3 && kept.setting == "[none,skip_connect]")
+}
