@@ -1,5 +1,5 @@
 // Attributes of groups and datasets (the file's own attributes are the root group's). The fixtures keep every
-// setting in `config` attributes: fixed-length strings, string arrays, int64/int8 scalars and float64 values.
+// setting in `config` attributes: fixed-length strings (read; written strings are variable-length UTF-8), string arrays, int64/int8 scalars and float64 values.
 // Attribute reads go through a wide type (int64 or float64) and are converted in Swift, because H5Aread takes no
 // transfer list and so cannot carry the strict range check that dataset reads use.
 
@@ -155,7 +155,7 @@ extension HDF5Object {
 
     // MARK: - Writing
 
-    /// Sets a scalar string attribute (fixed-length, NULLPAD, like the fixtures'), replacing any earlier value.
+    /// Sets a scalar string attribute (variable-length UTF-8, as netCDF-4 writes them), replacing any earlier value.
     /// - Throws: `ResultsError.notWritable` for a read-only or closed file, `.hdf5` if HDF5 fails.
     public func setAttribute(_ name: String, _ value: String) throws {
         try setStringAttribute(name, [value], shape: [])
@@ -194,9 +194,9 @@ extension HDF5Object {
 
     private func setStringAttribute(_ name: String, _ values: [String], shape: [Int]) throws {
         try HDF5Library.run {
-            let (type, width) = try HDF5Library.fixedStringType(for: values, site.attribute(name))
+            let type = try HDF5Library.variableStringType(site.attribute(name))
             defer { H5Tclose(type) }
-            try HDF5Library.packStrings(values, width: width).withUnsafeBytes {
+            try HDF5Library.withCStringPointers(values) {
                 try writeAttribute(name, shape: shape, fileType: type, memoryType: type, bytes: $0)
             }
         }

@@ -15,7 +15,7 @@ extension HDF5Group {
         return scale
     }
 
-    /// Creates a 1-D fixed-length string dataset `name` and makes it a dimension scale called `name` (a labelled
+    /// Creates a 1-D variable-length string dataset `name` and makes it a dimension scale called `name` (a labelled
     /// coordinate such as op names).
     /// - Throws: as `write(_:strings:shape:dimensions:)`, or `ResultsError.hdf5` if H5DSset_scale fails.
     @discardableResult

@@ -19,7 +19,7 @@ extension HDF5Group {
     ///   - values: the values in row-major order.
     ///   - shape: the shape; `nil` means one-dimensional `[values.count]`, `[]` a scalar.
     ///   - dimensions: optional names of the dimensions, one per axis. Each becomes an HDF5 dimension scale, a 1-D
-    ///     dataset of that name in this group, so xarray and netCDF readers see named dimensions (not
+    ///     dataset of that name in the dataset's own group (`write("steps/loss", ...)` uses `/steps/step`), so xarray and netCDF readers see named dimensions (not
     ///     `phony_dim_0`) and h5py's `ds.dims[i].label` gives the name. A scale that does not exist yet is created
     ///     holding 0, 1, ..., n-1 (int64); create it first with `createDimensionScale` to give it other values.
     /// - Returns: the new dataset.
@@ -53,7 +53,7 @@ extension HDF5Group {
         try write(name, [value], shape: [])
     }
 
-    /// Writes a fixed-length string dataset (NULLPAD, ASCII unless a string needs UTF-8; as numpy's `S` dtype).
+    /// Writes a variable-length UTF-8 string dataset (netCDF-4's `string`; h5py reads it as `str`).
     ///
     /// - Parameters:
     ///   - shape: `nil` means one-dimensional `[strings.count]`.
@@ -65,11 +65,12 @@ extension HDF5Group {
     {
         let site = HDF5Site(file: file.path, path: HDF5Path.join(path, name))
         return try HDF5Library.run {
-            let (type, width) = try HDF5Library.fixedStringType(for: strings, site)
+            let type = try HDF5Library.variableStringType(site)
             defer { H5Tclose(type) }
-            return try HDF5Library.packStrings(strings, width: width).withUnsafeBytes { bytes in
+            return try HDF5Library.withCStringPointers(strings) { bytes in
                 try createDataset(name, shape: shape ?? [strings.count], count: strings.count, dimensions: dimensions,
-                                  fileType: type, memoryType: type, bytes: bytes, elementBytes: width)
+                                  fileType: type, memoryType: type, bytes: bytes,
+                                  elementBytes: MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)
             }
         }
     }
@@ -108,8 +109,11 @@ extension HDF5Group {
                                         bytes.baseAddress), "H5Dwrite")
             }
         }
+        // Scales live in the dataset's own group: xarray and netCDF readers open one group at a time and attach
+        // as coordinates only the scales they find there.
+        let home = HDF5Group(file: file, path: HDF5Path.parent(datasetPath))
         for (axis, dimension) in (dimensions ?? []).enumerated() {
-            let scale = try dimensionScale(dimension, length: shape[axis])
+            let scale = try home.dimensionScale(dimension, length: shape[axis])
             try dataset.attachDimensionScale(scale, toDimension: axis)
         }
         return dataset

@@ -193,30 +193,27 @@ extension HDF5Library {
 // MARK: - Strings
 
 extension HDF5Library {
-    /// Builds a fixed-length string type wide enough for every string: NULLPAD like numpy's `S` dtype, ASCII unless
-    /// some string needs UTF-8. The caller closes it.
-    static func fixedStringType(for strings: [String], _ site: HDF5Site) throws -> (type: hid_t, width: Int) {
-        let width = max(1, strings.map(\.utf8.count).max() ?? 1)
+    /// Builds a variable-length UTF-8 string type, the netCDF-4 `string` type: netCDF-C (through 4.9.0), Octave and
+    /// netCDF4-python mis-read fixed-length strings, while h5py, xarray, MATLAB and Julia read both. The caller closes it.
+    static func variableStringType(_ site: HDF5Site) throws -> hid_t {
         let type = try site.check(H5Tcopy(wl_h5t_c_s1()), "H5Tcopy")
-        let ascii = strings.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
         do {
-            try site.check(H5Tset_size(type, width), "H5Tset_size")
-            try site.check(H5Tset_strpad(type, H5T_STR_NULLPAD), "H5Tset_strpad")
-            try site.check(H5Tset_cset(type, ascii ? H5T_CSET_ASCII : H5T_CSET_UTF8), "H5Tset_cset")
+            try site.check(H5Tset_size(type, wl_h5t_variable()), "H5Tset_size")
+            try site.check(H5Tset_cset(type, H5T_CSET_UTF8), "H5Tset_cset")
         } catch {
             H5Tclose(type)
             throw error
         }
-        return (type, width)
+        return type
     }
 
-    /// Packs strings into the NUL-padded buffer of a fixed-length string type of width `width`.
-    static func packStrings(_ strings: [String], width: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: max(1, strings.count * width))
-        for (i, string) in strings.enumerated() {
-            for (j, byte) in string.utf8.enumerated() { bytes[i * width + j] = byte }
-        }
-        return bytes
+    /// Calls `body` with an array of NUL-terminated UTF-8 copies of `strings` (the buffer H5Dwrite and H5Awrite take
+    /// for a variable-length string type); the copies live only during the call.
+    static func withCStringPointers<R>(_ strings: [String], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers: [UnsafeMutablePointer<CChar>?] = copies.isEmpty ? [nil] : copies
+        return try pointers.withUnsafeBytes { try body($0) }
     }
 
     /// Reads `count` strings of the stored string type `fileType`, fixed-length or variable-length.

@@ -17,7 +17,8 @@ struct WiringLab: ParsableCommand {
             """,
         version: "0.1.0",
         // Adding a subcommand is one entry here plus its file.
-        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Schema.self])
+        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Collect.self, Compare.self,
+                      Schema.self])
 
     /// Runs the command, mapping every kind of invalid input to exit code 2: an `InvalidInput` error (a
     /// manifest, data set, result or checkpoint problem) prints its one line on stderr, and

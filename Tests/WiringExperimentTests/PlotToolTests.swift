@@ -32,12 +32,40 @@ import WiringResults
         return data.count > 8 && Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     }
 
-    @Test func plotToolWritesEveryFigureAndTheTable() throws {
+    /// Number of visible panels (axes with a title) in each figure, counted by matplotlib on the saved file's figure
+    /// (the tool is imported as a module and `save` is wrapped, so this counts what was drawn, not what was planned).
+    static func panelCounts(_ arguments: [String]) throws -> (status: Int32, text: String) {
+        let script = """
+            import sys, importlib.util, matplotlib
+            matplotlib.use("Agg")
+            spec = importlib.util.spec_from_file_location("plot_results", sys.argv[1])
+            tool = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(tool)
+            original = tool.save
+            def counting_save(fig, out, *parts):
+                panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+                print("PANELS", tool.file_name(*parts), len(panels), "|".join(ax.get_title().replace("\\n", " ") for ax in panels))
+                return original(fig, out, *parts)
+            tool.save = counting_save
+            sys.exit(tool.main(sys.argv[2:]))
+            """
+        return try runProcess(python, ["-c", script, tool] + arguments)
+    }
+
+    /// A probe, a bi-level DARTS search and a probe: every per-run figure has data.
+    static let searchManifest = tinyManifest.components(separatedBy: "phases:")[0] + """
+        phases:
+          - {name: init, kind: probe, batches: 3}
+          - {name: search, kind: search, algorithm: darts, level: bi, epochs: 2}
+          - {name: trained, kind: probe, batches: 2}
+        """
+
+    @Test func plotToolWritesEveryFigureWithItsPanelsAndTheTable() throws {
         if let reason = Self.skipReason {
             print("skipped: \(reason)")
             return
         }
-        let plan = try tinyPlan()
+        let plan = try Manifest(yaml: Self.searchManifest, file: "plot.yaml").plan(codeVersion: "test")
         let folder = temporaryFolder("plot")
         defer { try? FileManager.default.removeItem(at: folder) }
         let outcome = try executeRun(plan.runs[0], plan: plan, options: RunOptions(outFolder: folder))
@@ -45,26 +73,54 @@ import WiringResults
             Issue.record("run did not finish")
             return
         }
-        // A copy with the record a search phase adds, /search/alpha (epoch, edge, op), so that one invocation of
-        // the tool (matplotlib is slow to start) draws every figure, the alpha panels included.
-        let withAlpha = folder.appendingPathComponent("with-alpha.h5").path
-        try FileManager.default.copyItem(atPath: path, toPath: withAlpha)
-        let addAlpha = try runProcess(Self.python, ["-c", """
-            import h5py, numpy, sys
-            with h5py.File(sys.argv[1], 'a') as f:
-                f['search/alpha'] = numpy.linspace(-1, 1, 3 * 5 * 8).reshape(3, 5, 8)
-            """, withAlpha])
-        #expect(addAlpha.status == 0, "\(addAlpha.text)")
-
+        let name = plan.runs[0].id
         let out = folder.appendingPathComponent("figures").path
-        let figures = try Self.plot([withAlpha, "--out", out])
+        let figures = try Self.panelCounts([path, "--out", out, "--sem"])
         #expect(figures.status == 0, "\(figures.text)")
-        // Every figure, named <file name>-<figure>.png: a heatmap per phase, then one of each kind.
-        let names = ["heatmap-init", "heatmap-train", "heatmap-trained", "cost-progress", "split", "residuals", "alpha"]
-        for name in names {
-            #expect(Self.isPNG((out as NSString).appendingPathComponent("with-alpha-\(name).png")),
-                    "with-alpha-\(name).png missing, empty or not a PNG")
+        // figure -> panels: Fig 4 one per phase (x2 with --sem), one per edge for the probability and search-batch
+        // grids (5 edges of the minimal cell), one per drawn epoch of the topology (2 search epochs).
+        let expected: [String: Int] = [
+            "fig4": 6, "fig7a": 2, "fig19": 1, "cost-progress": 1, "split": 3, "residuals": 1,
+            "fig3": 5, "fig1": 2, "fig10a": 5, "fig10b": 1,
+        ]
+        let panels = Dictionary(figures.text.split(separator: "\n").filter { $0.hasPrefix("PANELS ") }.map { line in
+            let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
+            return (parts[1], Int(parts[2]) ?? -1)
+        }, uniquingKeysWith: { $1 })
+        for (figure, count) in expected {
+            let file = "\(name)-\(figure).png"
+            #expect(Self.isPNG((out as NSString).appendingPathComponent(file)), "\(file) missing, empty or not a PNG")
+            #expect(panels[file] == count, "\(file): \(panels[file] ?? -1) panels, expected \(count)")
         }
+        #expect(figures.text.contains("init (mean)|search (mean)|trained (mean)|init (SEM)"), "\(figures.text)")
+
+        // Float noise: a copy whose costs are all ~1e-17 draws zeros and says so, instead of a stretched scale.
+        let noisy = folder.appendingPathComponent("noise.h5").path
+        try FileManager.default.copyItem(atPath: path, toPath: noisy)
+        let shrink = try runProcess(Self.python, ["-c", """
+            import h5py, sys
+            with h5py.File(sys.argv[1], 'a') as f:
+                f['summary/cost_mean'][...] = f['summary/cost_mean'][()] * 1e-16
+            """, noisy])
+        #expect(shrink.status == 0, "\(shrink.text)")
+        let table = try Self.plot([noisy, "--table"])
+        #expect(table.status == 0, "\(table.text)")
+        #expect(table.text.contains("note: values with |v| <"), "\(table.text)")
+        #expect(!table.text.contains("e-1"), "no value of order 1e-1x is printed: \(table.text)")
+
+        // A collected sweep: one Fig 9 panel per setting.
+        let sweepPlan = try labelledSweepPlan()
+        let sweepFolder = temporaryFolder("plot-sweep")
+        defer { try? FileManager.default.removeItem(at: sweepFolder) }
+        try runAll(sweepPlan, into: sweepFolder)
+        let sweepFile = sweepFolder.appendingPathComponent("sweep.h5").path
+        try SweepCollection(folder: sweepFolder).write(to: sweepFile)
+        let sweepFigures = try Self.panelCounts([sweepFile, "--out", out])
+        #expect(sweepFigures.status == 0, "\(sweepFigures.text)")
+        #expect(sweepFigures.text.contains("PANELS sweep-fig9.png 2 a|b"), "\(sweepFigures.text)")
+        #expect(Self.isPNG((out as NSString).appendingPathComponent("sweep-fig9.png")))
+        #expect(sweepFigures.text.contains("PANELS sweep-fig9-edges.png 2 a|b"), "\(sweepFigures.text)")
+        #expect(Self.isPNG((out as NSString).appendingPathComponent("sweep-loss.png")))
 
         let result = try Self.plot([path, "--table"])
         #expect(result.status == 0, "\(result.text)")

@@ -142,8 +142,8 @@ func allDatasets(_ path: String) throws -> [String: [Double]] {
             d = f['steps/edge_cost']
             assert d.shape == (16, 1, 5), d.shape
             assert [dim.label for dim in d.dims] == ['step', 'cells', 'edges'], [dim.label for dim in d.dims]
-            assert [s.decode() for s in f['ops'][()]][0] == 'none'
-            assert f['summary/cost_mean'].dims[3][0].name == '/ops'
+            assert f['ops'].asstr()[0] == 'none'   # variable-length UTF-8 (format 2)
+            assert f['summary/cost_mean'].dims[3][0].name == '/summary/ops'   # the group's own label scale
             try:
                 import xarray
                 ds = xarray.open_dataset(sys.argv[1], group='summary', engine='h5netcdf', phony_dims='access')

@@ -15,6 +15,21 @@ public struct RunAxisValue: Codable, Hashable, Sendable {
     public let keyPath: String
     /// The value in flow YAML without quotes (`instance`, `[none, skip_connect]`).
     public let value: String
+    /// The same value, typed (`0.1` stays a number).
+    public let json: JSONValue
+    /// The manifest's label for the value (`{label: a, value: ...}` in a grid or zip list), if it has one;
+    /// used in the run's name instead of the value. Labels never enter the run id.
+    public let label: String?
+
+    public init(keyPath: String, value: String, json: JSONValue, label: String? = nil) {
+        self.keyPath = keyPath
+        self.value = value
+        self.json = json
+        self.label = label
+    }
+
+    /// What a run name shows for this key: the label, or the value.
+    public var shown: String { label ?? value }
 }
 
 /// One run of an experiment.
@@ -113,10 +128,12 @@ extension Manifest {
             for seed in seeds ?? [config.seed] {
                 var c = config
                 c.seed = seed
-                var varying = point.map { RunAxisValue(keyPath: $0.0.keyPath, value: $0.1.plain) }
-                if seeds != nil { varying.append(RunAxisValue(keyPath: "seed", value: "\(seed)")) }
+                var varying = point.map { axis, value in
+                    RunAxisValue(keyPath: axis.keyPath, value: value.plain, json: value.json, label: axis.label(of: value))
+                }
+                if seeds != nil { varying.append(RunAxisValue(keyPath: "seed", value: "\(seed)", json: .int(Int(seed)))) }
                 let runName = varying.isEmpty ? name
-                    : varying.map { "\(shortNames[$0.keyPath] ?? $0.keyPath)=\($0.value)" }.joined(separator: ",")
+                    : varying.map { "\(shortNames[$0.keyPath] ?? $0.keyPath)=\($0.shown)" }.joined(separator: ",")
                 let id = Manifest.runID(c, codeVersion: codeVersion)
                 if let other = seen[id] {
                     let location = point.last?.0.location ?? top.location("replicates")
@@ -166,6 +183,31 @@ private struct Axis {
     let segments: [String]
     let location: SourceLocation
     let values: [ManifestNode]
+    /// The manifest's label of each value, nil where the value has none.
+    var labels: [String?] = []
+
+    func label(of value: ManifestNode) -> String? {
+        values.firstIndex(of: value).flatMap { labels.indices.contains($0) ? labels[$0] : nil }
+    }
+}
+
+/// A list item `{label: a, value: ...}`: a value with a name for run names and plots. Any other item is
+/// a plain value (a mapping with other keys is a value too).
+private func unwrapLabel(_ item: ManifestNode, path: String) throws -> (value: ManifestNode, label: String?) {
+    guard let entries = item.entries, entries.count == 2, Set(entries.map(\.key)) == ["label", "value"],
+          let label = entries.first(where: { $0.key == "label" }), let value = entries.first(where: { $0.key == "value" })
+    else { return (item, nil) }
+    let text: String
+    switch label.value.value {
+    case let .string(s): text = s
+    case .int, .double, .bool: text = label.value.plain
+    default: text = ""
+    }
+    guard !text.isEmpty, !text.contains(","), !text.contains("=") else {
+        throw ManifestError.invalid(label.value.location, keyPath: "\(path).label",
+                                    expected: "expected a short non-empty name without ',' or '='", got: label.value.rendered)
+    }
+    return (value.value, text)
 }
 
 /// Reads `grid` or `zip`: a mapping from key paths to non-empty lists of values.
@@ -192,7 +234,17 @@ private func axes(_ top: MapReader, _ key: String) throws -> [Axis] {
             throw ManifestError.invalid(entry.value.location, keyPath: path, expected: "expected at least one value",
                                         got: "[]")
         }
-        return Axis(keyPath: entry.key, segments: segments, location: entry.keyLocation, values: values)
+        let items = try values.enumerated().map { i, item in try unwrapLabel(item, path: "\(path).\(i)") }
+        var seenLabels: Set<String> = []
+        for (i, item) in items.enumerated() {
+            guard let label = item.label else { continue }
+            guard seenLabels.insert(label).inserted else {
+                throw ManifestError.invalid(values[i].location, keyPath: "\(path).\(i).label",
+                                            expected: "expected each label once", got: "'\(label)' again")
+            }
+        }
+        return Axis(keyPath: entry.key, segments: segments, location: entry.keyLocation, values: items.map(\.value),
+                    labels: items.map(\.label))
     }
 }
 

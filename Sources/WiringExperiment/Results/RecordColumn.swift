@@ -40,19 +40,26 @@ struct RecordColumn<Log> {
 }
 
 extension RecordColumn {
-    /// Writes the column to a result file with its dimension scales and attributes.
-    func writeResult(_ log: Log, to root: HDF5Group, sizes: [String: Int]) throws {
+    /// The group the column lives in (`steps` for `steps/edge_cost`).
+    var group: String { String(path.split(separator: "/").first ?? "") }
+
+    /// Writes the column to a result file with its dimension scales, `units` and `long_name` (the doc line).
+    @discardableResult
+    func writeResult(_ log: Log, to root: HDF5Group, sizes: [String: Int]) throws -> HDF5Dataset {
         let shape = dimensions.map { sizes[$0] ?? 0 }
+        let dataset: HDF5Dataset
         switch values {
         case let .ints(keyPath):
             let v = log[keyPath: keyPath]
             switch element {
-            case .int8: try root.write(path, v.map(Int8.init), shape: shape, dimensions: dimensions)
-            default: try root.write(path, v.map(Int32.init), shape: shape, dimensions: dimensions)
+            case .int8: dataset = try root.write(path, v.map(Int8.init), shape: shape, dimensions: dimensions)
+            default: dataset = try root.write(path, v.map(Int32.init), shape: shape, dimensions: dimensions)
             }
         case let .doubles(keyPath):
-            try root.write(path, log[keyPath: keyPath], shape: shape, dimensions: dimensions)
+            dataset = try root.write(path, log[keyPath: keyPath], shape: shape, dimensions: dimensions)
         }
+        try describe(dataset, units: units, longName: plainText(doc))
+        return dataset
     }
 
     /// Writes the column exactly (64-bit) to a checkpoint group.

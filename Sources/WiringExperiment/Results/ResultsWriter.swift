@@ -1,14 +1,17 @@
 // Writes a finished run's result file in the layout documented in docs/results-format.md: per-step
-// records under /steps and /checks, per-phase summaries under /summary, label datasets /phases,
-// /cells, /edges, /ops, /nodes attached as dimension scales (xarray sees named dimensions), and the
-// provenance as attributes. Written under a temporary name and renamed only when complete.
+// records under /steps and /checks, per-phase summaries under /summary, and the provenance as
+// attributes. Every group holds its own copy of the label scales it uses (phases, cells, edges, ops,
+// nodes, ...) because xarray and netCDF readers attach coordinates from the opened group only; every
+// variable has `units` and `long_name`. Written under a temporary name and renamed only when complete.
 import Foundation
 import WiringEngine
 import WiringModel
 import WiringResults
 
 /// The result-file format version, bumped when the layout changes.
-public let resultsFormatVersion = 1
+/// 2: variable-length UTF-8 strings, label scales in every group, `units` / `long_name` attributes,
+/// root attributes `run_index` and `varying`.
+public let resultsFormatVersion = 2
 
 struct ResultsWriter<T: TensorElement> {
     let executor: RunExecutor<T>
@@ -30,56 +33,73 @@ struct ResultsWriter<T: TensorElement> {
         let topology = executor.net.topology
         let cells = config.network.cells, nodes = config.network.steps, phases = config.phases.count
         let edges = topology.edges.count, ops = config.network.ops.count, steps = log.count
+        let splits = executor.splits
 
-        // Labels, created first so every dataset below attaches to them by name.
-        try root.createDimensionScale("phases", labels: config.phases.map(\.name))
-        try root.createDimensionScale("cells", labels: (0..<cells).map { "cell\($0)" })
-        try root.createDimensionScale("edges", labels: topology.edges.map { "e\($0.index):\($0.source)->\($0.node)" })
-        try root.createDimensionScale("ops", labels: config.network.ops.map(\.rawValue))
-        try root.createDimensionScale("nodes", labels: (0..<nodes).map { "node\($0 + 2)" })
+        let labels = ResultLabels(values: [
+            "phases": config.phases.map(\.name),
+            "cells": (0..<cells).map { "cell\($0)" },
+            "edges": topology.edges.map { "e\($0.index):\($0.source)->\($0.node)" },
+            "ops": config.network.ops.map(\.rawValue),
+            "nodes": (0..<nodes).map { "node\($0 + 2)" },
+            "subset": ["correct", "wrong", "all"],
+            "quantity": ["loss", "entropy", "cost", "count"],
+        ])
+        // The root keeps the label scales too (format 1 readers and `/ops` in MATLAB, Octave, ncdump).
+        for name in ["phases", "cells", "edges", "ops", "nodes"] { try labels.ensure(name, in: root) }
 
         // Per step and per sample.
         for column in StepLog.columns where column.isStored(log) {
+            try labels.ensure(column.dimensions, in: root, group: column.group)
             try column.writeResult(log, to: root, sizes: log.sizes)
         }
 
-        // Per phase: the Fig 4 matrix with standard errors, node costs.
+        // Per phase: the Fig 4 matrix with standard errors, node costs; the C/L/H split per (phase, epoch).
         let summary = RunSummary(log: log, phases: phases)
-        let costShape = [phases, cells, edges, ops], costDims = ["phases", "cells", "edges", "ops"]
-        try root.write("summary/cost_mean", summary.costs.flatMap { $0.mean.flatMap { $0.flatMap { $0 } } },
-                       shape: costShape, dimensions: costDims)
-        try root.write("summary/cost_sem", summary.costs.flatMap { $0.standardError.flatMap { $0.flatMap { $0 } } },
-                       shape: costShape, dimensions: costDims)
-        try root.write("summary/cost_count", summary.costs.flatMap { $0.count.flatMap { $0.flatMap { $0 } } }.map(Int64.init),
-                       shape: costShape, dimensions: costDims)
-        try root.write("summary/node_cost", summary.nodeCost.flatMap { $0.flatMap { $0 } }, shape: [phases, cells, nodes],
-                       dimensions: ["phases", "cells", "nodes"])
-        try root.write("summary/node_cost_via_edges", summary.nodeCostViaEdges.flatMap { $0.flatMap { $0 } },
-                       shape: [phases, cells, nodes], dimensions: ["phases", "cells", "nodes"])
-
-        // C/L/H split by correct and wrong samples, per (phase, epoch).
-        let splits = executor.splits
-        try root.createDimensionScale("subset", labels: ["correct", "wrong", "all"])
-        try root.createDimensionScale("quantity", labels: ["loss", "entropy", "cost", "count"])
-        try root.write("summary/split_phase", splits.keys.map { Int32($0[0]) }, dimensions: ["phase_epoch"])
-        try root.write("summary/split_epoch", splits.keys.map { Int32($0[1]) }, dimensions: ["phase_epoch"])
-        try root.write("summary/split_mean", splits.means.flatMap { $0.flatMap { $0 } }, shape: [splits.keys.count, 3, 4],
-                       dimensions: ["phase_epoch", "subset", "quantity"])
+        let costShape = [phases, cells, edges, ops], nodeShape = [phases, cells, nodes]
+        let summaryValues: [String: (shape: [Int], values: SummaryValues)] = [
+            "cost_mean": (costShape, .doubles(summary.costs.flatMap { $0.mean.flatMap { $0.flatMap { $0 } } })),
+            "cost_sem": (costShape, .doubles(summary.costs.flatMap { $0.standardError.flatMap { $0.flatMap { $0 } } })),
+            "cost_count": (costShape, .int64(summary.costs.flatMap { $0.count.flatMap { $0.flatMap { $0 } } }.map(Int64.init))),
+            "node_cost": (nodeShape, .doubles(summary.nodeCost.flatMap { $0.flatMap { $0 } })),
+            "node_cost_via_edges": (nodeShape, .doubles(summary.nodeCostViaEdges.flatMap { $0.flatMap { $0 } })),
+            "split_phase": ([splits.keys.count], .int32(splits.keys.map { Int32($0[0]) })),
+            "split_epoch": ([splits.keys.count], .int32(splits.keys.map { Int32($0[1]) })),
+            "split_mean": ([splits.keys.count, 3, 4], .doubles(splits.means.flatMap { $0.flatMap { $0 } })),
+        ]
+        for column in SummaryColumns.all {
+            guard let (shape, values) = summaryValues[column.name] else { preconditionFailure("no values for \(column.name)") }
+            try labels.ensure(column.dimensions, in: root, group: "summary")
+            let path = "summary/\(column.name)"
+            let dataset: HDF5Dataset
+            switch values {
+            case let .doubles(v): dataset = try root.write(path, v, shape: shape, dimensions: column.dimensions)
+            case let .int32(v): dataset = try root.write(path, v, shape: shape, dimensions: column.dimensions)
+            case let .int64(v): dataset = try root.write(path, v, shape: shape, dimensions: column.dimensions)
+            }
+            try describe(dataset, units: column.units, longName: column.longName)
+        }
 
         // Search phases: alpha and the wiring per epoch, search-batch costs of bi-level DARTS.
         let search = executor.searchLog
         for column in SearchLog.columns where column.isStored(search) {
+            try labels.ensure(column.dimensions, in: root, group: column.group)
             try column.writeResult(search, to: root, sizes: search.sizes(network: log.sizes))
         }
+        try describeScales(root)
 
         // Provenance.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let varying = JSONValue.array(executor.spec.varying.map { axis in
+            .object([("key", .string(axis.keyPath)), ("value", axis.json),
+                     ("label", axis.label.map(JSONValue.string) ?? .null)])
+        })
         let attributes: [(String, String)] = [
             ("run_id", executor.spec.id), ("run_name", executor.spec.name), ("experiment", executor.plan.name),
             ("description", executor.plan.description), ("manifest", executor.plan.resolvedManifest),
             ("manifest_file", executor.plan.file),
             ("config", String(decoding: try encoder.encode(config), as: UTF8.self)),
+            ("varying", varying.jsonText),
             ("code_version", executor.plan.codeVersion), ("toolchain", toolchainDescription),
             ("host", ProcessInfo.processInfo.hostName), ("precision", T.precisionName),
             ("created", ISO8601DateFormatter().string(from: Date())), ("format", "wiringlab-results"),
@@ -87,10 +107,95 @@ struct ResultsWriter<T: TensorElement> {
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
         try root.setAttribute("format_version", Int64(resultsFormatVersion))
+        try root.setAttribute("run_index", Int64(executor.spec.index))
         try root.setAttribute("seed", Int64(bitPattern: config.seed))
         try root.setAttribute("threads", Int64(config.threads))
         try root.setAttribute("steps", Int64(steps))
     }
+}
+
+private enum SummaryValues {
+    case doubles([Double]), int32([Int32]), int64([Int64])
+}
+
+/// The /summary datasets: name, dimensions, units, long name (their docs table is in docs/results-format.md §3).
+enum SummaryColumns {
+    struct Column {
+        let name: String, dimensions: [String], units: String, longName: String
+    }
+
+    static let all: [Column] = [
+        Column(name: "cost_mean", dimensions: ["phases", "cells", "edges", "ops"], units: "nats",
+               longName: "mean batch cost of each op on each edge over the steps of the phase that evaluated it"),
+        Column(name: "cost_sem", dimensions: ["phases", "cells", "edges", "ops"], units: "nats",
+               longName: "standard error of cost_mean (0 below two samples)"),
+        Column(name: "cost_count", dimensions: ["phases", "cells", "edges", "ops"], units: "1",
+               longName: "number of batch costs behind cost_mean (0: never sampled)"),
+        Column(name: "node_cost", dimensions: ["phases", "cells", "nodes"], units: "nats",
+               longName: "mean over the phase's steps of steps/node_cost"),
+        Column(name: "node_cost_via_edges", dimensions: ["phases", "cells", "nodes"], units: "nats",
+               longName: "mean over the phase's steps of steps/node_cost_via_edges"),
+        Column(name: "split_phase", dimensions: ["phase_epoch"], units: "1", longName: "phase index of each split row"),
+        Column(name: "split_epoch", dimensions: ["phase_epoch"], units: "1", longName: "epoch within that phase of each split row"),
+        Column(name: "split_mean", dimensions: ["phase_epoch", "subset", "quantity"], units: "nats",
+               longName: "mean L_b, H_b, C_b and sample count over correct, wrong and all samples per (phase, epoch); count in samples"),
+    ]
+}
+
+/// The label (string) dimension scales of a result file, written into each group that uses them.
+struct ResultLabels {
+    let values: [String: [String]]
+
+    /// Creates the label scales among `dimensions` that `group` (relative to `root`) lacks.
+    func ensure(_ dimensions: [String], in root: HDF5Group, group: String) throws {
+        let home = try root.contains(group) ? try root.group(group) : try root.createGroup(group)
+        for name in dimensions { try ensure(name, in: home) }
+    }
+
+    func ensure(_ name: String, in group: HDF5Group) throws {
+        guard let labels = values[name], try !group.contains(name) else { return }
+        let scale = try group.createDimensionScale(name, labels: labels)
+        try scale.setAttribute("long_name", ScaleNames.longName(name))
+    }
+}
+
+/// What each dimension of a result file is, as the `long_name` of its scale.
+enum ScaleNames {
+    static let longNames: [String: String] = [
+        "phases": "phase name", "cells": "cell (input side first)", "edges": "edge e<index>:<source>-><node>",
+        "ops": "op name", "nodes": "intermediate node", "subset": "sample subset", "quantity": "split quantity",
+        "step": "step index (all phases in order)", "sample": "per-sample record", "phase_epoch": "(phase, epoch) row",
+        "search_epoch": "search epoch row", "search_batch": "search batch row", "setting": "grid setting of the sweep",
+        "seed": "replicate seed",
+    ]
+
+    static func longName(_ dimension: String) -> String { longNames[dimension] ?? dimension }
+}
+
+/// Sets `units` and `long_name` (netCDF's CF attributes, which xarray shows and plots use for axis labels).
+/// Counts and indices, which have no unit, get "1" like dimensionless values.
+func describe(_ dataset: HDF5Dataset, units: String, longName: String) throws {
+    try dataset.setAttribute("units", units.isEmpty ? "1" : units)
+    try dataset.setAttribute("long_name", longName)
+}
+
+/// Gives every numeric index scale of every group (created on demand by the writes, e.g. `step`) its
+/// `long_name` and `units`.
+func describeScales(_ root: HDF5Group) throws {
+    for groupName in try root.groupNames() {
+        let group = try root.group(groupName)
+        for name in try group.datasetNames() where ScaleNames.longNames[name] != nil {
+            let scale = try group.dataset(name)
+            guard try scale.isDimensionScale, try !scale.hasAttribute("long_name") else { continue }
+            try describe(scale, units: "1", longName: ScaleNames.longName(name))
+        }
+    }
+}
+
+/// A column's doc line as plain text for `long_name`: no Markdown emphasis, code marks or table escapes.
+func plainText(_ doc: String) -> String {
+    doc.replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "`", with: "")
+        .replacingOccurrences(of: "\\|", with: "|")
 }
 
 /// The compiler that built this binary.

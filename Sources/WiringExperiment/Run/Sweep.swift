@@ -174,27 +174,14 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
     }
 }
 
-/// <out>/index.json: every run of the plan with its id, name, varying keys and status.
+/// Updates <out>/index.json (Results/SweepIndex.swift): merged with what is there, typed, documented.
 private func writeIndex(_ request: SweepRequest) throws {
-    struct Entry: Encodable {
-        let index: Int, id: String, name: String, status: String, file: String, varying: [String: String]
-    }
-    let entries = request.plan.runs.map { run in
-        Entry(index: run.index, id: run.id, name: run.name,
-              status: RunStatus(id: run.id, in: request.outFolder).rawValue, file: RunFiles.result(run.id),
-              varying: Dictionary(run.varying.map { ($0.keyPath, $0.value) }, uniquingKeysWith: { $1 }))
-    }
-    struct Index: Encodable {
-        let experiment: String, manifest: String, codeVersion: String, runs: [Entry]
-    }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-    let data = try encoder.encode(Index(experiment: request.plan.name, manifest: request.plan.file,
-                                        codeVersion: request.plan.codeVersion, runs: entries))
-    let path = request.outFolder.appendingPathComponent("index.json")
     do {
-        try data.write(to: path, options: .atomic)
+        try writeSweepIndex(plan: request.plan, folder: request.outFolder)
+    } catch let error as InvalidInput {
+        throw error
     } catch {
-        throw RunError.cannotWrite(path: path.path, reason: describeFileError(error))
+        throw RunError.cannotWrite(path: request.outFolder.appendingPathComponent("index.json").path,
+                                   reason: describeFileError(error))
     }
 }
