@@ -36,12 +36,19 @@ struct ResultsOptions: ParsableArguments {
 /// The code version that run ids include.
 struct CodeVersionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The code version mixed into run ids (default: git describe --always --dirty of the package, or unknown).",
+        "The code version mixed into run ids (default: a hash of the sources that compute results).",
         valueName: "version"))
     var codeVersion: String?
 
-    /// The given version, or the package's `git describe`.
-    var resolved: String { codeVersion ?? CodeVersion.describe(directory: packageDirectory) }
+    /// The given version, or the hash of the package's computing sources.
+    var resolved: String { codeVersion ?? CodeVersion.current(packageDirectory: packageDirectory) }
+
+    /// `plan` with the git description recorded for provenance.
+    func stamped(_ plan: ExperimentPlan) -> ExperimentPlan {
+        var plan = plan
+        plan.gitDescribe = CodeVersion.describe(directory: packageDirectory)
+        return plan
+    }
 }
 
 /// The package this binary was built from, for `git describe`.

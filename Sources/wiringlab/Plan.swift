@@ -8,8 +8,10 @@ extension WiringLab {
         static let configuration = CommandConfiguration(
             abstract: "Show the runs a manifest expands to, their status and estimated cost, running nothing.",
             discussion: """
-                A run is done when <out>/<id>.h5 exists and partial when <out>/<id>.h5.partial or <out>/<id>.ckpt \
-                does. Run ids include the code version from git describe.
+                A run is done when <out>/<id>.h5 exists, running while another process holds its lock, partial when \
+                a checkpoint exists; old-code when the same settings were run by another code version. Run ids \
+                hash the resolved settings, the result format and the code that computes results (not docs, \
+                manifests or tests). For runs not done, the keys that differ from the nearest done run are listed.
                 """)
 
         @OptionGroup var manifest: ManifestOptions
@@ -18,7 +20,7 @@ extension WiringLab {
 
         func run() throws {
             let plan = try manifest.load().plan(codeVersion: version.resolved)
-            print(plan.table(resultsFolder: results.folder(for: plan)), terminator: "")
+            print(plan.table(resultsFolder: results.folder(for: plan), width: Terminal.width()), terminator: "")
         }
     }
 }

@@ -37,6 +37,15 @@ extension WiringLab {
         @Flag(help: "Print no progress lines.")
         var quiet = false
 
+        @Flag(help: "Run again the runs whose settings were already run by another code version.")
+        var rerunCodeChanged = false
+
+        @Option(help: ArgumentHelp("Run this run afresh even if done (id or prefix; repeatable).", valueName: "run-id"))
+        var force: [String] = []
+
+        @Flag(help: "No colours (also when NO_COLOR is set).")
+        var noColor = false
+
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
             if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
@@ -48,24 +57,29 @@ extension WiringLab {
         func run() throws {
             let isChild = ProcessInfo.processInfo.environment[sweepChildEnvironmentKey] != nil
             Interruption.install(asChild: isChild)
-            let plan = try manifest.load().plan(codeVersion: version.resolved)
+            let plan = version.stamped(try manifest.load().plan(codeVersion: version.resolved))
             let folder = results.folder(for: plan)
             let child: (RunSpec) -> [String] = { spec in
                 ["run", manifest.manifest] + manifest.overrides
                     + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion,
                        "--checkpoint-every", "\(checkpointEvery)"]
+                    + (rerunCodeChanged ? ["--rerun-code-changed"] : []) + force.flatMap { ["--force", $0] }
                     + (maxSteps.map { ["--max-steps", "\($0)"] } ?? []) + (quiet ? ["--quiet"] : [])
             }
             var request = SweepRequest(plan: plan, outFolder: folder, jobs: jobs, only: only, index: index,
-                                       maxSteps: maxSteps, progress: ProgressReporter(quiet: quiet),
+                                       maxSteps: maxSteps,
+                                       progress: ProgressReporter(quiet: quiet, interactive: isChild ? false : nil),
                                        childArguments: child)
             request.checkpointInterval = checkpointEvery
+            request.rerunCodeChanged = rerunCodeChanged
+            request.force = force
             let report = try runSweep(request)
             // A sweep's child leaves the summary to its parent, which prints each result once.
             if !isChild {
-                let color = isatty(STDOUT_FILENO) != 0
+                let color = Terminal.colour(disabled: noColor)
                 for id in report.finished where plan.runs.count <= 4 {
-                    print(try describeResults(at: folder.appendingPathComponent(RunFiles.result(id)).path, color: color))
+                    print(try describeResults(at: folder.appendingPathComponent(RunFiles.result(id)).path, color: color,
+                                              width: Terminal.width()))
                 }
                 print("\(report.finished.count) finished, \(report.skipped.count) already done, "
                       + "\(report.stopped.count) stopped, "

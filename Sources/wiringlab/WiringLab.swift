@@ -17,7 +17,7 @@ struct WiringLab: ParsableCommand {
             """,
         version: "0.1.0",
         // Adding a subcommand is one entry here plus its file.
-        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Collect.self, Compare.self,
+        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Collect.self, Compare.self, Clean.self,
                       Schema.self])
 
     /// Runs the command, mapping every kind of invalid input to exit code 2: an `InvalidInput` error (a

@@ -15,11 +15,15 @@ public struct Manifest: Codable, Hashable, Sendable {
     public let file: String
     /// The merged tree.
     public let root: ManifestNode
+    /// Overrides written `key=a,b` (key path -> value): a Hydra-style sweep that is a plain string here; an
+    /// error at such a key gets the grid form as its fix.
+    var commaOverrides: [String: String] = [:]
 
     /// A manifest from an already merged tree.
-    init(file: String, root: ManifestNode) {
+    init(file: String, root: ManifestNode, commaOverrides: [String: String] = [:]) {
         self.file = file
         self.root = root
+        self.commaOverrides = commaOverrides
     }
 
     /// Reads and merges a manifest file and applies overrides.
@@ -57,11 +61,23 @@ public struct Manifest: Codable, Hashable, Sendable {
     ///   value, or a path that cannot be set (see `ManifestNode.set(path:to:at:)`).
     public func applying(overrides: [String]) throws -> Manifest {
         var root = self.root
+        var commas = commaOverrides
         for text in overrides {
             let (path, node) = try Manifest.parseOverride(text)
             try root.set(path: path, to: node, at: .commandLine)
+            if case let .string(value) = node.value, value.contains(",") { commas[path.joined(separator: ".")] = value }
         }
-        return Manifest(file: file, root: root)
+        return Manifest(file: file, root: root, commaOverrides: commas)
+    }
+
+    /// `error` with the grid form as its fix when it is about a `key=a,b` override.
+    func explainingCommaOverride(_ error: ManifestError) -> ManifestError {
+        guard case let .invalid(location, keyPath, expected, got, suggestion) = error, location == .commandLine,
+              let value = commaOverrides[keyPath] ?? commaOverrides.first(where: { keyPath.hasPrefix($0.key) })?.value,
+              let key = commaOverrides.first(where: { $0.value == value })?.key else { return error }
+        let list = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
+        return .invalid(location, keyPath: keyPath, expected: expected,
+                        got: got + " (a sweep over several values is grid.\(key)=[\(list)])", suggestion: suggestion)
     }
 
     /// Splits `key.path=value` into path segments and a parsed value located on the command line.

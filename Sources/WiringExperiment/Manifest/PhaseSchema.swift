@@ -175,6 +175,14 @@ enum PhaseSchema {
     /// `epochs` and `batches` are alternatives.
     static func epochsOrBatches(_ header: inout Header, _ r: MapReader) throws {
         if header.epochs != nil && header.batches != nil {
+            // Usually one of the two came from an override or a `set:` on top of an included phase: point at
+            // it and say how to drop the other.
+            let epochsHere = r.location("epochs"), batchesHere = r.location("batches")
+            if batchesHere == .commandLine || epochsHere == .commandLine {
+                let other = batchesHere == .commandLine ? "epochs" : "batches"
+                throw ManifestError.invalid(.commandLine, keyPath: r.path, expected: "expected either epochs or batches",
+                                            got: "both; add \(r.path(other))= to drop the phase's \(other)")
+            }
             throw ManifestError.invalid(r.node.location, keyPath: r.path, expected: "expected either epochs or batches",
                                         got: "both")
         }

@@ -6,32 +6,63 @@ import Foundation
 extension ExperimentPlan {
     /// A table of the runs: index, id, status in `folder`, estimated steps and time, name; then totals.
     /// Nothing is run or written.
-    public func table(resultsFolder folder: URL, costModel: CostModel = CostModel()) -> String {
-        let rows = runs.map { run -> (RunSpec, RunStatus, CostEstimate) in
-            (run, RunStatus(id: run.id, in: folder), costModel.estimate(run.config))
+    public func table(resultsFolder folder: URL, costModel: CostModel = CostModel(), width: Int = 100) -> String {
+        let prior = priorResults(in: folder)
+        let rows = runs.map { run -> (RunSpec, String, CostEstimate) in
+            var status = RunStatus(id: run.id, in: folder).rawValue
+            if status == "new", prior.contains(where: { $0.configID == run.configID }) { status = "old-code" }
+            return (run, status, costModel.estimate(run.config))
         }
         let header = ["index", "id", "status", "steps", "time", "name"]
         let cells = rows.map { run, status, cost in
-            ["\(run.index)", run.id, status.rawValue, "\(cost.steps)", formatDuration(cost.seconds), run.name]
+            ["\(run.index)", run.id, status, "\(cost.steps)", formatDuration(cost.seconds), run.name]
         }
-        // Right-align the numbers, left-align the text.
+        // Right-align the numbers, left-align the text; the name takes what is left of the width.
         let numeric = [true, false, false, true, true, false]
-        let widths = header.indices.map { c in ([header[c]] + cells.map { $0[c] }).map(\.count).max() ?? 0 }
+        var widths = header.indices.map { c in ([header[c]] + cells.map { $0[c] }).map(\.count).max() ?? 0 }
+        let fixed = widths.dropLast().reduce(0, +) + 2 * (widths.count - 1)
+        widths[widths.count - 1] = max(8, min(widths.last!, width - fixed))
         func line(_ row: [String]) -> String {
             row.indices.map { c in
-                let pad = String(repeating: " ", count: widths[c] - row[c].count)
-                return c == row.count - 1 ? row[c] : numeric[c] ? pad + row[c] : row[c] + pad
+                let text = c == row.count - 1 ? clipped(row[c], to: widths[c]) : row[c]
+                let pad = String(repeating: " ", count: max(0, widths[c] - text.count))
+                return c == row.count - 1 ? text : numeric[c] ? pad + text : text + pad
             }.joined(separator: "  ")
         }
-        let count = { (s: RunStatus) in rows.filter { $0.1 == s }.count }
-        let todo = rows.filter { $0.1 != .done }
+        let count = { (s: String) in rows.filter { $0.1 == s }.count }
+        let todo = rows.filter { $0.1 != "done" && $0.1 != "old-code" }
         let runWord = runs.count == 1 ? "run" : "runs"
-        var out = "\(name): \(runs.count) \(runWord), code version \(codeVersion), results in \(folder.relativePath)/\n"
+        var out = "\(name): \(runs.count) \(runWord), code \(codeVersion)\n"
+        out += clippedLeft("results in \(folder.relativePath)/", to: width) + "\n"
         out += ([header] + cells).map { line($0) + "\n" }.joined()
-        out += "total: \(count(.new)) new, \(count(.partial)) partial, \(count(.done)) done; "
+        out += "total: \(count("new")) new, \(count("partial")) partial, \(count("running")) running, "
+        out += "\(count("done")) done" + (count("old-code") > 0 ? ", \(count("old-code")) done by other code" : "") + "; "
         out += "\(todo.map(\.2.steps).reduce(0, +)) steps, \(formatDuration(todo.map(\.2.seconds).reduce(0, +))) to go\n"
+        // Why each run that is not done is new, when the folder has finished runs to compare with.
+        let reasons = rows.filter { $0.1 == "new" || $0.1 == "old-code" }.compactMap { run, _, _ in
+            run.reasonItIsNew(among: prior).map { (run, $0) }
+        }
+        if !reasons.isEmpty {
+            out += "why not done:\n"
+            for (run, reason) in reasons.prefix(20) {
+                let words = reason.split(separator: " ").map(String.init)
+                out += wrapped(words, width: width, first: "  [\(run.index)] \(run.id):", separator: " ")
+                    .map { $0.replacingOccurrences(of: "\u{A0}", with: " ") + "\n" }.joined()
+            }
+            if reasons.count > 20 { out += "  ... and \(reasons.count - 20) more\n" }
+        }
         return out
     }
+}
+
+/// `text` cut to its last `width` characters with a leading ellipsis (for paths: the end says most).
+func clippedLeft(_ text: String, to width: Int) -> String {
+    text.count <= width ? text : "…" + String(text.suffix(max(1, width - 1)))
+}
+
+/// `text` cut to `width` characters with an ellipsis.
+func clipped(_ text: String, to width: Int) -> String {
+    text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
 }
 
 /// `~45s`, `~12m`, `~3.5h`, `~2.1d`: rough on purpose.

@@ -44,6 +44,8 @@ public struct RunSpec: Codable, Hashable, Sendable {
     public let varying: [RunAxisValue]
     /// The fully resolved configuration the runner executes.
     public let config: RunConfig
+    /// The configuration's id without the code version (`Manifest.configID`).
+    public var configID: String { Manifest.configID(config) }
 }
 
 /// A validated experiment: every run it will execute.
@@ -60,6 +62,8 @@ public struct ExperimentPlan: Codable, Hashable, Sendable {
     public let resolvedManifest: String
     /// The runs in plan order (`runs[i].index == i`).
     public let runs: [RunSpec]
+    /// `git describe` of the code, for the result files' provenance (not part of any id).
+    public var gitDescribe = "unknown"
 }
 
 extension Manifest {
@@ -68,6 +72,14 @@ extension Manifest {
     /// - Returns: the runs in plan order.
     /// - Throws: `ManifestError` for the first problem in the sweep keys or in any run.
     public func plan(codeVersion: String) throws -> ExperimentPlan {
+        do {
+            return try expand(codeVersion: codeVersion)
+        } catch let error as ManifestError {
+            throw explainingCommaOverride(error)
+        }
+    }
+
+    private func expand(codeVersion: String) throws -> ExperimentPlan {
         let top = try MapReader(root, path: "", keys: RunSchema.top.keys, what: RunSchema.top.what)
         guard top.given("name") else { throw top.missing("name", expected: namePattern) }
         let name = try top.string("name")
@@ -153,10 +165,18 @@ extension Manifest {
                               resolvedManifest: root.yaml(), runs: runs)
     }
 
-    /// The run id: the first 12 hex digits of SHA-256(canonical JSON + "\n" + code version).
+    /// The run id: the first 12 hex digits of SHA-256(canonical JSON, the code version, the result-format version).
     static func runID(_ config: RunConfig, codeVersion: String) -> String {
         var bytes = config.canonicalJSON
-        bytes.append(contentsOf: Array("\n\(codeVersion)".utf8))
+        bytes.append(contentsOf: Array("\n\(codeVersion)\nformat \(resultsFormatVersion)".utf8))
+        return SHA256.hash(data: bytes).prefix(6).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The configuration's own id, without the code version: equal for the same settings under any code,
+    /// so `plan` can tell "done by other code" from "never run".
+    static func configID(_ config: RunConfig) -> String {
+        var bytes = config.canonicalJSON
+        bytes.append(contentsOf: Array("\nformat \(resultsFormatVersion)".utf8))
         return SHA256.hash(data: bytes).prefix(6).map { String(format: "%02x", $0) }.joined()
     }
 

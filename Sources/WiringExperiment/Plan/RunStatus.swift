@@ -61,3 +61,15 @@ extension ExperimentPlan {
         URL(fileURLWithPath: "results", isDirectory: true).appendingPathComponent(name, isDirectory: true)
     }
 }
+
+/// Result files and checkpoints in `folder` whose run id no run of `plan` has (and whose run is not
+/// running now), by file name.
+public func staleFiles(of plan: ExperimentPlan, in folder: URL) -> [String] {
+    let ids = Set(plan.runs.map(\.id))
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.filter { name in
+        guard name.hasSuffix(".h5") || name.hasSuffix(".ckpt") else { return false }
+        let id = String(name.prefix { $0 != "." })
+        return !ids.contains(id) && !RunFiles.isLocked(id, in: folder)
+    }.sorted()
+}

@@ -1,5 +1,5 @@
 // Progress of long work: one updating line on a terminal, plain periodic lines otherwise (logs, CI).
-// Shows run, phase, epoch, step, loss, accuracy, steps per second and the estimated time left.
+// Shows step, time left, epoch (from 0), loss, accuracy, phase, speed and run, as many as fit the terminal.
 import Foundation
 
 /// Reports a run's progress on standard error.
@@ -16,14 +16,21 @@ public final class ProgressReporter {
     var smoothedLoss: Double?
     var smoothedAccuracy: Double?
 
-    public init(quiet: Bool = false, interval: Double = 10) {
+    /// Columns of the terminal the updating line must fit.
+    let width: Int
+
+    /// - Parameter interactive: one updating line (default: when stderr is a terminal); a sweep's children
+    ///   print plain periodic lines instead, so that they never redraw over each other.
+    public init(quiet: Bool = false, interval: Double = 10, interactive: Bool? = nil) {
         self.quiet = quiet
-        interactive = isatty(STDERR_FILENO) != 0
+        self.interactive = interactive ?? (isatty(STDERR_FILENO) != 0)
         self.interval = interval
+        width = Terminal.width(STDERR_FILENO)
     }
 
     func emit(_ line: String, transient: Bool = false) {
         guard !quiet else { return }
+        let line = line.count < width ? line : String(line.prefix(max(1, width - 2))) + "…"
         let text = interactive && transient ? "\r\u{1B}[2K" + line : (interactive ? "\r\u{1B}[2K" : "") + line + "\n"
         FileHandle.standardError.write(Data(text.utf8))
     }
@@ -57,9 +64,19 @@ public final class ProgressReporter {
         let elapsed = now.timeIntervalSince(started)
         let rate = Double(done - startStep) / max(elapsed, 1e-9)
         let eta = rate > 0 ? Double(totalSteps - done) / rate : 0
-        let line = String(format: "%@ %@ epoch %d/%d step %d/%d loss %.4f acc %.3f %.1f steps/s ETA %@",
-                          runLabel, phase, epoch + 1, epochs, done, totalSteps, smoothedLoss!, smoothedAccuracy!,
-                          rate, ProgressReporter.duration(eta))
+        // The most useful parts first; whatever does not fit the terminal is left out (a wrapped updating
+        // line would leave a stale row per redraw).
+        let parts = [
+            "\(done)/\(totalSteps)", "ETA \(ProgressReporter.duration(eta))",
+            "epoch \(epoch) of \(epochs)", String(format: "loss %.3f", smoothedLoss!),
+            String(format: "acc %.3f", smoothedAccuracy!), phase, String(format: "%.1f steps/s", rate), runLabel,
+        ]
+        var line = ""
+        for part in parts {
+            let next = line.isEmpty ? part : line + "  " + part
+            if next.count > width - 1 { break }
+            line = next
+        }
         emit(line, transient: true)
     }
 

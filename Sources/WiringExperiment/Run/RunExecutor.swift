@@ -169,7 +169,7 @@ final class RunExecutor<T: TensorElement> {
         }
         try ResultsWriter(executor: self).write(to: resultPath)
         try? FileManager.default.removeItem(atPath: checkpointPath)
-        options.progress.finish(message: "wrote \(resultPath)")
+        options.progress.finish(message: "wrote \(RunFiles.result(spec.id))")
         return .finished(path: resultPath)
     }
 
@@ -210,7 +210,7 @@ final class RunExecutor<T: TensorElement> {
             }
             if let limit = options.maxSteps, stepsThisInvocation >= limit {
                 try saveCheckpoint()
-                options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(checkpointPath)")
+                options.progress.finish(message: "stopped after \(stepsThisInvocation) steps; checkpoint \(RunFiles.checkpoint(spec.id))")
                 return false
             }
             if Date().timeIntervalSince(lastCheckpoint) > options.checkpointInterval {

@@ -32,6 +32,10 @@ public struct SweepRequest {
     public var maxSteps: Int?
     /// Seconds between checkpoints of a run.
     public var checkpointInterval: Double = 60
+    /// Run again the runs whose settings were run by another code version (otherwise they count as done).
+    public var rerunCodeChanged = false
+    /// Run ids (or prefixes) to run afresh even if done: their result and checkpoint are removed first.
+    public var force: [String] = []
     public var progress: ProgressReporter
     /// Arguments that make this program run one run by id (for `jobs > 1`), e.g. `run m.yaml --only <id>`.
     public var childArguments: ((RunSpec) -> [String])?
@@ -72,10 +76,20 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
     }
     var report = SweepReport()
     var pending: [RunSpec] = []
+    let prior = priorResults(in: request.outFolder)
     for run in runs {
-        if RunStatus(id: run.id, in: request.outFolder) == .done {
+        if request.force.contains(where: { run.id.hasPrefix($0) }) {
+            for file in [RunFiles.result(run.id), RunFiles.checkpoint(run.id)] {
+                try? FileManager.default.removeItem(at: request.outFolder.appendingPathComponent(file))
+            }
+            pending.append(run)
+        } else if RunStatus(id: run.id, in: request.outFolder) == .done {
             report.skipped.append(run.id)
             request.progress.note("[\(run.index)] \(run.id) \(run.name): done, skipped")
+        } else if !request.rerunCodeChanged, let same = prior.first(where: { $0.configID == run.configID }) {
+            report.skipped.append(run.id)
+            request.progress.note("[\(run.index)] \(run.id): same settings done as \(same.runID) by code "
+                                  + "\(same.codeVersion), skipped; --rerun-code-changed redoes it")
         } else {
             pending.append(run)
         }
@@ -135,6 +149,10 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
     var environment = ProcessInfo.processInfo.environment
     environment[sweepChildEnvironmentKey] = "1"
     defer { Interruption.setChildren([]) }
+    let started = Date()
+    var lastSweepLine = Date.distantPast
+    var finishedSeconds: [Double] = []
+    var startTimes: [String: Date] = [:]
     while !queue.isEmpty || !active.isEmpty {
         if let signal = Interruption.pending {
             report.interruption = signal
@@ -148,6 +166,7 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
             do {
                 try process.run()
                 active.append((run, process))
+                startTimes[run.id] = Date()
                 Interruption.setChildren(active.map { $0.1.processIdentifier })
                 request.progress.note("[\(run.index)] \(run.id): started in process \(process.processIdentifier)")
             } catch {
@@ -168,9 +187,19 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
                 report.failed.append((run.id, "exit status \(status); its output above says why"))
             }
             try? writeIndex(request)
+            finishedSeconds.append(Date().timeIntervalSince(startTimes[run.id] ?? started))
             return true
         }
         Interruption.setChildren(active.map { $0.1.processIdentifier })
+        // One line for the whole sweep every 10 s: how many runs are done, running and left, and when it ends.
+        if Date().timeIntervalSince(lastSweepLine) >= 10 || (queue.isEmpty && active.isEmpty) {
+            lastSweepLine = Date()
+            let done = report.finished.count + report.skipped.count
+            let perRun = finishedSeconds.isEmpty ? nil : finishedSeconds.reduce(0, +) / Double(finishedSeconds.count)
+            let eta = perRun.map { ProgressReporter.duration($0 * Double(queue.count + active.count) / Double(jobs)) } ?? "?"
+            request.progress.note("sweep: \(done) done, \(active.count) running, \(queue.count) left, "
+                                  + "\(report.failed.count) failed; ETA \(eta)")
+        }
     }
 }
 
