@@ -12,6 +12,8 @@
 // One tape per step, passed explicitly. `reset()` returns every buffer the tape alone owns to a pool,
 // so a steady-state training step allocates no new tensor memory.
 
+import Dispatch
+
 /// A handle to a tensor recorded on a `Tape`.
 public struct Var: Hashable, Sendable {
     public let id: Int
@@ -41,6 +43,11 @@ public final class Tape<T: TensorElement> {
     @usableFromInline var needsGrad: [Bool] = []
     @usableFromInline var records: [Record] = []
     @usableFromInline var pool: [Int: [TensorStorage<T>]] = [:]
+
+    /// Wall-clock time per op, when on (off by default; the bench turns it on). Each op's forward is
+    /// charged the time since the previous op was recorded, its backward the time of its closure.
+    public var profile: TapeProfile? = nil
+    @usableFromInline var profileMark: UInt64 = 0
 
     public init() {}
 
@@ -85,6 +92,7 @@ public final class Tape<T: TensorElement> {
         _ name: String, inputs: [Var], output: Tensor<T>,
         backward: @escaping (BackwardContext<T>) -> Void
     ) -> Var {
+        if profile != nil { chargeForward(name) }
         let inputIDs = inputs.map(\.id)
         let differentiable = inputIDs.contains { needsGrad[$0] }
         let out = leaf(output, requiresGrad: differentiable)
@@ -113,9 +121,21 @@ public final class Tape<T: TensorElement> {
     @inlinable
     public func cost(_ v: Var) -> Double {
         guard let g = grads[v.id] else { return 0 }
+        let start = profile == nil ? 0 : TapeProfile.now()
+        defer { if profile != nil { profile!.add("cost", TapeProfile.now() - start) } }
         return values[v.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
+    }
+
+    // MARK: - Profiling
+
+    /// Charges the time since the last mark to `name`'s forward and moves the mark to now.
+    @usableFromInline
+    func chargeForward(_ name: String) {
+        let now = TapeProfile.now()
+        if profileMark != 0 { profile!.add(name + ".forward", now - profileMark) }
+        profileMark = now
     }
 
     // MARK: - Back-propagation
@@ -138,9 +158,12 @@ public final class Tape<T: TensorElement> {
         grads[root.id] = rootGrad
         for record in records.reversed() where record.output <= root.id {
             guard let dOut = grads[record.output] else { continue }
+            let start = profile == nil ? 0 : TapeProfile.now()
             record.backward(BackwardContext(tape: self, inputs: record.inputs, output: record.output,
                                             dOutput: UnsafeBufferPointer(dOut.buffer)))
+            if profile != nil { profile!.add(record.name + ".backward", TapeProfile.now() - start) }
         }
+        profileMark = 0
     }
 
     /// The gradient buffer of tensor `id`, created zero-filled on first use.
@@ -156,6 +179,7 @@ public final class Tape<T: TensorElement> {
 
     /// Forgets every recorded tensor and returns the buffers nobody else holds to the pool.
     public func reset() {
+        profileMark = profile == nil ? 0 : TapeProfile.now()
         records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
         for i in values.indices {
             if isKnownUniquelyReferenced(&values[i].storage) {
@@ -198,6 +222,27 @@ public final class Tape<T: TensorElement> {
             UnsafeMutableRawPointer(pointer + lo).initializeMemory(as: UInt8.self, repeating: 0,
                                                                   count: n * MemoryLayout<T>.stride)
         }
+    }
+}
+
+/// Nanoseconds spent per op phase ("conv2d.pointwise.backward", "cost", ...), summed over steps.
+public struct TapeProfile: Sendable {
+    public private(set) var nanoseconds: [String: UInt64] = [:]
+
+    public init() {}
+
+    @inlinable static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    @usableFromInline
+    mutating func add(_ name: String, _ ns: UInt64) { nanoseconds[name, default: 0] += ns }
+
+    /// Total measured time.
+    public var total: UInt64 { nanoseconds.values.reduce(0, +) }
+
+    /// The `k` most expensive phases, most expensive first.
+    public func top(_ k: Int) -> [(name: String, nanoseconds: UInt64)] {
+        nanoseconds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k)
+            .map { ($0.key, $0.value) }
     }
 }
 

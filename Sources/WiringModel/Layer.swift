@@ -49,17 +49,9 @@ extension Layer {
         case let .norm(prefix, _, config):
             let gamma = config.affine ? vars[prefix + ".weight"] : nil
             let beta = config.affine ? vars[prefix + ".bias"] : nil
-            switch config.kind {
-            case .batch:
-                return tape.batchNorm(x, gamma: gamma, beta: beta, running: &store.runningStatistics[prefix]!,
-                                      training: training, eps: config.eps, momentum: config.momentum)
-            case .instance:
-                return tape.instanceNorm(x, gamma: gamma, beta: beta, eps: config.eps)
-            case .layer:
-                return tape.layerNorm(x, gamma: gamma, beta: beta, eps: config.eps)
-            case .none:
-                return x
-            }
+            guard let kind = config.kind.statisticsKind else { return x }
+            return tape.normalize(x, gamma: gamma, beta: beta, kind: kind, running: &store.runningStatistics[prefix],
+                                  training: training, eps: config.eps, momentum: config.momentum)
         case let .maxPool(stride):
             return tape.maxPool3x3(x, stride: stride)
         case let .avgPool(stride):

@@ -98,7 +98,18 @@ public struct Conv2DShape: Hashable, Sendable {
 
     /// Which implementation runs this shape.
     @usableFromInline
-    enum Path { case depthwise, pointwise, im2col }
+    enum Path {
+        case depthwise, pointwise, im2col
+
+        /// The tape record's name, so that profiles tell the three kernels apart.
+        @usableFromInline var recordName: String {
+            switch self {
+            case .depthwise: return "conv2d.depthwise"
+            case .pointwise: return "conv2d.pointwise"
+            case .im2col: return "conv2d.im2col"
+            }
+        }
+    }
 
     @inlinable
     var path: Path {
@@ -352,7 +363,7 @@ extension Tape {
         out.withUnsafeMutableBufferPointer { o in
             input.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in conv2dForward(o, xb, wb, shape) } }
         }
-        return record("conv2d", inputs: [x, weight], output: out) { ctx in
+        return record(shape.path.recordName, inputs: [x, weight], output: out) { ctx in
             let dX = ctx.dInput(0), dW = ctx.dInput(1)
             input.withUnsafeBufferPointer { xb in
                 w.withUnsafeBufferPointer { wb in conv2dBackward(dX, dW, ctx.dOutput, xb, wb, shape) }

@@ -405,7 +405,7 @@ enum NormalizationPlane {
 
 // MARK: - Differentiable op
 
-/// BatchNorm2d's running mean and variance, updated in place by training-mode `batchNorm`.
+/// BatchNorm2d's running mean and variance, updated in place by training-mode `normalize`.
 public struct RunningStatistics<T: TensorElement>: Sendable {
     /// Running mean, shape [C].
     public var mean: Tensor<T>
@@ -429,74 +429,63 @@ public struct RunningStatistics<T: TensorElement>: Sendable {
 }
 
 extension Tape {
-    /// BatchNorm2d (reference-spec section 2).
+    /// The one normalisation op of the tape: BatchNorm2d, InstanceNorm2d or layer norm by `kind`
+    /// (reference-spec section 2), y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c].
     ///
-    /// Training: normalises with the batch mean and biased variance over (N, H, W) per channel, then
-    /// updates `running` in place (running_var with the unbiased variance). Eval: normalises with
-    /// `running`, which is not changed; the backward is then a per-channel affine map.
+    /// - batch, training: the batch mean and biased variance over (N, H, W) per channel; `running`
+    ///   is then updated in place (running_var with the unbiased variance).
+    /// - batch, eval: normalises with `running`, which is not changed; the backward is then a
+    ///   per-channel affine map.
+    /// - instance: each (sample, channel) plane with its own statistics over (H, W), in training and
+    ///   eval alike (PyTorch's default track_running_stats = false); `running` is ignored.
+    /// - layer: each sample with the statistics of all its (C, H, W) elements, as GroupNorm(1, C),
+    ///   the affine map per channel; `running` is ignored.
     /// - Parameters:
     ///   - x: [N, C, H, W].
     ///   - gamma, beta: [C], or nil when the layer is not affine (any one may be nil).
-    ///   - running: running statistics of shape [C].
-    ///   - training: batch statistics (true) or running statistics (false).
+    ///   - kind: which elements share statistics.
+    ///   - running: batch norm's running statistics of shape [C] (nil for the other kinds).
+    ///   - training: batch statistics (true) or running statistics (false), batch norm only.
     ///   - eps: added to the variance; momentum: weight of the new batch statistics.
     /// - Returns: y, [N, C, H, W].
-    /// - Precondition: shapes agree; in training N * H * W > 1 (PyTorch refuses one value per channel).
+    /// - Precondition: shapes agree; batch norm has `running`, and in training N * H * W > 1
+    ///   (PyTorch refuses one value per channel).
     @inlinable
-    public func batchNorm(_ x: Var, gamma: Var?, beta: Var?, running: inout RunningStatistics<T>, training: Bool,
+    public func normalize(_ x: Var, gamma: Var?, beta: Var?, kind: NormalizationKind,
+                          running: inout RunningStatistics<T>?, training: Bool,
                           eps: Double = 1e-5, momentum: Double = 0.1) -> Var {
-        let shape = NormalizationShape(.batch, shape: self.shape(x))
-        precondition(running.mean.shape == [shape.c] && running.variance.shape == [shape.c],
-                     "batchNorm: running statistics \(running.mean.shape) for \(shape.c) channels")
+        let shape = NormalizationShape(kind, shape: self.shape(x))
+        guard kind == .batch else {
+            return normalization("\(kind)Norm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
+        }
+        guard var statistics = running else { preconditionFailure("normalize: batch norm needs running statistics") }
+        precondition(statistics.mean.shape == [shape.c] && statistics.variance.shape == [shape.c],
+                     "normalize: running statistics \(statistics.mean.shape) for \(shape.c) channels")
         guard training else {
-            let fixed = NormalizationSaved(mean: running.mean.scalars.map(Double.init),
-                                           variance: running.variance.scalars.map(Double.init),
+            let fixed = NormalizationSaved(mean: statistics.mean.scalars.map(Double.init),
+                                           variance: statistics.variance.scalars.map(Double.init),
                                            eps: eps, fromInput: false)
             return normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: fixed).y
         }
         let m = shape.groupSize
-        precondition(m > 1, "batchNorm: training needs more than one value per channel, input \(self.shape(x))")
+        precondition(m > 1, "normalize: batch norm training needs more than one value per channel, input \(self.shape(x))")
         let (y, batch) = normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil)
         // NOTE: the running variance takes the unbiased batch variance; y used the biased one.
         let unbiased = Double(m) / Double(m - 1)
-        running.mean.withUnsafeMutableBufferPointer { mean in
-            running.variance.withUnsafeMutableBufferPointer { variance in
+        running = nil  // so that the statistics' storage is not shared while it is updated
+        statistics.mean.withUnsafeMutableBufferPointer { mean in
+            statistics.variance.withUnsafeMutableBufferPointer { variance in
                 for ch in 0..<shape.c {
                     mean[ch] = T((1 - momentum) * Double(mean[ch]) + momentum * batch.mean[ch])
                     variance[ch] = T((1 - momentum) * Double(variance[ch]) + momentum * batch.variance[ch] * unbiased)
                 }
             }
         }
+        running = statistics
         return y
     }
 
-    /// InstanceNorm2d: normalises each (sample, channel) plane with its own mean and biased variance
-    /// over (H, W). No running statistics (PyTorch's default track_running_stats = false).
-    /// - Parameters:
-    ///   - x: [N, C, H, W].
-    ///   - gamma, beta: [C], or nil when not affine.
-    ///   - eps: added to the variance.
-    /// - Returns: y, [N, C, H, W].
-    @inlinable
-    public func instanceNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
-        let shape = NormalizationShape(.instance, shape: self.shape(x))
-        return normalization("instanceNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
-    }
-
-    /// Layer norm over a feature map: each sample is normalised with the mean and biased variance of
-    /// all its (C, H, W) elements, as GroupNorm(1, C); the affine map is per channel.
-    /// - Parameters:
-    ///   - x: [N, C, H, W].
-    ///   - gamma, beta: [C], or nil when not affine.
-    ///   - eps: added to the variance.
-    /// - Returns: y, [N, C, H, W].
-    @inlinable
-    public func layerNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
-        let shape = NormalizationShape(.layer, shape: self.shape(x))
-        return normalization("layerNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
-    }
-
-    /// Shared by the three norms: normalises with `statistics`, or with the input's own when nil,
+    /// Shared by every kind: normalises with `statistics`, or with the input's own when nil,
     /// and records the backward. The tape inputs are [x, gamma?, beta?].
     @inlinable
     func normalization(_ name: String, _ x: Var, gamma: Var?, beta: Var?, _ shape: NormalizationShape,
