@@ -175,6 +175,16 @@ public final class Tape<T: TensorElement> {
         return g.buffer
     }
 
+    /// The gradient buffer of tensor `id` for a kernel that writes every element: an existing one
+    /// to add into, or a fresh one, not zero-filled, that the kernel must store into.
+    @inlinable
+    func gradientTarget(_ id: Int) -> GradientTarget<T> {
+        if let g = grads[id] { return GradientTarget(buffer: g.buffer, accumulate: true) }
+        let g = takeStorage(count: values[id].count, zeroed: false)
+        grads[id] = g
+        return GradientTarget(buffer: g.buffer, accumulate: false)
+    }
+
     // MARK: - Buffer pool
 
     /// Forgets every recorded tensor and returns the buffers nobody else holds to the pool.
@@ -225,6 +235,26 @@ public final class Tape<T: TensorElement> {
     }
 }
 
+/// Where a backward kernel puts an input's gradient. A tensor's first gradient is stored into a
+/// fresh buffer (`accumulate` false: its contents are undefined, so every element must be written);
+/// later ones are added (fan-out), which saves zero-filling the buffer and reading the zeros back.
+public struct GradientTarget<T: TensorElement> {
+    public let buffer: UnsafeMutableBufferPointer<T>
+    public let accumulate: Bool
+
+    @inlinable
+    public init(buffer: UnsafeMutableBufferPointer<T>, accumulate: Bool) {
+        self.buffer = buffer
+        self.accumulate = accumulate
+    }
+
+    /// Writes `value` at `i`: stores it, or adds it to what is there.
+    @inlinable @inline(__always)
+    public func write(_ i: Int, _ value: T) {
+        if accumulate { buffer[i] += value } else { buffer[i] = value }
+    }
+}
+
 /// Nanoseconds spent per op phase ("conv2d.pointwise.backward", "cost", ...), summed over steps.
 public struct TapeProfile: Sendable {
     public private(set) var nanoseconds: [String: UInt64] = [:]
@@ -270,9 +300,18 @@ public struct BackwardContext<T: TensorElement> {
     /// Whether input `k` wants a gradient.
     @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }
 
-    /// The gradient buffer of input `k` to add into, or nil when that input needs no gradient.
+    /// The gradient buffer of input `k` to add into (zero-filled on first use), or nil when that
+    /// input needs no gradient.
     @inlinable
     public func dInput(_ k: Int) -> UnsafeMutableBufferPointer<T>? {
         tape.needsGrad[inputs[k]] ? tape.gradientBuffer(inputs[k]) : nil
+    }
+
+    /// Input `k`'s gradient for a kernel that writes every element of it (see `GradientTarget`),
+    /// or nil when that input needs no gradient. When one tensor is several inputs of an op, ask for
+    /// them in order and write them in that order per element: only the first one stores.
+    @inlinable
+    public func dInputTarget(_ k: Int) -> GradientTarget<T>? {
+        tape.needsGrad[inputs[k]] ? tape.gradientTarget(inputs[k]) : nil
     }
 }

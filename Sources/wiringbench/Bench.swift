@@ -89,7 +89,7 @@ struct Block {
                 if backward { tape.backward(loss) }
                 return
             }
-            let out = layers.reduce(input) { $1.forward($0, tape: tape, store: &store, vars: vars, training: true) }
+            let out = layers.forward(input, tape: tape, store: &store, vars: vars, training: true)
             if backward {
                 if seed == nil { seed = Tensor<Float>.normal(shape: tape.shape(out), rng: &rng) }
                 tape.backward(out, seed: seed)

@@ -19,10 +19,12 @@
 
 // MARK: - Kernels
 
-/// Depthwise forward: one padded scratch plane per (sample, channel) item.
+/// Depthwise forward: one padded scratch plane per (sample, channel) item (max(input, 0) when
+/// `reluInput`: the ReLU is applied while the plane is copied).
 @inlinable
 func depthwiseForward<T: TensorElement>(
-    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    reluInput: Bool
 ) {
     let C = s.inChannels, K = s.kernel, H = s.height, W = s.width, P = s.padding
     let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
@@ -33,7 +35,7 @@ func depthwiseForward<T: TensorElement>(
     Parallel.forEach(s.batch * C) { plane in
         withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
             let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
-            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P)
+            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
             let taps = weight + (plane % C) * K * K
             let out = output + plane * OH * OW
             if s.stride == 1 {
@@ -50,11 +52,14 @@ func depthwiseForward<T: TensorElement>(
     }
 }
 
-/// Depthwise backward: adds dL/d(input) into `dInput` and dL/d(weight) into `dWeight` (either may be nil).
+/// Depthwise backward: adds dL/d(input) into `dInput` (stores it when `accumulateInput` is false)
+/// and dL/d(weight) into `dWeight` (either may be nil). With `reluInput` the forward convolved
+/// max(input, 0): dInput is masked by input > 0 and dWeight correlates with max(input, 0).
 @inlinable
 func depthwiseBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, _ dWeight: UnsafeMutablePointer<T>?,
-    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    accumulateInput: Bool, reluInput: Bool
 ) {
     let N = s.batch, C = s.inChannels, K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
     let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
@@ -75,24 +80,34 @@ func depthwiseBackward<T: TensorElement>(
     Parallel.forEach(N * C) { plane in
         let taps = weight + (plane % C) * KK
         let dOut = dOutput + plane * OH * OW
-        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK) { buffer in
+        // Scratch, flipped taps, and for a fused ReLU the unmasked input gradient of the plane.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK + (reluInput ? H * W : 0)) { buffer in
             let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
             // Input gradient.
             if let dInput {
                 let dx = dInput + plane * H * W
+                let mask = reluInput ? input + plane * H * W : nil
                 if flipPad >= 0 {
                     for t in 0..<KK { flipped[t] = taps[KK - 1 - t] }  // reversing the K*K taps flips both axes
                     spreadPlane(scratch, dOut, height: OH, width: OW, stride: S, pad: flipPad,
                                 frameHeight: frameH, frameWidth: frameW)
-                    depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
-                                       height: H, width: W, accumulate: true)
+                    if let mask {
+                        // The plane's gradient before the ReLU, then masked by input > 0 on the way out.
+                        let unmasked = flipped + KK
+                        depthwiseCorrelate(unmasked, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                           height: H, width: W, accumulate: false)
+                        reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
+                    } else {
+                        depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                           height: H, width: W, accumulate: accumulateInput)
+                    }
                 } else {
-                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s)
+                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s, accumulate: accumulateInput, mask: mask)
                 }
             }
             // This plane's weight-gradient partial.
             if let partials {
-                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P)
+                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
                 if S == 1 {
                     depthwiseWeightGradient(partials + plane * KK, dOut, height: OH, width: OW, scratch,
                                             sourceWidth: PW, kernel: K, dilation: D)
@@ -118,7 +133,7 @@ func spreadPlane<T: TensorElement>(
     frameHeight: Int, frameWidth: Int
 ) {
     if stride == 1 && frameHeight == height + 2 * pad && frameWidth == width + 2 * pad {
-        padPlane(dst, src, height: height, width: width, pad: pad)
+        padPlane(dst, src, height: height, width: width, pad: pad, relu: false)
         return
     }
     dst.update(repeating: 0, count: frameHeight * frameWidth)
@@ -128,16 +143,21 @@ func spreadPlane<T: TensorElement>(
     }
 }
 
-/// Copies a height x width plane into the middle of a (height + 2 pad) x (width + 2 pad) zero frame.
+/// Copies a height x width plane (max(src, 0) when `relu`) into the middle of a
+/// (height + 2 pad) x (width + 2 pad) zero frame.
 @inlinable
 func padPlane<T: TensorElement>(
-    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, pad: Int
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, pad: Int, relu: Bool
 ) {
     let pw = width + 2 * pad
     dst.update(repeating: 0, count: pad * pw + pad)
     for y in 0..<height {
         let row = dst + (y + pad) * pw + pad
-        row.update(from: src + y * width, count: width)
+        if relu {
+            reluCopy(row, src + y * width, count: width)
+        } else {
+            row.update(from: src + y * width, count: width)
+        }
         // Right border of this row and left border of the next one.
         (row + width).update(repeating: 0, count: 2 * pad)
     }
@@ -222,12 +242,13 @@ func depthwiseCorrelateRow<T: TensorElement>(
     }
 }
 
-/// dx += dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
-/// padded scratch plane, then adding the scratch's interior (any stride and padding).
+/// dx (+)= dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
+/// padded scratch plane, then adding (or storing) the scratch's interior, masked by `mask` > 0
+/// when given (any stride and padding).
 @inlinable
 func depthwiseScatterInputGradient<T: TensorElement>(
     _ dx: UnsafeMutablePointer<T>, _ scratch: UnsafeMutablePointer<T>, _ dOut: UnsafePointer<T>,
-    _ taps: UnsafePointer<T>, _ s: Conv2DShape
+    _ taps: UnsafePointer<T>, _ s: Conv2DShape, accumulate: Bool, mask: UnsafePointer<T>?
 ) {
     let K = s.kernel, D = s.dilation, S = s.stride, P = s.padding
     let H = s.height, W = s.width, OW = s.outWidth, PW = W + 2 * P
@@ -251,7 +272,11 @@ func depthwiseScatterInputGradient<T: TensorElement>(
     }
     for y in 0..<H {
         let row = scratch + (y + P) * PW + P
-        for x in 0..<W { dx[y &* W &+ x] += row[x] }
+        for x in 0..<W {
+            var g = row[x]
+            if let mask, !(mask[y &* W &+ x] > 0) { g = 0 }
+            if accumulate { dx[y &* W &+ x] += g } else { dx[y &* W &+ x] = g }
+        }
     }
 }
 

@@ -225,7 +225,8 @@ func normalizeGroup<T: TensorElement>(
 /// dBeta  += sum over the channel of dy
 /// ```
 /// - Parameters:
-///   - dx: [N, C, H, W] or nil; dGamma, dBeta: [C] or nil. All accumulate.
+///   - dx: [N, C, H, W] or nil; dGamma, dBeta: [C] or nil. All accumulate, except dx when
+///     `accumulateInput` is false: then it is overwritten.
 ///   - dy: [N, C, H, W].
 ///   - x: the forward input; gamma: [C] or nil (affine off).
 ///   - saved: what the forward normalised with; `saved.fromInput` selects the first or second dx.
@@ -235,7 +236,7 @@ public func normalizationBackward<T: TensorElement>(
     _ dx: UnsafeMutableBufferPointer<T>?, _ dGamma: UnsafeMutableBufferPointer<T>?,
     _ dBeta: UnsafeMutableBufferPointer<T>?,
     _ dy: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gamma: UnsafeBufferPointer<T>?,
-    _ saved: NormalizationSaved, _ shape: NormalizationShape
+    _ saved: NormalizationSaved, _ shape: NormalizationShape, accumulateInput: Bool = true
 ) {
     precondition(x.count == shape.n * shape.c * shape.hw && dy.count == x.count,
                  "normalization backward: x \(x.count), dy \(dy.count) elements for \(shape)")
@@ -264,7 +265,7 @@ public func normalizationBackward<T: TensorElement>(
                     let p = shape.plane(group: g, j)
                     let a = T(invStd * Double(gamma?[p % channels] ?? 1))
                     NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
-                                                center: center, a: a, b: b, d: d)
+                                                center: center, a: a, b: b, d: d, accumulate: accumulateInput)
                 }
             }
             // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
@@ -385,21 +386,25 @@ enum NormalizationPlane {
         while i < n { y[i] = (x[i] - center) * scale + shift; i += 1 }
     }
 
-    /// dx[i] += a * dy[i] + b * (x[i] - center) + d for i < n.
+    /// dx[i] (+)= a * dy[i] + b * (x[i] - center) + d for i < n (adds when `accumulate`).
     @inlinable
     static func backward<T: TensorElement>(
         _ dx: UnsafeMutablePointer<T>, _ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
-        center: T, a: T, b: T, d: T
+        center: T, a: T, b: T, d: T, accumulate: Bool
     ) {
         let c = SIMD8<T>(repeating: center), va = SIMD8<T>(repeating: a)
         let vb = SIMD8<T>(repeating: b), vd = SIMD8<T>(repeating: d)
         var i = 0
         while i + 8 <= n {
             let update = va * load(dy + i) + vb * (load(x + i) - c) + vd
-            store(load(UnsafePointer(dx + i)) + update, dx + i)
+            store(accumulate ? load(UnsafePointer(dx + i)) + update : update, dx + i)
             i += 8
         }
-        while i < n { dx[i] += a * dy[i] + b * (x[i] - center) + d; i += 1 }
+        while i < n {
+            let update = a * dy[i] + b * (x[i] - center) + d
+            if accumulate { dx[i] += update } else { dx[i] = update }
+            i += 1
+        }
     }
 }
 
@@ -510,11 +515,12 @@ extension Tape {
             }
         }
         let output = record(name, inputs: [x] + [gamma, beta].compactMap { $0 }, output: y) { ctx in
-            let dx = ctx.dInput(0)
+            let dx = ctx.dInputTarget(0)
             let dGamma = gammaIndex.flatMap { ctx.dInput($0) }, dBeta = betaIndex.flatMap { ctx.dInput($0) }
             ctx.input(0).withUnsafeBufferPointer { x in
                 withAffineParameter(gammaIndex.map { ctx.input($0) }) { g in
-                    normalizationBackward(dx, dGamma, dBeta, ctx.dOutput, x, g, saved, shape)
+                    normalizationBackward(dx?.buffer, dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
+                                          accumulateInput: dx?.accumulate ?? true)
                 }
             }
         }
