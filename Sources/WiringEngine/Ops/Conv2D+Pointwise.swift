@@ -64,8 +64,9 @@ func gemm<T: TensorElement>(
                     let src = b + (p &* ldb &+ j), dst = panel + p &* panelColumns
                     if reluB {
                         reluCopy(dst, src, count: panelColumns)
-                    } else {
-                        dst.update(from: src, count: panelColumns)
+                    } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
+                        UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
+                        UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
                     }
                 }
                 var i = 0

@@ -142,31 +142,42 @@ public func normalizationForward<T: TensorElement>(
 ) -> NormalizationSaved {
     precondition(x.count == shape.n * shape.c * shape.hw && y.count == x.count,
                  "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
-    let groups = shape.groups, hw = shape.hw, m = Double(shape.groupSize)
+    let groups = shape.groups, hw = shape.hw, m = Double(shape.groupSize), planes = shape.n * shape.c
     var saved = NormalizationSaved(mean: Array(repeating: 0, count: groups),
                                    variance: Array(repeating: 0, count: groups), eps: eps, fromInput: true)
     let xBase = x.baseAddress!
+    // Every pass walks the planes in memory order. A batch-norm group is one plane per sample, a
+    // plane every C planes; walking a group at a time (its planes 64 KiB apart for C = 16) lands
+    // them all in a few cache sets, so each re-read of the group missed the L2.
+    var planeSums = [Double](repeating: 0, count: planes)
     saved.mean.withUnsafeMutableBufferPointer { mean in
         saved.variance.withUnsafeMutableBufferPointer { variance in
             saved.invStd.withUnsafeMutableBufferPointer { invStd in
-                Parallel.forEach(groups) { g in
-                    // Pass 1: the mean.
-                    var sum = 0.0
-                    for j in 0..<shape.planesPerGroup {
-                        sum += NormalizationPlane.sum(xBase + shape.plane(group: g, j) * hw, hw)
+                planeSums.withUnsafeMutableBufferPointer { planeSums in
+                    // Pass 1: the mean, from plane sums added in the group's plane order.
+                    Parallel.forEach(planes) { p in planeSums[p] = NormalizationPlane.sum(xBase + p * hw, hw) }
+                    for g in 0..<groups {
+                        var sum = 0.0
+                        for j in 0..<shape.planesPerGroup { sum += planeSums[shape.plane(group: g, j)] }
+                        mean[g] = sum / m
                     }
-                    mean[g] = sum / m
                     // Pass 2: the biased variance around the mean.
-                    let center = T(mean[g])
-                    var squares = 0.0
-                    for j in 0..<shape.planesPerGroup {
-                        let plane = xBase + shape.plane(group: g, j) * hw
-                        squares += NormalizationPlane.squaredDeviations(plane, hw, center)
+                    Parallel.forEach(planes) { p in
+                        let center = T(mean[shape.group(ofPlane: p)])
+                        planeSums[p] = NormalizationPlane.squaredDeviations(xBase + p * hw, hw, center)
                     }
-                    variance[g] = squares / m
-                    invStd[g] = 1 / (variance[g] + eps).squareRoot()
-                    // Pass 3: normalise.
-                    normalizeGroup(y, x, gamma, beta, g, mean: mean[g], invStd: invStd[g], shape)
+                    for g in 0..<groups {
+                        var squares = 0.0
+                        for j in 0..<shape.planesPerGroup { squares += planeSums[shape.plane(group: g, j)] }
+                        variance[g] = squares / m
+                        invStd[g] = 1 / (variance[g] + eps).squareRoot()
+                    }
+                }
+                // Pass 3: normalise.
+                let statistics = UnsafeBufferPointer(mean), scales = UnsafeBufferPointer(invStd)
+                Parallel.forEach(planes) { p in
+                    let g = shape.group(ofPlane: p)
+                    normalizePlane(y, x, gamma, beta, p, mean: statistics[g], invStd: scales[g], shape)
                 }
             }
         }
@@ -193,26 +204,24 @@ public func normalizationForward<T: TensorElement>(
                  "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
     precondition(statistics.mean.count == shape.groups,
                  "normalization forward: \(statistics.mean.count) statistics for \(shape)")
-    Parallel.forEach(shape.groups) { g in
-        normalizeGroup(y, x, gamma, beta, g, mean: statistics.mean[g], invStd: statistics.invStd[g], shape)
+    Parallel.forEach(shape.n * shape.c) { p in
+        let g = shape.group(ofPlane: p)
+        normalizePlane(y, x, gamma, beta, p, mean: statistics.mean[g], invStd: statistics.invStd[g], shape)
     }
 }
 
-/// The affine pass of the forward over the planes of group `g`.
+/// The affine pass of the forward over plane `p`, normalised with its group's `mean` and `invStd`.
 @inlinable
-func normalizeGroup<T: TensorElement>(
+func normalizePlane<T: TensorElement>(
     _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
     _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
-    _ g: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
+    _ p: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
 ) {
-    let center = T(mean), hw = shape.hw
-    for j in 0..<shape.planesPerGroup {
-        let p = shape.plane(group: g, j), ch = p % shape.c
-        // The scale is folded in Double and rounded once to T.
-        let scale = T(invStd * Double(gamma?[ch] ?? 1))
-        NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
-                                  center: center, scale: scale, shift: beta?[ch] ?? 0)
-    }
+    let hw = shape.hw, ch = p % shape.c
+    // The scale is folded in Double and rounded once to T.
+    let scale = T(invStd * Double(gamma?[ch] ?? 1))
+    NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
+                              center: T(mean), scale: scale, shift: beta?[ch] ?? 0)
 }
 
 /// Adds the gradients of a normalisation into `dx`, `dGamma` and `dBeta`.
@@ -247,25 +256,36 @@ public func normalizationBackward<T: TensorElement>(
     var sumDyX = [Double](repeating: 0, count: planes)
     sumDy.withUnsafeMutableBufferPointer { sumDy in
         sumDyX.withUnsafeMutableBufferPointer { sumDyX in
-            Parallel.forEach(shape.groups) { g in
-                let center = T(saved.mean[g]), invStd = saved.invStd[g]
-                // Step 1: plane sums.
-                var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
-                for j in 0..<shape.planesPerGroup {
-                    let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
-                    (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
-                    s1 += gammaC * sumDy[p]
-                    s2 += gammaC * sumDyX[p]
+            // Step 1: plane sums, the planes in memory order (see the forward).
+            Parallel.forEach(planes) { p in
+                let center = T(saved.mean[shape.group(ofPlane: p)])
+                (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
+            }
+            if let dx {
+                // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
+                var b = [T](repeating: 0, count: shape.groups), d = b
+                for g in 0..<shape.groups where saved.fromInput {
+                    let invStd = saved.invStd[g]
+                    var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
+                    for j in 0..<shape.planesPerGroup {
+                        let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
+                        s1 += gammaC * sumDy[p]
+                        s2 += gammaC * sumDyX[p]
+                    }
+                    b[g] = T(-invStd * invStd * invStd * s2 / m)
+                    d[g] = T(-invStd * s1 / m)
                 }
-                guard let dx else { return }
-                // Step 2: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
-                let b = saved.fromInput ? T(-invStd * invStd * invStd * s2 / m) : 0
-                let d = saved.fromInput ? T(-invStd * s1 / m) : 0
-                for j in 0..<shape.planesPerGroup {
-                    let p = shape.plane(group: g, j)
-                    let a = T(invStd * Double(gamma?[p % channels] ?? 1))
-                    NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
-                                                center: center, a: a, b: b, d: d, accumulate: accumulateInput)
+                // Step 2: dx, the planes in memory order.
+                b.withUnsafeBufferPointer { b in
+                    d.withUnsafeBufferPointer { d in
+                        Parallel.forEach(planes) { p in
+                            let g = shape.group(ofPlane: p)
+                            let a = T(saved.invStd[g] * Double(gamma?[p % channels] ?? 1))
+                            NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
+                                                        center: T(saved.mean[g]), a: a, b: b[g], d: d[g],
+                                                        accumulate: accumulateInput)
+                        }
+                    }
                 }
             }
             // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
