@@ -216,11 +216,22 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
 /// The whole tape profile of each supernet step at the current thread count: ms per step for every op phase.
 func runStepProfiles(repetitions: Int, only filter: String?) {
     Parallel.threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
     for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
+        let cpuStart = cpuSeconds()
         let result = step.time(repetitions: repetitions)
         let runs = Double(Swift.max(3, repetitions / 4))
-        print(String(format: "%@ B=%d threads=%d median %.2f ms; profiled %.2f ms per step", step.name as NSString,
-                     step.batch, Parallel.threads, result.milliseconds, Double(result.profiledNanoseconds) / runs / 1e6))
+        // CPU time (user + system, all threads) per step over the timed, warm-up and profiled steps:
+        // less disturbed than wall time when other processes share the cores.
+        let cpuPerStep = (cpuSeconds() - cpuStart) / (Double(repetitions) + 3 + runs) * 1e3
+        print(String(format: "%@ B=%d threads=%d median %.2f ms; profiled %.2f ms per step; cpu %.2f ms per step",
+                     step.name as NSString, step.batch, Parallel.threads, result.milliseconds,
+                     Double(result.profiledNanoseconds) / runs / 1e6, cpuPerStep))
         for (name, ns) in result.profile.top(1000) {
             print(String(format: "  %@ %8.2f ms  %5.1f%%", name.padding(toLength: 30, withPad: " ", startingAt: 0) as NSString, Double(ns) / runs / 1e6,
                          100 * Double(ns) / Double(result.profiledNanoseconds)))

@@ -153,13 +153,20 @@ func padPlane<T: TensorElement>(
     dst.update(repeating: 0, count: pad * pw + pad)
     for y in 0..<height {
         let row = dst + (y + pad) * pw + pad
+        // Inline loops: a memmove/memset call per 32-element row cost more than the copy itself.
         if relu {
             reluCopy(row, src + y * width, count: width)
         } else {
-            row.update(from: src + y * width, count: width)
+            let from = src + y * width
+            var x = 0
+            while x + 8 <= width {
+                UnsafeMutableRawPointer(row + x).storeBytes(of: convLoad(from + x), as: SIMD8<T>.self)
+                x += 8
+            }
+            while x < width { row[x] = from[x]; x += 1 }
         }
         // Right border of this row and left border of the next one.
-        (row + width).update(repeating: 0, count: 2 * pad)
+        for x in width..<(width + 2 * pad) { row[x] = 0 }
     }
     let tail = dst + (height + pad) * pw + pad
     tail.update(repeating: 0, count: pad * pw - pad)
