@@ -169,7 +169,7 @@ public final class Tape<T: TensorElement> {
     /// The gradient buffer of tensor `id`, created zero-filled on first use.
     @inlinable
     func gradientBuffer(_ id: Int) -> UnsafeMutableBufferPointer<T> {
-        if let g = grads[id] { return g.buffer }
+        if grads[id] != nil { return ownedGradient(id).buffer }
         let g = takeStorage(count: values[id].count, zeroed: true)
         grads[id] = g
         return g.buffer
@@ -179,10 +179,33 @@ public final class Tape<T: TensorElement> {
     /// to add into, or a fresh one, not zero-filled, that the kernel must store into.
     @inlinable
     func gradientTarget(_ id: Int) -> GradientTarget<T> {
-        if let g = grads[id] { return GradientTarget(buffer: g.buffer, accumulate: true) }
+        if grads[id] != nil { return GradientTarget(buffer: ownedGradient(id).buffer, accumulate: true) }
         let g = takeStorage(count: values[id].count, zeroed: false)
         grads[id] = g
         return GradientTarget(buffer: g.buffer, accumulate: false)
+    }
+
+    /// Makes tensor `id`'s gradient the gradient of tensor `source` itself when it has none yet,
+    /// instead of a copy: an identity or a sum passes its output's gradient through unchanged, and
+    /// most such inputs have no other consumer. The shared buffer is copied before anyone writes
+    /// into it (`ownedGradient`). Returns false when `id` already has a gradient (add into it).
+    @inlinable
+    func shareGradient(_ id: Int, from source: Int) -> Bool {
+        guard grads[id] == nil else { return false }
+        grads[id] = grads[source]
+        return true
+    }
+
+    /// Tensor `id`'s gradient storage, copied first if another tensor shares it (copy on write).
+    @inlinable
+    func ownedGradient(_ id: Int) -> TensorStorage<T> {
+        if !isKnownUniquelyReferenced(&grads[id]!) {
+            let shared = grads[id]!
+            let copy = takeStorage(count: shared.count, zeroed: false)
+            copy.pointer.update(from: shared.pointer, count: shared.count)
+            grads[id] = copy
+        }
+        return grads[id]!
     }
 
     // MARK: - Buffer pool
@@ -305,6 +328,15 @@ public struct BackwardContext<T: TensorElement> {
     @inlinable
     public func dInput(_ k: Int) -> UnsafeMutableBufferPointer<T>? {
         tape.needsGrad[inputs[k]] ? tape.gradientBuffer(inputs[k]) : nil
+    }
+
+    /// Passes the output's gradient to input `k` unchanged (identity, sum): shares the buffer when
+    /// the input has no gradient yet. Returns true when that is done (or no gradient is needed), false
+    /// when the caller must add the output's gradient into `dInputTarget(k)`.
+    @inlinable
+    public func passOutputGradient(_ k: Int) -> Bool {
+        guard tape.needsGrad[inputs[k]] else { return true }
+        return tape.shareGradient(inputs[k], from: output)
     }
 
     /// Input `k`'s gradient for a kernel that writes every element of it (see `GradientTarget`),

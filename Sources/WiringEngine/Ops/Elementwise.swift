@@ -234,7 +234,7 @@ extension Tape {
             bv.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { addForward($0, ab, bb) } }
         }
         return record("add", inputs: [a, b], output: out) { ctx in
-            sumBackward([ctx.dInputTarget(0), ctx.dInputTarget(1)], ctx.dOutput)
+            sumBackward((0..<2).map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
         }
     }
 
@@ -251,7 +251,7 @@ extension Tape {
             out.withUnsafeMutableBufferPointer { sumForward($0, readBuffers(values)) }
         }
         return record("sum", inputs: xs, output: out) { ctx in
-            sumBackward(xs.indices.map { ctx.dInputTarget($0) }, ctx.dOutput)
+            sumBackward(xs.indices.map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
         }
     }
 

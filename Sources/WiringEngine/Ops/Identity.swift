@@ -4,11 +4,11 @@
 // (reference-spec section 9.2). No copy: the output shares the input's storage.
 
 extension Tape {
-    /// y = x as a separate tape entry; backward adds dL/dy into dL/dx (a copy when it is the first).
+    /// y = x as a separate tape entry; backward adds dL/dy into dL/dx (shares dL/dy when it is the first).
     @inlinable
     public func identity(_ x: Var) -> Var {
         record("identity", inputs: [x], output: value(x)) { ctx in
-            guard let dx = ctx.dInputTarget(0) else { return }
+            guard !ctx.passOutputGradient(0), let dx = ctx.dInputTarget(0) else { return }
             sumBackward([dx], ctx.dOutput)
         }
     }
