@@ -43,9 +43,8 @@ func convLaneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
 /// B is k x n (ldb), C is m x n (ldc). Each C entry is summed over k in order, with one fused
 /// multiply-add per term, so every blocking below gives the same bits.
 ///
-/// B is copied 16 columns at a time into a contiguous k x 16 panel that all row blocks then read
-/// from L1: B's rows are a plane apart (4 KiB for 32x32), so reading them in place maps every row
-/// to the same cache set and misses.
+/// B is copied into contiguous k x 16 panels that the row blocks then read in order: B's rows are
+/// a plane apart (4 KiB for 32x32), so reading them in place maps every row to the same cache set.
 /// - Parameters:
 /// `reluB`: multiply by max(B, 0) instead of B (a ReLU fused into the conv's input read, applied
 /// while the panel is packed).
@@ -54,32 +53,35 @@ func gemm<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
     m: Int, n: Int, k: Int, accumulate: Bool, reluB: Bool = false
 ) {
-    let panelColumns = 16, wholeColumns = n - n % panelColumns
+    let panelColumns = 16, wholeColumns = n - n % panelColumns, panels = wholeColumns / panelColumns
     if wholeColumns > 0 {
-        withUnsafeTemporaryAllocation(of: T.self, capacity: k * panelColumns) { panelBuffer in
-            let panel = panelBuffer.baseAddress!
-            var j = 0
-            while j < wholeColumns {
-                for p in 0..<k {
-                    let src = b + (p &* ldb &+ j), dst = panel + p &* panelColumns
-                    if reluB {
-                        reluCopy(dst, src, count: panelColumns)
-                    } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
-                        UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
-                        UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
-                    }
+        // Every panel of B at once, panel-major, filled by reading B's rows in order (a stream the
+        // prefetcher follows; gathering one panel at a time touches k pages per 64 bytes).
+        let packed = UnsafeMutablePointer<T>.allocate(capacity: k * wholeColumns)
+        defer { packed.deallocate() }
+        for p in 0..<k {
+            let row = b + p &* ldb
+            for panel in 0..<panels {
+                let src = row + panel &* panelColumns, dst = packed + (panel &* k &+ p) &* panelColumns
+                if reluB {
+                    reluCopy(dst, src, count: panelColumns)
+                } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
+                    UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
+                    UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
                 }
-                var i = 0
-                while i + 4 <= m {
-                    gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
-                                  accumulate: accumulate)
-                    i += 4
-                }
-                while i < m {
-                    gemmPanel1x16(c + (i &* ldc &+ j), a + i &* lda, panel, k: k, accumulate: accumulate)
-                    i += 1
-                }
-                j += panelColumns
+            }
+        }
+        for panelIndex in 0..<panels {
+            let panel = UnsafePointer(packed + panelIndex &* k &* panelColumns), j = panelIndex &* panelColumns
+            var i = 0
+            while i + 4 <= m {
+                gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
+                              accumulate: accumulate)
+                i += 4
+            }
+            while i < m {
+                gemmPanel1x16(c + (i &* ldc &+ j), a + i &* lda, panel, k: k, accumulate: accumulate)
+                i += 1
             }
         }
     }
