@@ -74,6 +74,11 @@ func gemm<T: TensorElement>(
         for panelIndex in 0..<panels {
             let panel = UnsafePointer(packed + panelIndex &* k &* panelColumns), j = panelIndex &* panelColumns
             var i = 0
+            while i + 6 <= m {
+                gemmPanel6x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
+                              accumulate: accumulate)
+                i += 6
+            }
             while i + 4 <= m {
                 gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
                               accumulate: accumulate)
@@ -123,6 +128,44 @@ func reluMaskedWrite<T: TensorElement>(
     } else {
         for i in 0..<count { let g = src[i], v = mask[i]; dst[i] = v > 0 ? g : 0 }
     }
+}
+
+/// A 6 x 16 block of C from six rows of A and a k x 16 panel: twelve accumulators, the most that
+/// fit the sixteen AVX registers with the two panel vectors and a broadcast, so each panel load
+/// feeds six multiply-adds instead of four.
+@inlinable
+func gemmPanel6x16<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ panel: UnsafePointer<T>, k: Int,
+    accumulate: Bool
+) {
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+    var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
+    var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
+    var s40 = SIMD8<T>(), s41 = SIMD8<T>(), s50 = SIMD8<T>(), s51 = SIMD8<T>()
+    var bp = panel
+    for p in 0..<k {
+        let b0 = convLoad(bp), b1 = convLoad(bp + 8)
+        var w = SIMD8(repeating: a0[p])
+        convFMA(&s00, w, b0); convFMA(&s01, w, b1)
+        w = SIMD8(repeating: a1[p])
+        convFMA(&s10, w, b0); convFMA(&s11, w, b1)
+        w = SIMD8(repeating: a2[p])
+        convFMA(&s20, w, b0); convFMA(&s21, w, b1)
+        w = SIMD8(repeating: a3[p])
+        convFMA(&s30, w, b0); convFMA(&s31, w, b1)
+        w = SIMD8(repeating: a4[p])
+        convFMA(&s40, w, b0); convFMA(&s41, w, b1)
+        w = SIMD8(repeating: a5[p])
+        convFMA(&s50, w, b0); convFMA(&s51, w, b1)
+        bp += 16
+    }
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    convStore(s00, c, accumulate: accumulate); convStore(s01, c + 8, accumulate: accumulate)
+    convStore(s10, c1, accumulate: accumulate); convStore(s11, c1 + 8, accumulate: accumulate)
+    convStore(s20, c2, accumulate: accumulate); convStore(s21, c2 + 8, accumulate: accumulate)
+    convStore(s30, c3, accumulate: accumulate); convStore(s31, c3 + 8, accumulate: accumulate)
+    convStore(s40, c4, accumulate: accumulate); convStore(s41, c4 + 8, accumulate: accumulate)
+    convStore(s50, c5, accumulate: accumulate); convStore(s51, c5 + 8, accumulate: accumulate)
 }
 
 /// A 4 x 16 block of C from four rows of A and a contiguous k x 16 panel of B, in eight SIMD8 accumulators.
