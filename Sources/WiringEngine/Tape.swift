@@ -48,6 +48,9 @@ public final class Tape<T: TensorElement> {
     /// charged the time since the previous op was recorded, its backward the time of its closure.
     public var profile: TapeProfile? = nil
     @usableFromInline var profileMark: UInt64 = 0
+    /// `cost` results since the last `backward`: probes ask for one tensor under several names (a skip
+    /// edge's input is its output, a node with one edge is that edge's output).
+    @usableFromInline var costs: [Int: Double] = [:]
 
     public init() {}
 
@@ -121,11 +124,14 @@ public final class Tape<T: TensorElement> {
     @inlinable
     public func cost(_ v: Var) -> Double {
         guard let g = grads[v.id] else { return 0 }
+        if let known = costs[v.id] { return known }
         let start = profile == nil ? 0 : TapeProfile.now()
         defer { if profile != nil { profile!.add("cost", TapeProfile.now() - start) } }
-        return values[v.id].withUnsafeBufferPointer { x in
+        let value = values[v.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
+        costs[v.id] = value
+        return value
     }
 
     // MARK: - Profiling
@@ -144,6 +150,7 @@ public final class Tape<T: TensorElement> {
     /// upstream gradient, same shape), which back-propagates the loss sum(root * seed).
     /// Gradients from earlier calls are cleared first.
     public func backward(_ root: Var, seed: Tensor<T>? = nil) {
+        costs.removeAll(keepingCapacity: true)
         for i in grads.indices where grads[i] != nil { recycle(&grads[i]) }
         let rootGrad = takeStorage(count: values[root.id].count, zeroed: false)
         if let seed {
@@ -222,6 +229,7 @@ public final class Tape<T: TensorElement> {
         }
         values.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)
+        costs.removeAll(keepingCapacity: true)
         needsGrad.removeAll(keepingCapacity: true)
     }
 
