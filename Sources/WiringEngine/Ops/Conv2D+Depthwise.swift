@@ -288,33 +288,31 @@ func depthwiseScatterInputGradient<T: TensorElement>(
 }
 
 /// partial[i*K + j] = sum_{y, x} g[y, x] * src[y + i*D, x + j*D] over a height x width plane g
-/// and a padded source plane. Taps are taken in pairs (j, j+1) so that each g vector is loaded
-/// once for two products.
+/// and a padded source plane. Taps are taken in pairs in row-major order (a pair may span two
+/// kernel rows) so that each g vector is loaded once for two products; each tap's sum does not
+/// depend on its partner, and only the last of an odd K*K runs alone.
 @inlinable
 func depthwiseWeightGradient<T: TensorElement>(
     _ partial: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, height: Int, width: Int,
     _ src: UnsafePointer<T>, sourceWidth: Int, kernel K: Int, dilation D: Int
 ) {
-    for i in 0..<K {
-        var j = 0
-        while j < K {
-            let first = src + (i &* D &* sourceWidth &+ j &* D)
-            if j &+ 1 < K {
-                let (a, b) = tapPairDots(g, first, first + D, sourceWidth: sourceWidth, height: height, width: width)
-                partial[i &* K &+ j] = a
-                partial[i &* K &+ j &+ 1] = b
-                j &+= 2
-            } else {
-                partial[i &* K &+ j] = tapPairDots(g, first, nil, sourceWidth: sourceWidth, height: height,
-                                                   width: width).0
-                j &+= 1
-            }
-        }
+    func tapStart(_ t: Int) -> UnsafePointer<T> { src + ((t / K) &* D &* sourceWidth &+ (t % K) &* D) }
+    let taps = K &* K
+    var t = 0
+    while t &+ 1 < taps {
+        let (a, b) = tapPairDots(g, tapStart(t), tapStart(t &+ 1), sourceWidth: sourceWidth, height: height,
+                                 width: width)
+        partial[t] = a
+        partial[t &+ 1] = b
+        t &+= 2
+    }
+    if t < taps {
+        partial[t] = tapPairDots(g, tapStart(t), nil, sourceWidth: sourceWidth, height: height, width: width).0
     }
 }
 
 /// (sum_{y, x} g[y, x] * a[y*sourceWidth + x], the same with b): the weight-gradient dot
-/// products of two taps of one kernel row (`b` nil for a lone last tap).
+/// products of two taps (`b` nil for a lone last tap).
 @inlinable
 func tapPairDots<T: TensorElement>(
     _ g: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>?, sourceWidth: Int, height: Int, width: Int
