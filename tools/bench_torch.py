@@ -63,6 +63,8 @@ def block(name):
     """A single op block on a (B, 16, 32, 32) input, or the stem on (B, 3, 32, 32)."""
     if name == "stem":
         return nn.Sequential(nn.Conv2d(3, 48, 3, padding=1, bias=False), nn.BatchNorm2d(48)), 3
+    if name == "preprocess":
+        return nn.Sequential(nn.ReLU(), nn.Conv2d(3 * C, C, 1, bias=False), nn.BatchNorm2d(C, affine=False)), 3 * C
     if name == "max_pool_3x3+BN":
         return make_op("max_pool_3x3"), C
     if name == "avg_pool_3x3+BN":

@@ -12,6 +12,8 @@
 // One tape per step, passed explicitly. `reset()` returns every buffer the tape alone owns to a pool,
 // so a steady-state training step allocates no new tensor memory.
 
+import Dispatch
+
 /// A handle to a tensor recorded on a `Tape`.
 public struct Var: Hashable, Sendable {
     public let id: Int
@@ -41,6 +43,14 @@ public final class Tape<T: TensorElement> {
     @usableFromInline var needsGrad: [Bool] = []
     @usableFromInline var records: [Record] = []
     @usableFromInline var pool: [Int: [TensorStorage<T>]] = [:]
+
+    /// Wall-clock time per op, when on (off by default; the bench turns it on). Each op's forward is
+    /// charged the time since the previous op was recorded, its backward the time of its closure.
+    public var profile: TapeProfile? = nil
+    @usableFromInline var profileMark: UInt64 = 0
+    /// `cost` results since the last `backward`: probes ask for one tensor under several names (a skip
+    /// edge's input is its output, a node with one edge is that edge's output).
+    @usableFromInline var costs: [Int: Double] = [:]
 
     public init() {}
 
@@ -85,6 +95,7 @@ public final class Tape<T: TensorElement> {
         _ name: String, inputs: [Var], output: Tensor<T>,
         backward: @escaping (BackwardContext<T>) -> Void
     ) -> Var {
+        if profile != nil { chargeForward(name) }
         let inputIDs = inputs.map(\.id)
         let differentiable = inputIDs.contains { needsGrad[$0] }
         let out = leaf(output, requiresGrad: differentiable)
@@ -113,9 +124,24 @@ public final class Tape<T: TensorElement> {
     @inlinable
     public func cost(_ v: Var) -> Double {
         guard let g = grads[v.id] else { return 0 }
-        return values[v.id].withUnsafeBufferPointer { x in
+        if let known = costs[v.id] { return known }
+        let start = profile == nil ? 0 : TapeProfile.now()
+        defer { if profile != nil { profile!.add("cost", TapeProfile.now() - start) } }
+        let value = values[v.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
+        costs[v.id] = value
+        return value
+    }
+
+    // MARK: - Profiling
+
+    /// Charges the time since the last mark to `name`'s forward and moves the mark to now.
+    @usableFromInline
+    func chargeForward(_ name: String) {
+        let now = TapeProfile.now()
+        if profileMark != 0 { profile!.add(name + ".forward", now - profileMark) }
+        profileMark = now
     }
 
     // MARK: - Back-propagation
@@ -124,6 +150,7 @@ public final class Tape<T: TensorElement> {
     /// upstream gradient, same shape), which back-propagates the loss sum(root * seed).
     /// Gradients from earlier calls are cleared first.
     public func backward(_ root: Var, seed: Tensor<T>? = nil) {
+        costs.removeAll(keepingCapacity: true)
         for i in grads.indices where grads[i] != nil { recycle(&grads[i]) }
         let rootGrad = takeStorage(count: values[root.id].count, zeroed: false)
         if let seed {
@@ -138,24 +165,61 @@ public final class Tape<T: TensorElement> {
         grads[root.id] = rootGrad
         for record in records.reversed() where record.output <= root.id {
             guard let dOut = grads[record.output] else { continue }
+            let start = profile == nil ? 0 : TapeProfile.now()
             record.backward(BackwardContext(tape: self, inputs: record.inputs, output: record.output,
                                             dOutput: UnsafeBufferPointer(dOut.buffer)))
+            if profile != nil { profile!.add(record.name + ".backward", TapeProfile.now() - start) }
         }
+        profileMark = 0
     }
 
     /// The gradient buffer of tensor `id`, created zero-filled on first use.
     @inlinable
     func gradientBuffer(_ id: Int) -> UnsafeMutableBufferPointer<T> {
-        if let g = grads[id] { return g.buffer }
+        if grads[id] != nil { return ownedGradient(id).buffer }
         let g = takeStorage(count: values[id].count, zeroed: true)
         grads[id] = g
         return g.buffer
+    }
+
+    /// The gradient buffer of tensor `id` for a kernel that writes every element: an existing one
+    /// to add into, or a fresh one, not zero-filled, that the kernel must store into.
+    @inlinable
+    func gradientTarget(_ id: Int) -> GradientTarget<T> {
+        if grads[id] != nil { return GradientTarget(buffer: ownedGradient(id).buffer, accumulate: true) }
+        let g = takeStorage(count: values[id].count, zeroed: false)
+        grads[id] = g
+        return GradientTarget(buffer: g.buffer, accumulate: false)
+    }
+
+    /// Makes tensor `id`'s gradient the gradient of tensor `source` itself when it has none yet,
+    /// instead of a copy: an identity or a sum passes its output's gradient through unchanged, and
+    /// most such inputs have no other consumer. The shared buffer is copied before anyone writes
+    /// into it (`ownedGradient`). Returns false when `id` already has a gradient (add into it).
+    @inlinable
+    func shareGradient(_ id: Int, from source: Int) -> Bool {
+        guard grads[id] == nil else { return false }
+        grads[id] = grads[source]
+        return true
+    }
+
+    /// Tensor `id`'s gradient storage, copied first if another tensor shares it (copy on write).
+    @inlinable
+    func ownedGradient(_ id: Int) -> TensorStorage<T> {
+        if !isKnownUniquelyReferenced(&grads[id]!) {
+            let shared = grads[id]!
+            let copy = takeStorage(count: shared.count, zeroed: false)
+            copy.pointer.update(from: shared.pointer, count: shared.count)
+            grads[id] = copy
+        }
+        return grads[id]!
     }
 
     // MARK: - Buffer pool
 
     /// Forgets every recorded tensor and returns the buffers nobody else holds to the pool.
     public func reset() {
+        profileMark = profile == nil ? 0 : TapeProfile.now()
         records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
         for i in values.indices {
             if isKnownUniquelyReferenced(&values[i].storage) {
@@ -165,6 +229,7 @@ public final class Tape<T: TensorElement> {
         }
         values.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)
+        costs.removeAll(keepingCapacity: true)
         needsGrad.removeAll(keepingCapacity: true)
     }
 
@@ -201,6 +266,47 @@ public final class Tape<T: TensorElement> {
     }
 }
 
+/// Where a backward kernel puts an input's gradient. A tensor's first gradient is stored into a
+/// fresh buffer (`accumulate` false: its contents are undefined, so every element must be written);
+/// later ones are added (fan-out), which saves zero-filling the buffer and reading the zeros back.
+public struct GradientTarget<T: TensorElement> {
+    public let buffer: UnsafeMutableBufferPointer<T>
+    public let accumulate: Bool
+
+    @inlinable
+    public init(buffer: UnsafeMutableBufferPointer<T>, accumulate: Bool) {
+        self.buffer = buffer
+        self.accumulate = accumulate
+    }
+
+    /// Writes `value` at `i`: stores it, or adds it to what is there.
+    @inlinable @inline(__always)
+    public func write(_ i: Int, _ value: T) {
+        if accumulate { buffer[i] += value } else { buffer[i] = value }
+    }
+}
+
+/// Nanoseconds spent per op phase ("conv2d.pointwise.backward", "cost", ...), summed over steps.
+public struct TapeProfile: Sendable {
+    public private(set) var nanoseconds: [String: UInt64] = [:]
+
+    public init() {}
+
+    @inlinable static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    @usableFromInline
+    mutating func add(_ name: String, _ ns: UInt64) { nanoseconds[name, default: 0] += ns }
+
+    /// Total measured time.
+    public var total: UInt64 { nanoseconds.values.reduce(0, +) }
+
+    /// The `k` most expensive phases, most expensive first.
+    public func top(_ k: Int) -> [(name: String, nanoseconds: UInt64)] {
+        nanoseconds.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k)
+            .map { ($0.key, $0.value) }
+    }
+}
+
 /// What an op's backward closure sees: the output's gradient and lazily allocated, zero-filled
 /// gradient buffers of its inputs, into which it adds.
 public struct BackwardContext<T: TensorElement> {
@@ -225,9 +331,27 @@ public struct BackwardContext<T: TensorElement> {
     /// Whether input `k` wants a gradient.
     @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }
 
-    /// The gradient buffer of input `k` to add into, or nil when that input needs no gradient.
+    /// The gradient buffer of input `k` to add into (zero-filled on first use), or nil when that
+    /// input needs no gradient.
     @inlinable
     public func dInput(_ k: Int) -> UnsafeMutableBufferPointer<T>? {
         tape.needsGrad[inputs[k]] ? tape.gradientBuffer(inputs[k]) : nil
+    }
+
+    /// Passes the output's gradient to input `k` unchanged (identity, sum): shares the buffer when
+    /// the input has no gradient yet. Returns true when that is done (or no gradient is needed), false
+    /// when the caller must add the output's gradient into `dInputTarget(k)`.
+    @inlinable
+    public func passOutputGradient(_ k: Int) -> Bool {
+        guard tape.needsGrad[inputs[k]] else { return true }
+        return tape.shareGradient(inputs[k], from: output)
+    }
+
+    /// Input `k`'s gradient for a kernel that writes every element of it (see `GradientTarget`),
+    /// or nil when that input needs no gradient. When one tensor is several inputs of an op, ask for
+    /// them in order and write them in that order per element: only the first one stores.
+    @inlinable
+    public func dInputTarget(_ k: Int) -> GradientTarget<T>? {
+        tape.needsGrad[inputs[k]] ? tape.gradientTarget(inputs[k]) : nil
     }
 }

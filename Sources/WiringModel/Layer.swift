@@ -49,22 +49,21 @@ extension Layer {
         case let .norm(prefix, _, config):
             let gamma = config.affine ? vars[prefix + ".weight"] : nil
             let beta = config.affine ? vars[prefix + ".bias"] : nil
-            switch config.kind {
-            case .batch:
-                return tape.batchNorm(x, gamma: gamma, beta: beta, running: &store.runningStatistics[prefix]!,
-                                      training: training, eps: config.eps, momentum: config.momentum)
-            case .instance:
-                return tape.instanceNorm(x, gamma: gamma, beta: beta, eps: config.eps)
-            case .layer:
-                return tape.layerNorm(x, gamma: gamma, beta: beta, eps: config.eps)
-            case .none:
-                return x
-            }
+            guard let kind = config.kind.statisticsKind else { return x }
+            return tape.normalize(x, gamma: gamma, beta: beta, kind: kind, running: &store.runningStatistics[prefix],
+                                  training: training, eps: config.eps, momentum: config.momentum)
         case let .maxPool(stride):
             return tape.maxPool3x3(x, stride: stride)
         case let .avgPool(stride):
             return tape.avgPool3x3(x, stride: stride)
         }
+    }
+
+    /// Records a convolution layer on `x`, reading relu(x) when `reluInput` (the fused ReLU).
+    func forwardConv<T>(_ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool) -> Var? {
+        guard case let .conv(name, _, _, _, stride, padding, dilation, groups) = self else { return nil }
+        return tape.conv2d(x, weight: vars[name]!, stride: stride, padding: padding, dilation: dilation,
+                           groups: groups, reluInput: reluInput)
     }
 
     /// Names of the parameters this layer owns.
@@ -92,5 +91,26 @@ extension Layer {
             return (cin / groups) * cout * k * k * (height / stride) * (width / stride)
         }
         return 0
+    }
+}
+
+extension Array where Element == Layer {
+    /// Records the layers in order on `tape`. A ReLU right before a convolution is fused into the
+    /// convolution's input read (`conv2d(reluInput:)`): the same values and gradients, without
+    /// storing the ReLU's output or running its backward as a separate pass.
+    public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
+                           training: Bool) -> Var {
+        var h = x, i = 0
+        while i < count {
+            if self[i] == .relu, i + 1 < count,
+               let fused = self[i + 1].forwardConv(h, tape: tape, vars: vars, reluInput: true) {
+                h = fused
+                i += 2
+                continue
+            }
+            h = self[i].forward(h, tape: tape, store: &store, vars: vars, training: training)
+            i += 1
+        }
+        return h
     }
 }

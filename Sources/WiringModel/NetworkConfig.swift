@@ -3,6 +3,8 @@
 // Defaults are the reference's (reference-spec sections 2-3): op order B, C = 16, BN eps 1e-5,
 // ops and preprocessing affine-free, stem affine, classifier without bias.
 
+import WiringEngine
+
 /// A candidate operation on an edge (reference-spec section 2).
 public enum OpKind: String, CaseIterable, Codable, Hashable, Sendable {
     case none
@@ -45,6 +47,18 @@ public enum NormKind: String, CaseIterable, Codable, Hashable, Sendable {
     case layer
     /// No normalisation (identity).
     case none
+}
+
+extension NormKind {
+    /// The engine's grouping of the statistics, or nil for no normalisation.
+    public var statisticsKind: NormalizationKind? {
+        switch self {
+        case .batch: return .batch
+        case .instance: return .instance
+        case .layer: return .layer
+        case .none: return nil
+        }
+    }
 }
 
 /// A normalisation layer's settings.

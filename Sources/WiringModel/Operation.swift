@@ -93,8 +93,6 @@ extension Operation {
             return layers[3].forward(tape.concatChannels([a, b]), tape: tape, store: &store, vars: vars,
                                      training: training)
         }
-        var h = x
-        for layer in layers { h = layer.forward(h, tape: tape, store: &store, vars: vars, training: training) }
-        return h
+        return layers.forward(x, tape: tape, store: &store, vars: vars, training: training)
     }
 }

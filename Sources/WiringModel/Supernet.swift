@@ -112,9 +112,7 @@ public final class Supernet<T: TensorElement> {
         var store = parameters
         defer { parameters.runningStatistics = store.runningStatistics }
         func run(_ layers: [Layer], _ x: Var) -> Var {
-            layers.reduce(x) { h, layer in
-                layer.forward(h, tape: tape, store: &store, vars: trace.parameters, training: training)
-            }
+            layers.forward(x, tape: tape, store: &store, vars: trace.parameters, training: training)
         }
 
         let input = tape.constant(images)

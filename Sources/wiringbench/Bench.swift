@@ -2,6 +2,8 @@
 // median of at least 20 repetitions after warm-up, at 1 and 2 threads, next to PyTorch in the same
 // invocation when /usr/bin/python3 has torch. Every comparison prints one line:
 //   BENCH <block> B=<b> threads=<t> ours_ms=<x> torch_ms=<y> ratio=<x/y>
+//   profile <step> ... <op phase>=<share of the step's time>% for its five most expensive op phases
+//   COST block=<name> C=<channels> HxW=<h>x<w> threads=<t> ms_per_image=<x>   (forward+backward)
 // Speed targets are checked here, never in tests.
 import Dispatch
 import Foundation
@@ -29,6 +31,16 @@ struct Block {
     let name: String
     let layers: [Layer]
     let inputChannels: Int
+    /// The classifier block: global average pooling, the linear layer and the cross-entropy.
+    var classifier = false
+
+    /// Channels of the block's output.
+    var outputChannels: Int {
+        for layer in layers.reversed() {
+            if case let .conv(_, _, out, _, _, _, _, _) = layer { return out }
+        }
+        return inputChannels
+    }
 
     static func all(channels c: Int) -> [Block] {
         let config = NetworkConfig()
@@ -43,6 +55,15 @@ struct Block {
                       dilation: 1, groups: 1),
                 .norm(prefix: "stem.1", channels: 3 * c, config: NormConfig(kind: .batch, affine: true)),
             ], inputChannels: 3),
+            // The preprocessing of a cell reading the stem (3C -> C).
+            Block(name: "preprocess", layers: [
+                .relu,
+                .conv(name: "p.1.weight", inChannels: 3 * c, outChannels: c, kernel: 1, stride: 1, padding: 0,
+                      dilation: 1, groups: 1),
+                .norm(prefix: "p.2", channels: c, config: config.preprocessNorm),
+            ], inputChannels: 3 * c),
+            // After a minimal cell (multiplier 2): 2C channels into 10 classes.
+            Block(name: "classifier", layers: [], inputChannels: 2 * c, classifier: true),
         ]
     }
 
@@ -51,14 +72,24 @@ struct Block {
         var rng = RNG(seed: 1)
         var store = ParameterStore<Float>()
         for layer in layers { layer.initialise(&store, rng: &rng, legacyDepthwiseFanIn: false) }
+        if classifier {
+            store.add("classifier.weight", .uniform(shape: [10, inputChannels], lo: -0.1, hi: 0.1, rng: &rng))
+        }
         let x = Tensor<Float>.normal(shape: [b, inputChannels, 32, 32], rng: &rng)
+        let labels = (0..<b).map { $0 % 10 }
         let tape = Tape<Float>()
         var seed: Tensor<Float>?
         func run(backward: Bool) {
             tape.reset()
             let input = tape.leaf(x)
             let vars = Dictionary(uniqueKeysWithValues: store.names.map { ($0, tape.leaf(store[$0]!)) })
-            let out = layers.reduce(input) { $1.forward($0, tape: tape, store: &store, vars: vars, training: true) }
+            if classifier {
+                let logits = tape.linear(tape.globalAveragePool(input), weight: vars["classifier.weight"]!, bias: nil)
+                let loss = tape.crossEntropy(logits, labels: labels)
+                if backward { tape.backward(loss) }
+                return
+            }
+            let out = layers.forward(input, tape: tape, store: &store, vars: vars, training: true)
             if backward {
                 if seed == nil { seed = Tensor<Float>.normal(shape: tape.shape(out), rng: &rng) }
                 tape.backward(out, seed: seed)
@@ -96,7 +127,9 @@ struct SupernetStep {
         ]
     }()
 
-    func time(repetitions: Int) -> Double {
+    /// Median milliseconds of a step, and the tape's profile of a quarter as many more steps with the
+    /// op timers on (kept out of the median).
+    func time(repetitions: Int) -> (milliseconds: Double, profile: TapeProfile, profiledNanoseconds: UInt64) {
         var rng = RNG(seed: 2)
         let net = Supernet<Float>(config: config, rng: &rng)
         let images = Tensor<Float>.normal(shape: [batch, 3, 32, 32], rng: &rng)
@@ -105,12 +138,18 @@ struct SupernetStep {
         let tape = Tape<Float>()
         var uniform = UniformSampler()
         var mixed = UniformMixtureSampler(opCount: config.ops.count)
-        return medianMilliseconds(repetitions: repetitions) {
+        func step() {
             let architecture = mixture ? mixed.sample(domains: domains, cells: config.cells, rng: &rng)
                 : uniform.sample(domains: domains, cells: config.cells, rng: &rng)
             tape.reset()
             _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
         }
+        let median = medianMilliseconds(repetitions: repetitions, step)
+        tape.profile = TapeProfile()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<Swift.max(3, repetitions / 4) { step() }
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        return (median, tape.profile!, elapsed)
     }
 }
 
@@ -121,16 +160,29 @@ func line(_ name: String, batch: Int, threads: Int, ours: Double, torch: Double?
                   threads, ours, torchText as NSString, ratio as NSString)
 }
 
+/// The five most expensive op phases as shares of the measured wall time, and what the timers missed.
+func profileLine(_ name: String, _ profile: TapeProfile, wall: UInt64) -> String {
+    let shares = profile.top(5).map { String(format: "%@=%.1f%%", $0.name as NSString, 100 * Double($0.nanoseconds) / Double(wall)) }
+    let untimed = 100 * (1 - Double(profile.total) / Double(wall))
+    return "profile \(name) " + shares.joined(separator: " ") + String(format: " untimed=%.1f%%", untimed)
+}
+
 func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     let torch = TorchPeer(packageRoot: packageRoot)
     print(torch == nil ? "PyTorch: not available (apt-get install python3-torch for the side-by-side numbers)"
                        : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
     print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
+    var costLines: [String] = []
     for block in Block.all(channels: 16) where filter.map(block.name.contains) ?? true {
         for b in [64, 96] {
             for threads in [1, 2] {
                 Parallel.threads = threads
                 let ours = block.time(batch: b, repetitions: repetitions)
+                if b == 96 {
+                    costLines.append(String(format: "COST block=%@ C=%d HxW=32x32 threads=%d ms_per_image=%.4f",
+                                            block.name as NSString, block.outputChannels, threads,
+                                            ours.forwardBackward / Double(b)))
+                }
                 let theirs = torch?.time(kind: "block", name: block.name, batch: b, threads: threads,
                                          repetitions: repetitions)
                 let flops = block.forwardFlops(batch: b)
@@ -142,11 +194,88 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
             }
         }
     }
-    Parallel.threads = 2
+    var profileLines: [String] = []
     for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
-        let ours = step.time(repetitions: repetitions)
-        let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: 2,
-                                 repetitions: max(5, repetitions / 2))
-        print(line(step.name, batch: step.batch, threads: 2, ours: ours, torch: theirs?["forward_backward"]))
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            let ours = step.time(repetitions: repetitions)
+            let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: threads,
+                                     repetitions: max(5, repetitions / 2))
+            print(line(step.name, batch: step.batch, threads: threads, ours: ours.milliseconds,
+                       torch: theirs?["forward_backward"]))
+            profileLines.append(profileLine("\(step.name) B=\(step.batch) threads=\(threads)", ours.profile,
+                                            wall: ours.profiledNanoseconds))
+        }
+    }
+    Parallel.threads = 2
+    for text in profileLines { print(text) }
+    print("Per-image cost of each block, forward+backward at B=96 (ms_per_image = median step ms / 96):")
+    for text in costLines { print(text) }
+}
+
+/// The whole tape profile of each supernet step at the current thread count: ms per step for every op phase.
+func runStepProfiles(repetitions: Int, only filter: String?) {
+    Parallel.threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
+    func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+    for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
+        let cpuStart = cpuSeconds()
+        let result = step.time(repetitions: repetitions)
+        let runs = Double(Swift.max(3, repetitions / 4))
+        // CPU time (user + system, all threads) per step over the timed, warm-up and profiled steps:
+        // less disturbed than wall time when other processes share the cores.
+        let cpuPerStep = (cpuSeconds() - cpuStart) / (Double(repetitions) + 3 + runs) * 1e3
+        print(String(format: "%@ B=%d threads=%d median %.2f ms; profiled %.2f ms per step; cpu %.2f ms per step",
+                     step.name as NSString, step.batch, Parallel.threads, result.milliseconds,
+                     Double(result.profiledNanoseconds) / runs / 1e6, cpuPerStep))
+        for (name, ns) in result.profile.top(1000) {
+            print(String(format: "  %@ %8.2f ms  %5.1f%%", name.padding(toLength: 30, withPad: " ", startingAt: 0) as NSString, Double(ns) / runs / 1e6,
+                         100 * Double(ns) / Double(result.profiledNanoseconds)))
+        }
+    }
+}
+
+/// Prints an FNV-1a hash of the bit patterns of every probe and parameter gradient of two steps of
+/// each supernet step, at 1 and 2 threads: a kernel change that claims to keep results bitwise the
+/// same must keep these lines.
+func runChecksums() {
+    for step in SupernetStep.all {
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            var rng = RNG(seed: 2)
+            let net = Supernet<Float>(config: step.config, rng: &rng)
+            let images = Tensor<Float>.normal(shape: [step.batch, 3, 32, 32], rng: &rng)
+            let labels = (0..<step.batch).map { $0 % 10 }
+            let domains = try! step.config.edgeDomains()
+            var uniform = UniformSampler()
+            var mixed = UniformMixtureSampler(opCount: step.config.ops.count)
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            func mix(_ bits: UInt64) { hash = (hash ^ bits) &* 0x100_0000_01b3 }
+            for _ in 0..<2 {
+                let architecture = step.mixture ? mixed.sample(domains: domains, cells: step.config.cells, rng: &rng)
+                    : uniform.sample(domains: domains, cells: step.config.cells, rng: &rng)
+                let tape = Tape<Float>()
+                let (trace, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+                for value in probe.edgeCost.joined() { mix(value.bitPattern) }
+                for value in probe.opCost.joined().joined() { mix(value.bitPattern) }
+                for value in probe.edgeInputCost.joined() { mix(value.bitPattern) }
+                for value in probe.nodeCost.joined() { mix(value.bitPattern) }
+                for value in probe.nodeCostViaEdges.joined() { mix(value.bitPattern) }
+                for value in probe.nodeCostViaOutput.joined() { mix(value.bitPattern) }
+                for value in probe.cellOutputCost { mix(value.bitPattern) }
+                mix(probe.loss.bitPattern)
+                let gradients = net.gradients(trace: trace, tape: tape)
+                for name in gradients.keys.sorted() {
+                    for value in gradients[name]!.scalars { mix(UInt64(value.bitPattern)) }
+                }
+                print(String(format: "  %@ threads=%d loss=%.9g edgeCost[0][0]=%.17g", step.name as NSString, threads,
+                             probe.loss, probe.edgeCost[0][0]))
+            }
+            print("CHECKSUM \(step.name) threads=\(threads) \(String(hash, radix: 16))")
+        }
     }
 }

@@ -1,8 +1,15 @@
 // wiringbench [repetitions [name-filter]]   op blocks and supernet steps next to PyTorch (BENCH lines)
 // wiringbench conv                          the conv2d kernels alone, per path
+// wiringbench checksum                      bit patterns of one step's probes and gradients (before/after checks)
+// wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "conv" {
     runConvBench()
+} else if arguments.first == "checksum" {
+    runChecksums()
+} else if arguments.first == "profile" {
+    runStepProfiles(repetitions: arguments.dropFirst().first.flatMap { Int($0) } ?? 10,
+                    only: arguments.dropFirst(2).first)
 } else {
     runBenchmarks(repetitions: arguments.first.flatMap { Int($0) } ?? 20, only: arguments.dropFirst().first)
 }

@@ -16,14 +16,17 @@ enum NormCase: String, CaseIterable, CustomStringConvertible {
     }
 
     func record<T>(_ tape: Tape<T>, _ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
+        var running: RunningStatistics<T>? = nil
+        let kind: NormalizationKind
         switch self {
         case .batchTrain, .batchEval:
-            var running: RunningStatistics<T> = NormCase.running(channels: tape.shape(x)[1])
-            return tape.batchNorm(x, gamma: gamma, beta: beta, running: &running,
-                                  training: self == .batchTrain, eps: eps)
-        case .instance: return tape.instanceNorm(x, gamma: gamma, beta: beta, eps: eps)
-        case .layer: return tape.layerNorm(x, gamma: gamma, beta: beta, eps: eps)
+            running = NormCase.running(channels: tape.shape(x)[1])
+            kind = .batch
+        case .instance: kind = .instance
+        case .layer: kind = .layer
         }
+        return tape.normalize(x, gamma: gamma, beta: beta, kind: kind, running: &running,
+                              training: self != .batchEval, eps: eps)
     }
 }
 
@@ -120,7 +123,10 @@ private func runNorm<T: TensorElement>(
 
     @Test func gammaWithoutBetaMatchesFiniteDifferences() {
         let (x, gamma, _): (Tensor<Double>, Tensor<Double>, Tensor<Double>) = normInputs([2, 2, 2, 3], seed: 6)
-        let report = checkGradients(inputs: [x, gamma]) { tape, v in tape.layerNorm(v[0], gamma: v[1], beta: nil) }
+        let report = checkGradients(inputs: [x, gamma]) { tape, v in
+            var none: RunningStatistics<Double>? = nil
+            return tape.normalize(v[0], gamma: v[1], beta: nil, kind: .layer, running: &none, training: true)
+        }
         #expect(report.worst < 1e-7, "\(report)")
     }
 
@@ -128,19 +134,19 @@ private func runNorm<T: TensorElement>(
     // mean 1, unbiased var 8/3. One step from (0, 1) with momentum 0.1 gives 0.9 * old + 0.1 * new.
     @Test func batchNormUpdatesRunningStatisticsWithUnbiasedVariance() {
         let x = Tensor<Double>(shape: [2, 2, 1, 2], scalars: [1, 2, -1, 1, 3, 6, 1, 3])
-        var running = RunningStatistics<Double>(channels: 2)
+        var running: RunningStatistics<Double>? = RunningStatistics<Double>(channels: 2)
         let tape = Tape<Double>()
-        let y = tape.batchNorm(tape.leaf(x), gamma: nil, beta: nil, running: &running, training: true)
-        #expect(abs(running.mean[flat: 0] - 0.3) < 1e-15 && abs(running.mean[flat: 1] - 0.1) < 1e-15)
-        #expect(abs(running.variance[flat: 0] - (0.9 + 0.1 * 14.0 / 3)) < 1e-15)
-        #expect(abs(running.variance[flat: 1] - (0.9 + 0.1 * 8.0 / 3)) < 1e-15)
+        let y = tape.normalize(tape.leaf(x), gamma: nil, beta: nil, kind: .batch, running: &running, training: true)
+        #expect(abs(running!.mean[flat: 0] - 0.3) < 1e-15 && abs(running!.mean[flat: 1] - 0.1) < 1e-15)
+        #expect(abs(running!.variance[flat: 0] - (0.9 + 0.1 * 14.0 / 3)) < 1e-15)
+        #expect(abs(running!.variance[flat: 1] - (0.9 + 0.1 * 8.0 / 3)) < 1e-15)
         // The output itself uses the biased variance: (6 - 3) / sqrt(3.5 + 1e-5).
         #expect(abs(tape.value(y)[flat: 5] - 3 / (3.5 + 1e-5).squareRoot()) < 1e-14)
 
         // Eval mode normalises with the running statistics and leaves them alone.
         let before = running
-        let z = tape.batchNorm(tape.leaf(x), gamma: nil, beta: nil, running: &running, training: false)
-        #expect(running.mean == before.mean && running.variance == before.variance)
+        let z = tape.normalize(tape.leaf(x), gamma: nil, beta: nil, kind: .batch, running: &running, training: false)
+        #expect(running!.mean == before!.mean && running!.variance == before!.variance)
         let expected = (6 - 0.3) / (0.9 + 0.1 * 14.0 / 3 + 1e-5).squareRoot()
         #expect(abs(tape.value(z)[flat: 5] - expected) < 1e-14)
     }

@@ -19,10 +19,12 @@
 
 // MARK: - Kernels
 
-/// Depthwise forward: one padded scratch plane per (sample, channel) item.
+/// Depthwise forward: one padded scratch plane per (sample, channel) item (max(input, 0) when
+/// `reluInput`: the ReLU is applied while the plane is copied).
 @inlinable
 func depthwiseForward<T: TensorElement>(
-    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    reluInput: Bool
 ) {
     let C = s.inChannels, K = s.kernel, H = s.height, W = s.width, P = s.padding
     let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
@@ -33,7 +35,7 @@ func depthwiseForward<T: TensorElement>(
     Parallel.forEach(s.batch * C) { plane in
         withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
             let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
-            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P)
+            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
             let taps = weight + (plane % C) * K * K
             let out = output + plane * OH * OW
             if s.stride == 1 {
@@ -50,11 +52,14 @@ func depthwiseForward<T: TensorElement>(
     }
 }
 
-/// Depthwise backward: adds dL/d(input) into `dInput` and dL/d(weight) into `dWeight` (either may be nil).
+/// Depthwise backward: adds dL/d(input) into `dInput` (stores it when `accumulateInput` is false)
+/// and dL/d(weight) into `dWeight` (either may be nil). With `reluInput` the forward convolved
+/// max(input, 0): dInput is masked by input > 0 and dWeight correlates with max(input, 0).
 @inlinable
 func depthwiseBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, _ dWeight: UnsafeMutablePointer<T>?,
-    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    accumulateInput: Bool, reluInput: Bool
 ) {
     let N = s.batch, C = s.inChannels, K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
     let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
@@ -75,24 +80,34 @@ func depthwiseBackward<T: TensorElement>(
     Parallel.forEach(N * C) { plane in
         let taps = weight + (plane % C) * KK
         let dOut = dOutput + plane * OH * OW
-        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK) { buffer in
+        // Scratch, flipped taps, and for a fused ReLU the unmasked input gradient of the plane.
+        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK + (reluInput ? H * W : 0)) { buffer in
             let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
             // Input gradient.
             if let dInput {
                 let dx = dInput + plane * H * W
+                let mask = reluInput ? input + plane * H * W : nil
                 if flipPad >= 0 {
                     for t in 0..<KK { flipped[t] = taps[KK - 1 - t] }  // reversing the K*K taps flips both axes
                     spreadPlane(scratch, dOut, height: OH, width: OW, stride: S, pad: flipPad,
                                 frameHeight: frameH, frameWidth: frameW)
-                    depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
-                                       height: H, width: W, accumulate: true)
+                    if let mask {
+                        // The plane's gradient before the ReLU, then masked by input > 0 on the way out.
+                        let unmasked = flipped + KK
+                        depthwiseCorrelate(unmasked, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                           height: H, width: W, accumulate: false)
+                        reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
+                    } else {
+                        depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                           height: H, width: W, accumulate: accumulateInput)
+                    }
                 } else {
-                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s)
+                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s, accumulate: accumulateInput, mask: mask)
                 }
             }
             // This plane's weight-gradient partial.
             if let partials {
-                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P)
+                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
                 if S == 1 {
                     depthwiseWeightGradient(partials + plane * KK, dOut, height: OH, width: OW, scratch,
                                             sourceWidth: PW, kernel: K, dilation: D)
@@ -118,7 +133,7 @@ func spreadPlane<T: TensorElement>(
     frameHeight: Int, frameWidth: Int
 ) {
     if stride == 1 && frameHeight == height + 2 * pad && frameWidth == width + 2 * pad {
-        padPlane(dst, src, height: height, width: width, pad: pad)
+        padPlane(dst, src, height: height, width: width, pad: pad, relu: false)
         return
     }
     dst.update(repeating: 0, count: frameHeight * frameWidth)
@@ -128,18 +143,30 @@ func spreadPlane<T: TensorElement>(
     }
 }
 
-/// Copies a height x width plane into the middle of a (height + 2 pad) x (width + 2 pad) zero frame.
+/// Copies a height x width plane (max(src, 0) when `relu`) into the middle of a
+/// (height + 2 pad) x (width + 2 pad) zero frame.
 @inlinable
 func padPlane<T: TensorElement>(
-    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, pad: Int
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, height: Int, width: Int, pad: Int, relu: Bool
 ) {
     let pw = width + 2 * pad
     dst.update(repeating: 0, count: pad * pw + pad)
     for y in 0..<height {
         let row = dst + (y + pad) * pw + pad
-        row.update(from: src + y * width, count: width)
+        // Inline loops: a memmove/memset call per 32-element row cost more than the copy itself.
+        if relu {
+            reluCopy(row, src + y * width, count: width)
+        } else {
+            let from = src + y * width
+            var x = 0
+            while x + 8 <= width {
+                UnsafeMutableRawPointer(row + x).storeBytes(of: convLoad(from + x), as: SIMD8<T>.self)
+                x += 8
+            }
+            while x < width { row[x] = from[x]; x += 1 }
+        }
         // Right border of this row and left border of the next one.
-        (row + width).update(repeating: 0, count: 2 * pad)
+        for x in width..<(width + 2 * pad) { row[x] = 0 }
     }
     let tail = dst + (height + pad) * pw + pad
     tail.update(repeating: 0, count: pad * pw - pad)
@@ -222,12 +249,13 @@ func depthwiseCorrelateRow<T: TensorElement>(
     }
 }
 
-/// dx += dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
-/// padded scratch plane, then adding the scratch's interior (any stride and padding).
+/// dx (+)= dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
+/// padded scratch plane, then adding (or storing) the scratch's interior, masked by `mask` > 0
+/// when given (any stride and padding).
 @inlinable
 func depthwiseScatterInputGradient<T: TensorElement>(
     _ dx: UnsafeMutablePointer<T>, _ scratch: UnsafeMutablePointer<T>, _ dOut: UnsafePointer<T>,
-    _ taps: UnsafePointer<T>, _ s: Conv2DShape
+    _ taps: UnsafePointer<T>, _ s: Conv2DShape, accumulate: Bool, mask: UnsafePointer<T>?
 ) {
     let K = s.kernel, D = s.dilation, S = s.stride, P = s.padding
     let H = s.height, W = s.width, OW = s.outWidth, PW = W + 2 * P
@@ -251,38 +279,40 @@ func depthwiseScatterInputGradient<T: TensorElement>(
     }
     for y in 0..<H {
         let row = scratch + (y + P) * PW + P
-        for x in 0..<W { dx[y &* W &+ x] += row[x] }
+        for x in 0..<W {
+            var g = row[x]
+            if let mask, !(mask[y &* W &+ x] > 0) { g = 0 }
+            if accumulate { dx[y &* W &+ x] += g } else { dx[y &* W &+ x] = g }
+        }
     }
 }
 
 /// partial[i*K + j] = sum_{y, x} g[y, x] * src[y + i*D, x + j*D] over a height x width plane g
-/// and a padded source plane. Taps are taken in pairs (j, j+1) so that each g vector is loaded
-/// once for two products.
+/// and a padded source plane. Taps are taken in pairs in row-major order (a pair may span two
+/// kernel rows) so that each g vector is loaded once for two products; each tap's sum does not
+/// depend on its partner, and only the last of an odd K*K runs alone.
 @inlinable
 func depthwiseWeightGradient<T: TensorElement>(
     _ partial: UnsafeMutablePointer<T>, _ g: UnsafePointer<T>, height: Int, width: Int,
     _ src: UnsafePointer<T>, sourceWidth: Int, kernel K: Int, dilation D: Int
 ) {
-    for i in 0..<K {
-        var j = 0
-        while j < K {
-            let first = src + (i &* D &* sourceWidth &+ j &* D)
-            if j &+ 1 < K {
-                let (a, b) = tapPairDots(g, first, first + D, sourceWidth: sourceWidth, height: height, width: width)
-                partial[i &* K &+ j] = a
-                partial[i &* K &+ j &+ 1] = b
-                j &+= 2
-            } else {
-                partial[i &* K &+ j] = tapPairDots(g, first, nil, sourceWidth: sourceWidth, height: height,
-                                                   width: width).0
-                j &+= 1
-            }
-        }
+    func tapStart(_ t: Int) -> UnsafePointer<T> { src + ((t / K) &* D &* sourceWidth &+ (t % K) &* D) }
+    let taps = K &* K
+    var t = 0
+    while t &+ 1 < taps {
+        let (a, b) = tapPairDots(g, tapStart(t), tapStart(t &+ 1), sourceWidth: sourceWidth, height: height,
+                                 width: width)
+        partial[t] = a
+        partial[t &+ 1] = b
+        t &+= 2
+    }
+    if t < taps {
+        partial[t] = tapPairDots(g, tapStart(t), nil, sourceWidth: sourceWidth, height: height, width: width).0
     }
 }
 
 /// (sum_{y, x} g[y, x] * a[y*sourceWidth + x], the same with b): the weight-gradient dot
-/// products of two taps of one kernel row (`b` nil for a lone last tap).
+/// products of two taps (`b` nil for a lone last tap).
 @inlinable
 func tapPairDots<T: TensorElement>(
     _ g: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>?, sourceWidth: Int, height: Int, width: Int

@@ -40,116 +40,174 @@ func convLaneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
 // MARK: - Kernels
 
 /// C = A * B (or C += A * B when `accumulate`), row-major: A is m x k (row stride lda),
-/// B is k x n (ldb), C is m x n (ldc). Each C entry is summed over k in order.
+/// B is k x n (ldb), C is m x n (ldc). Each C entry is summed over k in order, with one fused
+/// multiply-add per term, so every blocking below gives the same bits.
+///
+/// B is copied into contiguous k x 16 panels that the row blocks then read in order: B's rows are
+/// a plane apart (4 KiB for 32x32), so reading them in place maps every row to the same cache set.
+/// - Parameters:
+/// `reluB`: multiply by max(B, 0) instead of B (a ReLU fused into the conv's input read, applied
+/// while the panel is packed).
 @inlinable
 func gemm<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-    m: Int, n: Int, k: Int, accumulate: Bool
+    m: Int, n: Int, k: Int, accumulate: Bool, reluB: Bool = false
 ) {
-    var i = 0
-    while i + 4 <= m {
-        gemmRows4(c + i * ldc, ldc: ldc, a + i * lda, lda: lda, b, ldb: ldb, n: n, k: k, accumulate: accumulate)
-        i += 4
+    let panelColumns = 16, wholeColumns = n - n % panelColumns, panels = wholeColumns / panelColumns
+    if wholeColumns > 0 {
+        // Every panel of B at once, panel-major, filled by reading B's rows in order (a stream the
+        // prefetcher follows; gathering one panel at a time touches k pages per 64 bytes).
+        let packed = UnsafeMutablePointer<T>.allocate(capacity: k * wholeColumns)
+        defer { packed.deallocate() }
+        for p in 0..<k {
+            let row = b + p &* ldb
+            for panel in 0..<panels {
+                let src = row + panel &* panelColumns, dst = packed + (panel &* k &+ p) &* panelColumns
+                if reluB {
+                    reluCopy(dst, src, count: panelColumns)
+                } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
+                    UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
+                    UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
+                }
+            }
+        }
+        for panelIndex in 0..<panels {
+            let panel = UnsafePointer(packed + panelIndex &* k &* panelColumns), j = panelIndex &* panelColumns
+            var i = 0
+            while i + 6 <= m {
+                gemmPanel6x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
+                              accumulate: accumulate)
+                i += 6
+            }
+            while i + 4 <= m {
+                gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
+                              accumulate: accumulate)
+                i += 4
+            }
+            while i < m {
+                gemmPanel1x16(c + (i &* ldc &+ j), a + i &* lda, panel, k: k, accumulate: accumulate)
+                i += 1
+            }
+        }
     }
-    while i < m {
-        gemmRow1(c + i * ldc, a + i * lda, b, ldb: ldb, n: n, k: k, accumulate: accumulate)
-        i += 1
+    // Leftover columns, one entry at a time (the same fused multiply-adds in the same order).
+    if wholeColumns < n {
+        for i in 0..<m {
+            for j in wholeColumns..<n {
+                var sum: T = 0
+                for p in 0..<k {
+                    let bv = b[p &* ldb &+ j]
+                    sum.addProduct(a[i &* lda &+ p], reluB && bv < 0 ? 0 : bv)
+                }
+                if accumulate { c[i &* ldc &+ j] += sum } else { c[i &* ldc &+ j] = sum }
+            }
+        }
     }
 }
 
-/// Four rows of `gemm`: 16 columns at a time in 8 accumulators, then 8, then scalars.
+// MARK: - Fused ReLU helpers
+// Plain loops of the relu op's own form (`v < 0 ? 0 : v`, `x > 0 ? g : 0`), which LLVM vectorises;
+// the same selections on SIMD8 masks compile to lane-by-lane code for generic T.
+
+/// dst[i] = max(src[i], 0) for i < count (NaN stays NaN, as the relu op).
 @inlinable
-func gemmRows4<T: TensorElement>(
-    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-    n: Int, k: Int, accumulate: Bool
+func reluCopy<T: TensorElement>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, count: Int) {
+    for i in 0..<count {
+        let v = src[i]
+        dst[i] = v < 0 ? 0 : v
+    }
+}
+
+/// dst[i] (+)= (mask[i] > 0 ? src[i] : 0) for i < count: a fused ReLU's backward (adds when `accumulate`).
+@inlinable
+func reluMaskedWrite<T: TensorElement>(
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, mask: UnsafePointer<T>, count: Int, accumulate: Bool
+) {
+    if accumulate {
+        for i in 0..<count { let g = src[i], v = mask[i]; dst[i] += v > 0 ? g : 0 }
+    } else {
+        for i in 0..<count { let g = src[i], v = mask[i]; dst[i] = v > 0 ? g : 0 }
+    }
+}
+
+/// A 6 x 16 block of C from six rows of A and a k x 16 panel: twelve accumulators, the most that
+/// fit the sixteen AVX registers with the two panel vectors and a broadcast, so each panel load
+/// feeds six multiply-adds instead of four.
+@inlinable
+func gemmPanel6x16<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ panel: UnsafePointer<T>, k: Int,
+    accumulate: Bool
+) {
+    let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda
+    var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
+    var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
+    var s40 = SIMD8<T>(), s41 = SIMD8<T>(), s50 = SIMD8<T>(), s51 = SIMD8<T>()
+    var bp = panel
+    for p in 0..<k {
+        let b0 = convLoad(bp), b1 = convLoad(bp + 8)
+        var w = SIMD8(repeating: a0[p])
+        convFMA(&s00, w, b0); convFMA(&s01, w, b1)
+        w = SIMD8(repeating: a1[p])
+        convFMA(&s10, w, b0); convFMA(&s11, w, b1)
+        w = SIMD8(repeating: a2[p])
+        convFMA(&s20, w, b0); convFMA(&s21, w, b1)
+        w = SIMD8(repeating: a3[p])
+        convFMA(&s30, w, b0); convFMA(&s31, w, b1)
+        w = SIMD8(repeating: a4[p])
+        convFMA(&s40, w, b0); convFMA(&s41, w, b1)
+        w = SIMD8(repeating: a5[p])
+        convFMA(&s50, w, b0); convFMA(&s51, w, b1)
+        bp += 16
+    }
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc, c4 = c + 4 * ldc, c5 = c + 5 * ldc
+    convStore(s00, c, accumulate: accumulate); convStore(s01, c + 8, accumulate: accumulate)
+    convStore(s10, c1, accumulate: accumulate); convStore(s11, c1 + 8, accumulate: accumulate)
+    convStore(s20, c2, accumulate: accumulate); convStore(s21, c2 + 8, accumulate: accumulate)
+    convStore(s30, c3, accumulate: accumulate); convStore(s31, c3 + 8, accumulate: accumulate)
+    convStore(s40, c4, accumulate: accumulate); convStore(s41, c4 + 8, accumulate: accumulate)
+    convStore(s50, c5, accumulate: accumulate); convStore(s51, c5 + 8, accumulate: accumulate)
+}
+
+/// A 4 x 16 block of C from four rows of A and a contiguous k x 16 panel of B, in eight SIMD8 accumulators.
+@inlinable
+func gemmPanel4x16<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ panel: UnsafePointer<T>, k: Int,
+    accumulate: Bool
 ) {
     let a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda
-    let c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
-    var j = 0
-    while j + 16 <= n {
-        var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
-        var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
-        var bp = b + j
-        for p in 0..<k {
-            let b0 = convLoad(bp), b1 = convLoad(bp + 8)
-            let w0 = SIMD8(repeating: a0[p]), w1 = SIMD8(repeating: a1[p])
-            let w2 = SIMD8(repeating: a2[p]), w3 = SIMD8(repeating: a3[p])
-            convFMA(&s00, w0, b0); convFMA(&s01, w0, b1)
-            convFMA(&s10, w1, b0); convFMA(&s11, w1, b1)
-            convFMA(&s20, w2, b0); convFMA(&s21, w2, b1)
-            convFMA(&s30, w3, b0); convFMA(&s31, w3, b1)
-            bp += ldb
-        }
-        convStore(s00, c0 + j, accumulate: accumulate); convStore(s01, c0 + j + 8, accumulate: accumulate)
-        convStore(s10, c1 + j, accumulate: accumulate); convStore(s11, c1 + j + 8, accumulate: accumulate)
-        convStore(s20, c2 + j, accumulate: accumulate); convStore(s21, c2 + j + 8, accumulate: accumulate)
-        convStore(s30, c3 + j, accumulate: accumulate); convStore(s31, c3 + j + 8, accumulate: accumulate)
-        j += 16
+    var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
+    var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
+    var bp = panel
+    for p in 0..<k {
+        let b0 = convLoad(bp), b1 = convLoad(bp + 8)
+        let w0 = SIMD8(repeating: a0[p]), w1 = SIMD8(repeating: a1[p])
+        let w2 = SIMD8(repeating: a2[p]), w3 = SIMD8(repeating: a3[p])
+        convFMA(&s00, w0, b0); convFMA(&s01, w0, b1)
+        convFMA(&s10, w1, b0); convFMA(&s11, w1, b1)
+        convFMA(&s20, w2, b0); convFMA(&s21, w2, b1)
+        convFMA(&s30, w3, b0); convFMA(&s31, w3, b1)
+        bp += 16
     }
-    while j + 8 <= n {
-        var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
-        var bp = b + j
-        for p in 0..<k {
-            let b0 = convLoad(bp)
-            convFMA(&s0, SIMD8(repeating: a0[p]), b0)
-            convFMA(&s1, SIMD8(repeating: a1[p]), b0)
-            convFMA(&s2, SIMD8(repeating: a2[p]), b0)
-            convFMA(&s3, SIMD8(repeating: a3[p]), b0)
-            bp += ldb
-        }
-        convStore(s0, c0 + j, accumulate: accumulate); convStore(s1, c1 + j, accumulate: accumulate)
-        convStore(s2, c2 + j, accumulate: accumulate); convStore(s3, c3 + j, accumulate: accumulate)
-        j += 8
-    }
-    while j < n {
-        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
-        for p in 0..<k {
-            let bv = b[p &* ldb &+ j]
-            s0.addProduct(a0[p], bv); s1.addProduct(a1[p], bv); s2.addProduct(a2[p], bv); s3.addProduct(a3[p], bv)
-        }
-        if accumulate {
-            c0[j] += s0; c1[j] += s1; c2[j] += s2; c3[j] += s3
-        } else {
-            c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3
-        }
-        j += 1
-    }
+    let c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc
+    convStore(s00, c, accumulate: accumulate); convStore(s01, c + 8, accumulate: accumulate)
+    convStore(s10, c1, accumulate: accumulate); convStore(s11, c1 + 8, accumulate: accumulate)
+    convStore(s20, c2, accumulate: accumulate); convStore(s21, c2 + 8, accumulate: accumulate)
+    convStore(s30, c3, accumulate: accumulate); convStore(s31, c3 + 8, accumulate: accumulate)
 }
 
-/// One row of `gemm` (the m % 4 leftover rows, and Og = 1).
+/// One row of a 16-column panel (the m % 4 leftover rows).
 @inlinable
-func gemmRow1<T: TensorElement>(
-    _ c: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, ldb: Int,
-    n: Int, k: Int, accumulate: Bool
+func gemmPanel1x16<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, _ a: UnsafePointer<T>, _ panel: UnsafePointer<T>, k: Int, accumulate: Bool
 ) {
-    var j = 0
-    while j + 16 <= n {
-        var s0 = SIMD8<T>(), s1 = SIMD8<T>()
-        var bp = b + j
-        for p in 0..<k {
-            let w = SIMD8(repeating: a[p])
-            convFMA(&s0, w, convLoad(bp)); convFMA(&s1, w, convLoad(bp + 8))
-            bp += ldb
-        }
-        convStore(s0, c + j, accumulate: accumulate); convStore(s1, c + j + 8, accumulate: accumulate)
-        j += 16
+    var s0 = SIMD8<T>(), s1 = SIMD8<T>()
+    var bp = panel
+    for p in 0..<k {
+        let w = SIMD8(repeating: a[p])
+        convFMA(&s0, w, convLoad(bp)); convFMA(&s1, w, convLoad(bp + 8))
+        bp += 16
     }
-    while j + 8 <= n {
-        var s0 = SIMD8<T>()
-        var bp = b + j
-        for p in 0..<k {
-            convFMA(&s0, SIMD8(repeating: a[p]), convLoad(bp))
-            bp += ldb
-        }
-        convStore(s0, c + j, accumulate: accumulate)
-        j += 8
-    }
-    while j < n {
-        var s: T = 0
-        for p in 0..<k { s.addProduct(a[p], b[p &* ldb &+ j]) }
-        if accumulate { c[j] += s } else { c[j] = s }
-        j += 1
-    }
+    convStore(s0, c, accumulate: accumulate); convStore(s1, c + 8, accumulate: accumulate)
 }
 
 /// C = A * B^T (overwritten): A is m x k (lda), B is n x k (ldb), C is m x n (ldc). Every entry

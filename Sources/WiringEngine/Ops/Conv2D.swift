@@ -98,7 +98,18 @@ public struct Conv2DShape: Hashable, Sendable {
 
     /// Which implementation runs this shape.
     @usableFromInline
-    enum Path { case depthwise, pointwise, im2col }
+    enum Path {
+        case depthwise, pointwise, im2col
+
+        /// The tape record's name, so that profiles tell the three kernels apart.
+        @usableFromInline var recordName: String {
+            switch self {
+            case .depthwise: return "conv2d.depthwise"
+            case .pointwise: return "conv2d.pointwise"
+            case .im2col: return "conv2d.im2col"
+            }
+        }
+    }
 
     @inlinable
     var path: Path {
@@ -117,34 +128,39 @@ public struct Conv2DShape: Hashable, Sendable {
 ///   - input: (N, C, H, W).
 ///   - weight: (O, C/G, K, K), PyTorch's layout.
 ///   - shape: the sizes; buffer counts must match them.
+///   - reluInput: convolve max(input, 0) instead, the ReLU applied as the input is read (saves
+///     writing and re-reading the ReLU's output). Depthwise and pointwise paths only.
 @inlinable
 public func conv2dForward<T: TensorElement>(
     _ output: UnsafeMutableBufferPointer<T>, _ input: UnsafeBufferPointer<T>,
-    _ weight: UnsafeBufferPointer<T>, _ shape: Conv2DShape
+    _ weight: UnsafeBufferPointer<T>, _ shape: Conv2DShape, reluInput: Bool = false
 ) {
     precondition(output.count == shape.outputCount && input.count == shape.inputCount
                  && weight.count == shape.weightCount, "conv2dForward: buffers do not match \(shape)")
+    precondition(!reluInput || shape.path != .im2col, "conv2dForward: no fused ReLU on the im2col path")
     guard let o = output.baseAddress, let x = input.baseAddress, let w = weight.baseAddress else { return }
     switch shape.path {
-    case .depthwise: depthwiseForward(o, x, w, shape)
-    case .pointwise, .im2col: gemmConvForward(o, x, w, shape)
+    case .depthwise: depthwiseForward(o, x, w, shape, reluInput: reluInput)
+    case .pointwise, .im2col: gemmConvForward(o, x, w, shape, reluInput: reluInput)
     }
 }
 
 /// Adds the gradients of a convolution into `dInput` and `dWeight` (pass nil to skip either).
 ///
 /// - Parameters:
-///   - dInput: (N, C, H, W); dL/d(input) is ADDED into it.
+///   - dInput: (N, C, H, W); dL/d(input) is ADDED into it, or stored when `accumulateInput` is false.
 ///   - dWeight: (O, C/G, K, K); dL/d(weight) is ADDED into it.
 ///   - dOutput: (N, O, OH, OW), dL/d(output).
 ///   - input: (N, C, H, W), the forward input.
 ///   - weight: (O, C/G, K, K), the forward weight.
 ///   - shape: the sizes.
+///   - reluInput: the forward convolved max(input, 0): dInput is then masked by input > 0 (the ReLU's
+///     backward) and dWeight correlates with max(input, 0).
 @inlinable
 public func conv2dBackward<T: TensorElement>(
     _ dInput: UnsafeMutableBufferPointer<T>?, _ dWeight: UnsafeMutableBufferPointer<T>?,
     _ dOutput: UnsafeBufferPointer<T>, _ input: UnsafeBufferPointer<T>, _ weight: UnsafeBufferPointer<T>,
-    _ shape: Conv2DShape
+    _ shape: Conv2DShape, accumulateInput: Bool = true, reluInput: Bool = false
 ) {
     precondition(dOutput.count == shape.outputCount && input.count == shape.inputCount
                  && weight.count == shape.weightCount
@@ -152,10 +168,15 @@ public func conv2dBackward<T: TensorElement>(
                  && (dWeight == nil || dWeight!.count == weight.count),
                  "conv2dBackward: buffers do not match \(shape)")
     guard let g = dOutput.baseAddress, let x = input.baseAddress, let w = weight.baseAddress else { return }
+    precondition(!reluInput || shape.path != .im2col, "conv2dBackward: no fused ReLU on the im2col path")
     if dInput == nil && dWeight == nil { return }
     switch shape.path {
-    case .depthwise: depthwiseBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape)
-    case .pointwise, .im2col: gemmConvBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape)
+    case .depthwise:
+        depthwiseBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape,
+                          accumulateInput: accumulateInput, reluInput: reluInput)
+    case .pointwise, .im2col:
+        gemmConvBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape,
+                         accumulateInput: accumulateInput, reluInput: reluInput)
     }
 }
 
@@ -231,7 +252,8 @@ func col2imAdd<T: TensorElement>(
 /// Forward of the pointwise and im2col paths: per (sample, group), out_g = W_g (Og x R) * cols (R x OH*OW).
 @inlinable
 func gemmConvForward<T: TensorElement>(
-    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    reluInput: Bool
 ) {
     let G = s.groups, Cg = s.groupInChannels, Og = s.groupOutChannels
     let R = Cg * s.kernel * s.kernel, P = s.outHeight * s.outWidth, HW = s.height * s.width
@@ -242,7 +264,7 @@ func gemmConvForward<T: TensorElement>(
         let out = output + (n * s.outChannels + g * Og) * P
         let w = weight + g * Og * R
         if !unfold {
-            gemm(out, ldc: P, w, lda: R, x, ldb: P, m: Og, n: P, k: R, accumulate: false)
+            gemm(out, ldc: P, w, lda: R, x, ldb: P, m: Og, n: P, k: R, accumulate: false, reluB: reluInput)
             return
         }
         let cols = UnsafeMutablePointer<T>.allocate(capacity: R * P)
@@ -257,7 +279,8 @@ func gemmConvForward<T: TensorElement>(
 @inlinable
 func gemmConvBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, _ dWeight: UnsafeMutablePointer<T>?,
-    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape
+    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    accumulateInput: Bool, reluInput: Bool
 ) {
     let N = s.batch, G = s.groups, Cg = s.groupInChannels, Og = s.groupOutChannels, O = s.outChannels
     let R = Cg * s.kernel * s.kernel, P = s.outHeight * s.outWidth, HW = s.height * s.width
@@ -284,25 +307,31 @@ func gemmConvBackward<T: TensorElement>(
         let n = item / G, g = item % G
         let x = input + (n * s.inChannels + g * Cg) * HW
         let dOut = dOutput + (n * O + g * Og) * P
+        // Scratch of R x P: the unfolded input (im2col), or for a fused ReLU the masked-off input
+        // gradient and then relu(input).
         var cols: UnsafeMutablePointer<T>? = nil
         defer { cols?.deallocate() }
-        if unfold { cols = .allocate(capacity: R * P) }
+        if unfold || reluInput { cols = .allocate(capacity: R * P) }
         // Input gradient.
         if let dInput, let transposed {
             let dx = dInput + (n * s.inChannels + g * Cg) * HW
             let wt = transposed + g * R * Og
-            if let cols {
+            if unfold, let cols {
                 gemm(cols, ldc: P, wt, lda: Og, dOut, ldb: P, m: R, n: P, k: Og, accumulate: false)
+                if !accumulateInput { dx.update(repeating: 0, count: Cg * HW) }  // col2im adds
                 col2imAdd(dx, cols, channels: Cg, s)
+            } else if reluInput, let cols {
+                gemm(cols, ldc: P, wt, lda: Og, dOut, ldb: P, m: R, n: P, k: Og, accumulate: false)
+                reluMaskedWrite(dx, cols, mask: x, count: R * P, accumulate: accumulateInput)
             } else {
-                gemm(dx, ldc: P, wt, lda: Og, dOut, ldb: P, m: R, n: P, k: Og, accumulate: true)
+                gemm(dx, ldc: P, wt, lda: Og, dOut, ldb: P, m: R, n: P, k: Og, accumulate: accumulateInput)
             }
         }
         // This sample's weight-gradient partial.
         if let partials {
             var unfolded = UnsafePointer(x)
             if let cols {
-                im2col(cols, x, channels: Cg, s)
+                if unfold { im2col(cols, x, channels: Cg, s) } else { reluCopy(cols, x, count: R * P) }
                 unfolded = UnsafePointer(cols)
             }
             gemmTransposedB(partials + n * weightCount + g * Og * R, ldc: R, dOut, lda: P, unfolded, ldb: P,
@@ -336,11 +365,13 @@ extension Tape {
     ///   - x: (N, C, H, W).
     ///   - weight: (O, C/groups, K, K).
     ///   - stride, padding, dilation, groups: as in PyTorch (square kernel, symmetric zero padding).
+    ///   - reluInput: convolve relu(x) (the `relu` op fused into this conv's input read; its output
+    ///     is never stored). Same values and gradients as `conv2d(relu(x), ...)`.
     /// - Returns: (N, O, OH, OW) with OH = (H + 2*padding - dilation*(K-1) - 1) / stride + 1.
     /// - Precondition: ranks are 4, the weight is square and C = (weight's second dim) * groups.
     @inlinable
     public func conv2d(_ x: Var, weight: Var, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                       groups: Int = 1) -> Var {
+                       groups: Int = 1, reluInput: Bool = false) -> Var {
         let input = value(x), w = value(weight)
         precondition(input.shape.count == 4 && w.shape.count == 4 && w.shape[2] == w.shape[3]
                      && w.shape[1] * groups == input.shape[1],
@@ -348,14 +379,26 @@ extension Tape {
         let shape = Conv2DShape(batch: input.shape[0], inChannels: input.shape[1], outChannels: w.shape[0],
                                 height: input.shape[2], width: input.shape[3], kernel: w.shape[2],
                                 stride: stride, padding: padding, dilation: dilation, groups: groups)
+        if reluInput && shape.path == .im2col {
+            return conv2d(relu(x), weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        }
         var out = makeOutput(shape: shape.outputShape)
         out.withUnsafeMutableBufferPointer { o in
-            input.withUnsafeBufferPointer { xb in w.withUnsafeBufferPointer { wb in conv2dForward(o, xb, wb, shape) } }
-        }
-        return record("conv2d", inputs: [x, weight], output: out) { ctx in
-            let dX = ctx.dInput(0), dW = ctx.dInput(1)
             input.withUnsafeBufferPointer { xb in
-                w.withUnsafeBufferPointer { wb in conv2dBackward(dX, dW, ctx.dOutput, xb, wb, shape) }
+                w.withUnsafeBufferPointer { wb in conv2dForward(o, xb, wb, shape, reluInput: reluInput) }
+            }
+        }
+        let name = reluInput ? "relu+" + shape.path.recordName : shape.path.recordName
+        return record(name, inputs: [x, weight], output: out) { ctx in
+            // col2im adds into dx, so the im2col path takes a zero-filled buffer.
+            let dX = shape.path == .im2col ? ctx.dInput(0).map { GradientTarget(buffer: $0, accumulate: true) }
+                : ctx.dInputTarget(0)
+            let dW = ctx.dInput(1)
+            input.withUnsafeBufferPointer { xb in
+                w.withUnsafeBufferPointer { wb in
+                    conv2dBackward(dX?.buffer, dW, ctx.dOutput, xb, wb, shape, accumulateInput: dX?.accumulate ?? true,
+                                   reluInput: reluInput)
+                }
             }
         }
     }

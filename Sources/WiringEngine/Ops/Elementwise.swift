@@ -44,17 +44,19 @@ public func reluForward<T: TensorElement>(_ out: UnsafeMutableBufferPointer<T>, 
     }
 }
 
-/// dx += dOut where x > 0.
+/// dx (+)= dOut where x > 0 (adds when `accumulate`, else stores).
 /// NOTE: the gradient at exactly x = 0 is 0, as in PyTorch (threshold_backward keeps x > 0 only).
 @inlinable
 public func reluBackward<T: TensorElement>(
-    _ dx: UnsafeMutableBufferPointer<T>, _ dOut: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>
+    _ dx: UnsafeMutableBufferPointer<T>, _ dOut: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
+    accumulate: Bool = true
 ) {
     elementwiseForEachChunk(x.count) { r in
-        for i in r {
-            // Both loads unconditional: a load under the condition would block vectorisation.
-            let d = dOut[i], v = x[i]
-            dx[i] += v > 0 ? d : 0
+        // Both loads unconditional: a load under the condition would block vectorisation.
+        if accumulate {
+            for i in r { let d = dOut[i], v = x[i]; dx[i] += v > 0 ? d : 0 }
+        } else {
+            for i in r { let d = dOut[i], v = x[i]; dx[i] = v > 0 ? d : 0 }
         }
     }
 }
@@ -83,13 +85,18 @@ public func sumForward<T: TensorElement>(_ out: UnsafeMutableBufferPointer<T>, _
     }
 }
 
-/// dxs[k] += dOut for every k with a buffer (nil = that input needs no gradient).
-/// Also the backward of `addForward`.
+/// dxs[k] (+)= dOut for every k with a target (nil = that input needs no gradient), in k order per
+/// chunk, so a tensor passed twice is stored once and then added. Also the backward of `addForward`.
 @inlinable
-public func sumBackward<T: TensorElement>(_ dxs: [UnsafeMutableBufferPointer<T>?], _ dOut: UnsafeBufferPointer<T>) {
+public func sumBackward<T: TensorElement>(_ dxs: [GradientTarget<T>?], _ dOut: UnsafeBufferPointer<T>) {
     elementwiseForEachChunk(dOut.count) { r in
         for case let dx? in dxs {
-            for i in r { dx[i] += dOut[i] }
+            let b = dx.buffer
+            if dx.accumulate {
+                for i in r { b[i] += dOut[i] }
+            } else {
+                for i in r { b[i] = dOut[i] }
+            }
         }
     }
 }
@@ -211,8 +218,8 @@ extension Tape {
         var out = makeOutput(shape: xv.shape)
         xv.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { reluForward($0, xb) } }
         return record("relu", inputs: [x], output: out) { ctx in
-            guard let dx = ctx.dInput(0) else { return }
-            ctx.input(0).withUnsafeBufferPointer { reluBackward(dx, ctx.dOutput, $0) }
+            guard let dx = ctx.dInputTarget(0) else { return }
+            ctx.input(0).withUnsafeBufferPointer { reluBackward(dx.buffer, ctx.dOutput, $0, accumulate: dx.accumulate) }
         }
     }
 
@@ -227,7 +234,7 @@ extension Tape {
             bv.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { addForward($0, ab, bb) } }
         }
         return record("add", inputs: [a, b], output: out) { ctx in
-            sumBackward([ctx.dInput(0), ctx.dInput(1)], ctx.dOutput)
+            sumBackward((0..<2).map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
         }
     }
 
@@ -244,7 +251,7 @@ extension Tape {
             out.withUnsafeMutableBufferPointer { sumForward($0, readBuffers(values)) }
         }
         return record("sum", inputs: xs, output: out) { ctx in
-            sumBackward(xs.indices.map { ctx.dInput($0) }, ctx.dOutput)
+            sumBackward(xs.indices.map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
         }
     }
 

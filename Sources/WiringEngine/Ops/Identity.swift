@@ -4,15 +4,12 @@
 // (reference-spec section 9.2). No copy: the output shares the input's storage.
 
 extension Tape {
-    /// y = x as a separate tape entry; backward adds dL/dy into dL/dx.
+    /// y = x as a separate tape entry; backward adds dL/dy into dL/dx (shares dL/dy when it is the first).
     @inlinable
     public func identity(_ x: Var) -> Var {
         record("identity", inputs: [x], output: value(x)) { ctx in
-            guard let dx = ctx.dInput(0) else { return }
-            let dy = ctx.dOutput
-            elementwiseForEachChunk(dy.count) { r in
-                for i in r { dx[i] += dy[i] }
-            }
+            guard !ctx.passOutputGradient(0), let dx = ctx.dInputTarget(0) else { return }
+            sumBackward([dx], ctx.dOutput)
         }
     }
 }

@@ -142,31 +142,42 @@ public func normalizationForward<T: TensorElement>(
 ) -> NormalizationSaved {
     precondition(x.count == shape.n * shape.c * shape.hw && y.count == x.count,
                  "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
-    let groups = shape.groups, hw = shape.hw, m = Double(shape.groupSize)
+    let groups = shape.groups, hw = shape.hw, m = Double(shape.groupSize), planes = shape.n * shape.c
     var saved = NormalizationSaved(mean: Array(repeating: 0, count: groups),
                                    variance: Array(repeating: 0, count: groups), eps: eps, fromInput: true)
     let xBase = x.baseAddress!
+    // Every pass walks the planes in memory order. A batch-norm group is one plane per sample, a
+    // plane every C planes; walking a group at a time (its planes 64 KiB apart for C = 16) lands
+    // them all in a few cache sets, so each re-read of the group missed the L2.
+    var planeSums = [Double](repeating: 0, count: planes)
     saved.mean.withUnsafeMutableBufferPointer { mean in
         saved.variance.withUnsafeMutableBufferPointer { variance in
             saved.invStd.withUnsafeMutableBufferPointer { invStd in
-                Parallel.forEach(groups) { g in
-                    // Pass 1: the mean.
-                    var sum = 0.0
-                    for j in 0..<shape.planesPerGroup {
-                        sum += NormalizationPlane.sum(xBase + shape.plane(group: g, j) * hw, hw)
+                planeSums.withUnsafeMutableBufferPointer { planeSums in
+                    // Pass 1: the mean, from plane sums added in the group's plane order.
+                    Parallel.forEach(planes) { p in planeSums[p] = NormalizationPlane.sum(xBase + p * hw, hw) }
+                    for g in 0..<groups {
+                        var sum = 0.0
+                        for j in 0..<shape.planesPerGroup { sum += planeSums[shape.plane(group: g, j)] }
+                        mean[g] = sum / m
                     }
-                    mean[g] = sum / m
                     // Pass 2: the biased variance around the mean.
-                    let center = T(mean[g])
-                    var squares = 0.0
-                    for j in 0..<shape.planesPerGroup {
-                        let plane = xBase + shape.plane(group: g, j) * hw
-                        squares += NormalizationPlane.squaredDeviations(plane, hw, center)
+                    Parallel.forEach(planes) { p in
+                        let center = T(mean[shape.group(ofPlane: p)])
+                        planeSums[p] = NormalizationPlane.squaredDeviations(xBase + p * hw, hw, center)
                     }
-                    variance[g] = squares / m
-                    invStd[g] = 1 / (variance[g] + eps).squareRoot()
-                    // Pass 3: normalise.
-                    normalizeGroup(y, x, gamma, beta, g, mean: mean[g], invStd: invStd[g], shape)
+                    for g in 0..<groups {
+                        var squares = 0.0
+                        for j in 0..<shape.planesPerGroup { squares += planeSums[shape.plane(group: g, j)] }
+                        variance[g] = squares / m
+                        invStd[g] = 1 / (variance[g] + eps).squareRoot()
+                    }
+                }
+                // Pass 3: normalise.
+                let statistics = UnsafeBufferPointer(mean), scales = UnsafeBufferPointer(invStd)
+                Parallel.forEach(planes) { p in
+                    let g = shape.group(ofPlane: p)
+                    normalizePlane(y, x, gamma, beta, p, mean: statistics[g], invStd: scales[g], shape)
                 }
             }
         }
@@ -193,26 +204,24 @@ public func normalizationForward<T: TensorElement>(
                  "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
     precondition(statistics.mean.count == shape.groups,
                  "normalization forward: \(statistics.mean.count) statistics for \(shape)")
-    Parallel.forEach(shape.groups) { g in
-        normalizeGroup(y, x, gamma, beta, g, mean: statistics.mean[g], invStd: statistics.invStd[g], shape)
+    Parallel.forEach(shape.n * shape.c) { p in
+        let g = shape.group(ofPlane: p)
+        normalizePlane(y, x, gamma, beta, p, mean: statistics.mean[g], invStd: statistics.invStd[g], shape)
     }
 }
 
-/// The affine pass of the forward over the planes of group `g`.
+/// The affine pass of the forward over plane `p`, normalised with its group's `mean` and `invStd`.
 @inlinable
-func normalizeGroup<T: TensorElement>(
+func normalizePlane<T: TensorElement>(
     _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
     _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
-    _ g: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
+    _ p: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
 ) {
-    let center = T(mean), hw = shape.hw
-    for j in 0..<shape.planesPerGroup {
-        let p = shape.plane(group: g, j), ch = p % shape.c
-        // The scale is folded in Double and rounded once to T.
-        let scale = T(invStd * Double(gamma?[ch] ?? 1))
-        NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
-                                  center: center, scale: scale, shift: beta?[ch] ?? 0)
-    }
+    let hw = shape.hw, ch = p % shape.c
+    // The scale is folded in Double and rounded once to T.
+    let scale = T(invStd * Double(gamma?[ch] ?? 1))
+    NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
+                              center: T(mean), scale: scale, shift: beta?[ch] ?? 0)
 }
 
 /// Adds the gradients of a normalisation into `dx`, `dGamma` and `dBeta`.
@@ -225,7 +234,8 @@ func normalizeGroup<T: TensorElement>(
 /// dBeta  += sum over the channel of dy
 /// ```
 /// - Parameters:
-///   - dx: [N, C, H, W] or nil; dGamma, dBeta: [C] or nil. All accumulate.
+///   - dx: [N, C, H, W] or nil; dGamma, dBeta: [C] or nil. All accumulate, except dx when
+///     `accumulateInput` is false: then it is overwritten.
 ///   - dy: [N, C, H, W].
 ///   - x: the forward input; gamma: [C] or nil (affine off).
 ///   - saved: what the forward normalised with; `saved.fromInput` selects the first or second dx.
@@ -235,7 +245,7 @@ public func normalizationBackward<T: TensorElement>(
     _ dx: UnsafeMutableBufferPointer<T>?, _ dGamma: UnsafeMutableBufferPointer<T>?,
     _ dBeta: UnsafeMutableBufferPointer<T>?,
     _ dy: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gamma: UnsafeBufferPointer<T>?,
-    _ saved: NormalizationSaved, _ shape: NormalizationShape
+    _ saved: NormalizationSaved, _ shape: NormalizationShape, accumulateInput: Bool = true
 ) {
     precondition(x.count == shape.n * shape.c * shape.hw && dy.count == x.count,
                  "normalization backward: x \(x.count), dy \(dy.count) elements for \(shape)")
@@ -246,25 +256,36 @@ public func normalizationBackward<T: TensorElement>(
     var sumDyX = [Double](repeating: 0, count: planes)
     sumDy.withUnsafeMutableBufferPointer { sumDy in
         sumDyX.withUnsafeMutableBufferPointer { sumDyX in
-            Parallel.forEach(shape.groups) { g in
-                let center = T(saved.mean[g]), invStd = saved.invStd[g]
-                // Step 1: plane sums.
-                var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
-                for j in 0..<shape.planesPerGroup {
-                    let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
-                    (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
-                    s1 += gammaC * sumDy[p]
-                    s2 += gammaC * sumDyX[p]
+            // Step 1: plane sums, the planes in memory order (see the forward).
+            Parallel.forEach(planes) { p in
+                let center = T(saved.mean[shape.group(ofPlane: p)])
+                (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
+            }
+            if let dx {
+                // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
+                var b = [T](repeating: 0, count: shape.groups), d = b
+                for g in 0..<shape.groups where saved.fromInput {
+                    let invStd = saved.invStd[g]
+                    var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
+                    for j in 0..<shape.planesPerGroup {
+                        let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
+                        s1 += gammaC * sumDy[p]
+                        s2 += gammaC * sumDyX[p]
+                    }
+                    b[g] = T(-invStd * invStd * invStd * s2 / m)
+                    d[g] = T(-invStd * s1 / m)
                 }
-                guard let dx else { return }
-                // Step 2: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
-                let b = saved.fromInput ? T(-invStd * invStd * invStd * s2 / m) : 0
-                let d = saved.fromInput ? T(-invStd * s1 / m) : 0
-                for j in 0..<shape.planesPerGroup {
-                    let p = shape.plane(group: g, j)
-                    let a = T(invStd * Double(gamma?[p % channels] ?? 1))
-                    NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
-                                                center: center, a: a, b: b, d: d)
+                // Step 2: dx, the planes in memory order.
+                b.withUnsafeBufferPointer { b in
+                    d.withUnsafeBufferPointer { d in
+                        Parallel.forEach(planes) { p in
+                            let g = shape.group(ofPlane: p)
+                            let a = T(saved.invStd[g] * Double(gamma?[p % channels] ?? 1))
+                            NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
+                                                        center: T(saved.mean[g]), a: a, b: b[g], d: d[g],
+                                                        accumulate: accumulateInput)
+                        }
+                    }
                 }
             }
             // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
@@ -385,27 +406,31 @@ enum NormalizationPlane {
         while i < n { y[i] = (x[i] - center) * scale + shift; i += 1 }
     }
 
-    /// dx[i] += a * dy[i] + b * (x[i] - center) + d for i < n.
+    /// dx[i] (+)= a * dy[i] + b * (x[i] - center) + d for i < n (adds when `accumulate`).
     @inlinable
     static func backward<T: TensorElement>(
         _ dx: UnsafeMutablePointer<T>, _ dy: UnsafePointer<T>, _ x: UnsafePointer<T>, _ n: Int,
-        center: T, a: T, b: T, d: T
+        center: T, a: T, b: T, d: T, accumulate: Bool
     ) {
         let c = SIMD8<T>(repeating: center), va = SIMD8<T>(repeating: a)
         let vb = SIMD8<T>(repeating: b), vd = SIMD8<T>(repeating: d)
         var i = 0
         while i + 8 <= n {
             let update = va * load(dy + i) + vb * (load(x + i) - c) + vd
-            store(load(UnsafePointer(dx + i)) + update, dx + i)
+            store(accumulate ? load(UnsafePointer(dx + i)) + update : update, dx + i)
             i += 8
         }
-        while i < n { dx[i] += a * dy[i] + b * (x[i] - center) + d; i += 1 }
+        while i < n {
+            let update = a * dy[i] + b * (x[i] - center) + d
+            if accumulate { dx[i] += update } else { dx[i] = update }
+            i += 1
+        }
     }
 }
 
 // MARK: - Differentiable op
 
-/// BatchNorm2d's running mean and variance, updated in place by training-mode `batchNorm`.
+/// BatchNorm2d's running mean and variance, updated in place by training-mode `normalize`.
 public struct RunningStatistics<T: TensorElement>: Sendable {
     /// Running mean, shape [C].
     public var mean: Tensor<T>
@@ -429,74 +454,63 @@ public struct RunningStatistics<T: TensorElement>: Sendable {
 }
 
 extension Tape {
-    /// BatchNorm2d (reference-spec section 2).
+    /// The one normalisation op of the tape: BatchNorm2d, InstanceNorm2d or layer norm by `kind`
+    /// (reference-spec section 2), y = (x - mean) / sqrt(var + eps) * gamma[c] + beta[c].
     ///
-    /// Training: normalises with the batch mean and biased variance over (N, H, W) per channel, then
-    /// updates `running` in place (running_var with the unbiased variance). Eval: normalises with
-    /// `running`, which is not changed; the backward is then a per-channel affine map.
+    /// - batch, training: the batch mean and biased variance over (N, H, W) per channel; `running`
+    ///   is then updated in place (running_var with the unbiased variance).
+    /// - batch, eval: normalises with `running`, which is not changed; the backward is then a
+    ///   per-channel affine map.
+    /// - instance: each (sample, channel) plane with its own statistics over (H, W), in training and
+    ///   eval alike (PyTorch's default track_running_stats = false); `running` is ignored.
+    /// - layer: each sample with the statistics of all its (C, H, W) elements, as GroupNorm(1, C),
+    ///   the affine map per channel; `running` is ignored.
     /// - Parameters:
     ///   - x: [N, C, H, W].
     ///   - gamma, beta: [C], or nil when the layer is not affine (any one may be nil).
-    ///   - running: running statistics of shape [C].
-    ///   - training: batch statistics (true) or running statistics (false).
+    ///   - kind: which elements share statistics.
+    ///   - running: batch norm's running statistics of shape [C] (nil for the other kinds).
+    ///   - training: batch statistics (true) or running statistics (false), batch norm only.
     ///   - eps: added to the variance; momentum: weight of the new batch statistics.
     /// - Returns: y, [N, C, H, W].
-    /// - Precondition: shapes agree; in training N * H * W > 1 (PyTorch refuses one value per channel).
+    /// - Precondition: shapes agree; batch norm has `running`, and in training N * H * W > 1
+    ///   (PyTorch refuses one value per channel).
     @inlinable
-    public func batchNorm(_ x: Var, gamma: Var?, beta: Var?, running: inout RunningStatistics<T>, training: Bool,
+    public func normalize(_ x: Var, gamma: Var?, beta: Var?, kind: NormalizationKind,
+                          running: inout RunningStatistics<T>?, training: Bool,
                           eps: Double = 1e-5, momentum: Double = 0.1) -> Var {
-        let shape = NormalizationShape(.batch, shape: self.shape(x))
-        precondition(running.mean.shape == [shape.c] && running.variance.shape == [shape.c],
-                     "batchNorm: running statistics \(running.mean.shape) for \(shape.c) channels")
+        let shape = NormalizationShape(kind, shape: self.shape(x))
+        guard kind == .batch else {
+            return normalization("\(kind)Norm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
+        }
+        guard var statistics = running else { preconditionFailure("normalize: batch norm needs running statistics") }
+        precondition(statistics.mean.shape == [shape.c] && statistics.variance.shape == [shape.c],
+                     "normalize: running statistics \(statistics.mean.shape) for \(shape.c) channels")
         guard training else {
-            let fixed = NormalizationSaved(mean: running.mean.scalars.map(Double.init),
-                                           variance: running.variance.scalars.map(Double.init),
+            let fixed = NormalizationSaved(mean: statistics.mean.scalars.map(Double.init),
+                                           variance: statistics.variance.scalars.map(Double.init),
                                            eps: eps, fromInput: false)
             return normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: fixed).y
         }
         let m = shape.groupSize
-        precondition(m > 1, "batchNorm: training needs more than one value per channel, input \(self.shape(x))")
+        precondition(m > 1, "normalize: batch norm training needs more than one value per channel, input \(self.shape(x))")
         let (y, batch) = normalization("batchNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil)
         // NOTE: the running variance takes the unbiased batch variance; y used the biased one.
         let unbiased = Double(m) / Double(m - 1)
-        running.mean.withUnsafeMutableBufferPointer { mean in
-            running.variance.withUnsafeMutableBufferPointer { variance in
+        running = nil  // so that the statistics' storage is not shared while it is updated
+        statistics.mean.withUnsafeMutableBufferPointer { mean in
+            statistics.variance.withUnsafeMutableBufferPointer { variance in
                 for ch in 0..<shape.c {
                     mean[ch] = T((1 - momentum) * Double(mean[ch]) + momentum * batch.mean[ch])
                     variance[ch] = T((1 - momentum) * Double(variance[ch]) + momentum * batch.variance[ch] * unbiased)
                 }
             }
         }
+        running = statistics
         return y
     }
 
-    /// InstanceNorm2d: normalises each (sample, channel) plane with its own mean and biased variance
-    /// over (H, W). No running statistics (PyTorch's default track_running_stats = false).
-    /// - Parameters:
-    ///   - x: [N, C, H, W].
-    ///   - gamma, beta: [C], or nil when not affine.
-    ///   - eps: added to the variance.
-    /// - Returns: y, [N, C, H, W].
-    @inlinable
-    public func instanceNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
-        let shape = NormalizationShape(.instance, shape: self.shape(x))
-        return normalization("instanceNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
-    }
-
-    /// Layer norm over a feature map: each sample is normalised with the mean and biased variance of
-    /// all its (C, H, W) elements, as GroupNorm(1, C); the affine map is per channel.
-    /// - Parameters:
-    ///   - x: [N, C, H, W].
-    ///   - gamma, beta: [C], or nil when not affine.
-    ///   - eps: added to the variance.
-    /// - Returns: y, [N, C, H, W].
-    @inlinable
-    public func layerNorm(_ x: Var, gamma: Var?, beta: Var?, eps: Double = 1e-5) -> Var {
-        let shape = NormalizationShape(.layer, shape: self.shape(x))
-        return normalization("layerNorm", x, gamma: gamma, beta: beta, shape, eps: eps, statistics: nil).y
-    }
-
-    /// Shared by the three norms: normalises with `statistics`, or with the input's own when nil,
+    /// Shared by every kind: normalises with `statistics`, or with the input's own when nil,
     /// and records the backward. The tape inputs are [x, gamma?, beta?].
     @inlinable
     func normalization(_ name: String, _ x: Var, gamma: Var?, beta: Var?, _ shape: NormalizationShape,
@@ -521,11 +535,12 @@ extension Tape {
             }
         }
         let output = record(name, inputs: [x] + [gamma, beta].compactMap { $0 }, output: y) { ctx in
-            let dx = ctx.dInput(0)
+            let dx = ctx.dInputTarget(0)
             let dGamma = gammaIndex.flatMap { ctx.dInput($0) }, dBeta = betaIndex.flatMap { ctx.dInput($0) }
             ctx.input(0).withUnsafeBufferPointer { x in
                 withAffineParameter(gammaIndex.map { ctx.input($0) }) { g in
-                    normalizationBackward(dx, dGamma, dBeta, ctx.dOutput, x, g, saved, shape)
+                    normalizationBackward(dx?.buffer, dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
+                                          accumulateInput: dx?.accumulate ?? true)
                 }
             }
         }

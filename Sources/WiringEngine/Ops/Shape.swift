@@ -27,18 +27,23 @@ public func concatChannelsForward<T: TensorElement>(
     }
 }
 
-/// dxs[k][n] += the matching block of dOut[n], for every k with a buffer (nil = no gradient).
+/// dxs[k][n] (+)= the matching block of dOut[n], for every k with a target (nil = no gradient),
+/// in k order per batch item, so a tensor passed twice is stored once and then added.
 @inlinable
 public func concatChannelsBackward<T: TensorElement>(
-    _ dxs: [UnsafeMutableBufferPointer<T>?], _ dOut: UnsafeBufferPointer<T>, batch: Int, blockSizes: [Int]
+    _ dxs: [GradientTarget<T>?], _ dOut: UnsafeBufferPointer<T>, batch: Int, blockSizes: [Int]
 ) {
     let outBlock = blockSizes.reduce(0, +)
     Parallel.forEach(batch) { n in
         var src = dOut.baseAddress! + n * outBlock
         for (dx, size) in zip(dxs, blockSizes) {
             if let dx {
-                let dst = dx.baseAddress! + n * size
-                for i in 0..<size { dst[i] += src[i] }
+                let dst = dx.buffer.baseAddress! + n * size
+                if dx.accumulate {
+                    for i in 0..<size { dst[i] += src[i] }
+                } else {
+                    dst.update(from: src, count: size)
+                }
             }
             src += size
         }
@@ -106,7 +111,7 @@ extension Tape {
             }
         }
         return record("concatChannels", inputs: xs, output: out) { ctx in
-            concatChannelsBackward(xs.indices.map { ctx.dInput($0) }, ctx.dOutput,
+            concatChannelsBackward(xs.indices.map { ctx.dInputTarget($0) }, ctx.dOutput,
                                    batch: batch, blockSizes: blockSizes)
         }
     }
