@@ -79,6 +79,14 @@ public func maxAbs<A: TensorElement>(_ a: Tensor<A>) -> Double {
     return worst
 }
 
+/// Runs `body` with `Parallel.threads` = `threads`, restoring the setting afterwards.
+public func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    let saved = Parallel.threads
+    defer { Parallel.threads = saved }
+    Parallel.threads = threads
+    return try body()
+}
+
 /// Runs `body` with `Parallel.threads` = 1 and then = 2 (restoring the setting afterwards), for
 /// checks that results do not depend on the thread count.
 public func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {

@@ -210,18 +210,13 @@ private func relativeError<A: TensorElement, B: TensorElement>(_ a: Tensor<A>, _
     }
 
     @Test func resultsAreBitwiseIdenticalForOneAndTwoThreads() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         // Depthwise stride 1 and 2, pointwise, strided 1x1 and grouped im2col; every case has at
         // least two (sample, plane) items, so two threads really split the work.
         for conv in [Self.dilatedWide, Self.depthwiseStrided, Self.pointwise, Self.factorizedReduce, Self.grouped] {
             let s = conv.shape
             let (x, w, g) = randomOperands(s, seed: 31)
             let xf: Tensor<Float> = x.converted(), wf: Tensor<Float> = w.converted(), gf: Tensor<Float> = g.converted()
-            Parallel.threads = 1
-            let y1 = engineForward(xf, wf, s), b1 = engineBackward(gf, xf, wf, s)
-            Parallel.threads = 2
-            let y2 = engineForward(xf, wf, s), b2 = engineBackward(gf, xf, wf, s)
+            let ((y1, b1), (y2, b2)) = withOneAndTwoThreads { (engineForward(xf, wf, s), engineBackward(gf, xf, wf, s)) }
             #expect(y1 == y2, "forward \(conv)")
             #expect(b1.dx == b2.dx, "dInput \(conv)")
             #expect(b1.dw == b2.dw, "dWeight \(conv)")

@@ -89,16 +89,13 @@ import WiringTestSupport
         var rng = RNG(seed: 3)
         let y = Tensor<Double>.normal(shape: [16, 10], std: 2, rng: &rng)
         let labels = (0..<16).map { _ in rng.index(below: 10) }
-        func run<T: TensorElement>(_: T.Type, threads: Int) -> [Double] {
-            let saved = Parallel.threads
-            defer { Parallel.threads = saved }
-            Parallel.threads = threads
+        func run<T: TensorElement>(_: T.Type, threads: Int) -> [Double] { withThreads(threads) {
             let tape = Tape<T>()
             let v = tape.leaf(y.converted(to: T.self))
             let loss = tape.crossEntropy(v, labels: labels)
             tape.backward(loss)
             return [Double(tape.value(loss).scalar)] + tape.gradient(v)!.scalars.map { Double($0) }
-        }
+        } }
         let (f, d) = (run(Float.self, threads: 1), run(Double.self, threads: 1))
         // The math is done in Double from Float logits rounded by ~1e-7 relative (|Y| < 8):
         // the loss moves by ~1e-6, gradients (< 1/16) by less.

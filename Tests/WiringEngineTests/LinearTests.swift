@@ -44,16 +44,13 @@ private func normal(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
 
     @Test func floatLinearAgreesWithDoubleAndThreadCountsAgree() {
         let (x, w, seed) = (normal([16, 32], seed: 4), normal([10, 32], seed: 5), normal([16, 10], seed: 6))
-        func run<T: TensorElement>(_: T.Type, threads: Int) -> [Tensor<T>] {
-            let saved = Parallel.threads
-            defer { Parallel.threads = saved }
-            Parallel.threads = threads
+        func run<T: TensorElement>(_: T.Type, threads: Int) -> [Tensor<T>] { withThreads(threads) {
             let tape = Tape<T>()
             let (xv, wv) = (tape.leaf(x.converted(to: T.self)), tape.leaf(w.converted(to: T.self)))
             let y = tape.linear(xv, weight: wv, bias: nil)
             tape.backward(y, seed: seed.converted(to: T.self))
             return [tape.value(y), tape.gradient(xv)!, tape.gradient(wv)!]
-        }
+        } }
         let (f, d) = (run(Float.self, threads: 1), run(Double.self, threads: 1))
         // Sums of 32 (or 16, 10) products of N(0, 1) values, accumulated in Double: the Float
         // error is the rounding of inputs and result, ~1e-6 relative to values of size ~6.

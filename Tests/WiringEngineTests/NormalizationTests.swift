@@ -170,15 +170,9 @@ private func runNorm<T: TensorElement>(
     }
 
     @Test func resultsAreBitwiseIdenticalAcrossThreadCounts() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         for norm in NormCase.allCases {
-            Parallel.threads = 1
-            let one: (y: Tensor<Float>, dx: Tensor<Float>, dGamma: Tensor<Float>?, dBeta: Tensor<Float>?) =
-                runNorm(norm, [5, 3, 12, 13], affine: true)
-            Parallel.threads = 2
-            let two: (y: Tensor<Float>, dx: Tensor<Float>, dGamma: Tensor<Float>?, dBeta: Tensor<Float>?) =
-                runNorm(norm, [5, 3, 12, 13], affine: true)
+            typealias Outputs = (y: Tensor<Float>, dx: Tensor<Float>, dGamma: Tensor<Float>?, dBeta: Tensor<Float>?)
+            let (one, two) = withOneAndTwoThreads { () -> Outputs in runNorm(norm, [5, 3, 12, 13], affine: true) }
             #expect(one.y == two.y && one.dx == two.dx, "\(norm)")
             #expect(one.dGamma == two.dGamma && one.dBeta == two.dBeta, "\(norm)")
         }

@@ -91,7 +91,7 @@ private func plan(_ extra: String, overrides: [String] = [], codeVersion: String
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var bytes = try encoder.encode(identity)
-    bytes.append(contentsOf: Array("\nv1".utf8))
+    bytes.append(contentsOf: Array("\nv1\nformat \(resultsFormatVersion)".utf8))
     // sha256sum(1) is the oracle: an implementation that is not ours.
     let file = FileManager.default.temporaryDirectory.appendingPathComponent("wiringlab-id-\(UUID().uuidString)")
     try bytes.write(to: file)
