@@ -12,7 +12,7 @@ CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /pr
 RELEASE := -c release -Xswiftc -cross-module-optimization $(CPU_FLAGS)
 BIN := $(shell $(SWIFT) build $(RELEASE) --show-bin-path 2>/dev/null)
 APT_RUNTIME := libhdf5-dev zlib1g-dev dataset-fashion-mnist
-APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf
+APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf netcdf-bin python3-netcdf4
 EXPERIMENT ?= experiments/quickstart.yaml
 
 .PHONY: run test bench build deps deps-test plots clean
