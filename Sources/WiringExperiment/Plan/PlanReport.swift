@@ -11,8 +11,9 @@ extension ExperimentPlan {
             (run, RunStatus(id: run.id, in: folder), costModel.estimate(run.config))
         }
         let header = ["index", "id", "status", "steps", "time", "name"]
+        let cluster = clusterStatus(for: self, folder: folder)  // Slurm (issue 13): queued/running/done/failed
         let cells = rows.map { run, status, cost in
-            ["\(run.index)", run.id, status.rawValue, "\(cost.steps)", formatDuration(cost.seconds), run.name]
+            ["\(run.index)", run.id, cluster?[run.id]?.label ?? status.rawValue, "\(cost.steps)", formatDuration(cost.seconds), run.name]
         }
         // Right-align the numbers, left-align the text.
         let numeric = [true, false, false, true, true, false]
@@ -30,6 +31,7 @@ extension ExperimentPlan {
         out += ([header] + cells).map { line($0) + "\n" }.joined()
         out += "total: \(count(.new)) new, \(count(.partial)) partial, \(count(.done)) done; "
         out += "\(todo.map(\.2.steps).reduce(0, +)) steps, \(formatDuration(todo.map(\.2.seconds).reduce(0, +))) to go\n"
+        if let cluster { out += clusterSummary(cluster, folder: folder) }  // Slurm (issue 13)
         return out
     }
 }
