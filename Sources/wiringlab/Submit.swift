@@ -37,7 +37,7 @@ extension WiringLab {
         @Option(help: ArgumentHelp("Seconds between checkpoints of each run.", valueName: "seconds"))
         var checkpointEvery: Double = 60
 
-        @Option(parsing: .unconditional, help: ArgumentHelp(
+        @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp(
             "An extra sbatch option, written as its own #SBATCH line (repeatable): --sbatch-arg=--account=lab.",
             valueName: "option"))
         var sbatchArg: [String] = []
