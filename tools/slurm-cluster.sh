@@ -11,7 +11,15 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 stop() {
-  # Only the daemons this script started: their pid files are in $dir.
+  # Jobs first (a failed test can leave one running), then only the daemons this script started: their
+  # pid files are in $dir.
+  if [ -f "$dir/slurmctld.pid" ]; then
+    SLURM_CONF=$dir/slurm.conf scancel --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 20); do
+      [ -z "$(SLURM_CONF=$dir/slurm.conf squeue --noheader 2>/dev/null)" ] && break
+      sleep 0.5
+    done
+  fi
   for name in slurmd slurmctld munged; do
     if [ -f "$dir/$name.pid" ]; then
       pid=$(cat "$dir/$name.pid")
