@@ -78,14 +78,14 @@ extension WiringLab {
             let array = SlurmJobArray(plan: plan, runs: runs, manifestPath: manifestPath,
                                       overrides: manifest.overrides, folder: folder,
                                       executable: currentExecutablePath(), workingDirectory: cwd, settings: settings)
+            guard !runs.isEmpty else {
+                print("\(plan.name): nothing to submit; every run is done, running or queued (see wiringlab plan)")
+                return
+            }
             if dryRun {
                 print(array.script, terminator: "")
                 print("# \(array.taskMapURL.path)")
                 print(array.taskMap, terminator: "")
-                return
-            }
-            guard !runs.isEmpty else {
-                print("\(plan.name): nothing to submit; every run is done, running or queued (see wiringlab plan)")
                 return
             }
             let job = try array.submit()

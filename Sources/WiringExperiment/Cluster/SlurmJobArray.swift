@@ -109,9 +109,11 @@ public struct SlurmJobArray: Sendable {
             trap request_stop USR1 TERM
             \(runLine) &
             child=$!
+            # A request that came before the run started is passed on now.
+            [ "$stop_requested" = 1 ] && kill -TERM "$child" 2>/dev/null
             wait "$child"; status=$?
             # A trapped signal ends `wait` early; wait again for the run's own exit status.
-            while [ "$stop_requested" = 1 ] && kill -0 "$child" 2>/dev/null; do wait "$child"; status=$?; done
+            while [ "$stop_requested" = 1 ] && kill -0 "$child" 2>/dev/null; do wait "$child"; done
             [ "$stop_requested" = 1 ] && { wait "$child"; status=$?; }
             echo "$(date -u +%FT%TZ) run $run_id exited with $status"
             if [ "$stop_requested" = 1 ] && { [ "$status" = 143 ] || [ "$status" = 130 ]; }; then
