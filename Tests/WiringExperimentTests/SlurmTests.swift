@@ -128,6 +128,13 @@ private func path(_ folder: URL, only: Bool = false) -> [String: String] {
                 && dry.stdout.contains("#SBATCH --qos=low\n"), "\(dry.stdout)")
         #expect(dry.stdout.contains("/wiringlab' 'run' '\(manifest.path)'"), "\(dry.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/tiny/slurm").path))
+        // sbatch refusing the job is one line too: the line that says why.
+        try writeTool("sbatch", in: empty, "echo 'sbatch: error: x'; echo 'sbatch: error: Batch job submission failed: Invalid partition name specified' >&2; exit 1")
+        let refused = try runTool(binary, ["submit", manifest.path, "--code-version", "t", "--partition", "nope"], in: dir,
+                                  environment: path(empty))
+        #expect(refused.status == 2)
+        #expect(refused.stderr == "sbatch refused the job: sbatch: error: Batch job submission failed: Invalid partition name specified\n",
+                "\(refused.stderr)")
         let bad = try runTool(binary, ["submit", manifest.path, "--sbatch-arg", "account=lab", "--dry-run"], in: dir)
         #expect(bad.status == 2 && bad.stderr.contains("--sbatch-arg 'account=lab'"), "\(bad.stderr)")
     }
@@ -182,7 +189,8 @@ struct SlurmClusterTests {
         let submitted = Date()
         let submit = try runTool(binary, ["submit", manifest.path, "--out", cluster.path, "--code-version", "t",
                                           "--max-parallel", "2", "--time", "10"], in: dir)
-        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        // Without a cluster there is nothing to wait for: stop here, loudly.
+        try #require(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
         let finished = wait(180) { results(cluster).count == 3 }
         #expect(finished, "the array did not finish in 180 s; logs:\n\(logs(cluster))")
         print("SLURM three-run sweep: local \(String(format: "%.1f", localSeconds)) s, "
@@ -213,7 +221,8 @@ struct SlurmClusterTests {
         let started = Date()
         let submit = try runTool(binary, ["submit", manifest.path, "--out", cluster.path, "--code-version", "t",
                                           "--checkpoint-every", "0.2"], in: dir)
-        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        // Without a cluster there is nothing to wait for: stop here, loudly.
+        try #require(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
         let job = try #require(submit.stdout.split(separator: " ").firstIndex(of: "array").map {
             String(submit.stdout.split(separator: " ")[$0 + 1]) })
         let id = try #require(try Manifest.load(contentsOf: manifest.path).plan(codeVersion: "t").runs.first?.id)

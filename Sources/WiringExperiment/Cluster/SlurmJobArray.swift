@@ -145,7 +145,9 @@ public struct SlurmJobArray: Sendable {
         try write()
         let result = try runCommand(sbatch, ["--parsable", scriptURL.path])
         guard result.status == 0 else {
-            throw ClusterError.rejected(tool: "sbatch", message: result.output.trimmingCharacters(in: .whitespacesAndNewlines))
+            // sbatch's last line says why (an invalid partition, a time limit too long); keep the error one line.
+            let reason = result.output.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            throw ClusterError.rejected(tool: "sbatch", message: reason.map(String.init) ?? "exit status \(result.status)")
         }
         // `--parsable` prints `<job id>` or `<job id>;<cluster>`.
         let jobID = String(result.output.split(separator: "\n").last?.split(separator: ";").first ?? "")
