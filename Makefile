@@ -2,6 +2,7 @@
 # Package.swift: unsafeFlags only work in a root package and would block use as a dependency).
 #   make run    install what is missing, build release, run experiments/quickstart.yaml
 #   make test   install what is missing, run the whole test suite
+#   make slurm-test  the Slurm tests on a one-node cluster started here (root; tools/slurm-test.sh)
 #   make bench  release build, engine and supernet benchmarks (torch side by side when available)
 
 SWIFT ?= swift
@@ -15,7 +16,7 @@ APT_RUNTIME := libhdf5-dev zlib1g-dev dataset-fashion-mnist
 APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf netcdf-bin python3-netcdf4
 EXPERIMENT ?= experiments/quickstart.yaml
 
-.PHONY: run test bench build deps deps-test plots clean
+.PHONY: run test slurm-test bench build deps deps-test plots clean
 
 run: deps build
 	$(BIN)/wiringlab run $(EXPERIMENT)
@@ -25,6 +26,9 @@ build:
 
 test: deps-test
 	$(SWIFT) test
+
+slurm-test: deps-test
+	tools/slurm-test.sh
 
 bench: deps
 	$(SWIFT) build $(RELEASE) --product wiringbench

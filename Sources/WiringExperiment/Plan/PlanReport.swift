@@ -14,8 +14,9 @@ extension ExperimentPlan {
             return (run, status, costModel.estimate(run.config))
         }
         let header = ["index", "id", "status", "steps", "time", "name"]
+        let cluster = clusterStatus(for: self, folder: folder)  // Slurm (issue 13): queued/running/done/failed
         let cells = rows.map { run, status, cost in
-            ["\(run.index)", run.id, status, "\(cost.steps)", formatDuration(cost.seconds), run.name]
+            ["\(run.index)", run.id, cluster?[run.id]?.label ?? status, "\(cost.steps)", formatDuration(cost.seconds), run.name]
         }
         // Right-align the numbers, left-align the text; the name takes what is left of the width.
         let numeric = [true, false, false, true, true, false]
@@ -51,6 +52,7 @@ extension ExperimentPlan {
             }
             if reasons.count > 20 { out += "  ... and \(reasons.count - 20) more\n" }
         }
+        if let cluster { out += clusterSummary(cluster, folder: folder) }  // Slurm (issue 13)
         return out
     }
 }
