@@ -36,6 +36,8 @@ public struct DARTS: SearchStrategy, Codable {
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
     }
 
+    public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture { architecture(cells: cells) }
+
     /// Nothing changes per epoch.
     public mutating func beginEpoch(_ epoch: Int, of epochs: Int) {}
 

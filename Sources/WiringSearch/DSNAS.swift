@@ -31,6 +31,10 @@ public struct DSNAS: SearchStrategy, Codable {
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
     }
 
+    public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
+        .shared(sample(rng: &rng), cells: cells)
+    }
+
     /// Nothing changes per epoch.
     public mutating func beginEpoch(_ epoch: Int, of epochs: Int) {}
 
