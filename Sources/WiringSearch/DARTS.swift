@@ -34,6 +34,7 @@ public struct DARTS: SearchStrategy, Codable {
     public init(config: SearchConfig, alpha: ArchitectureParameters) {
         self.config = config
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
+        hessianRadius = config.hessianRadius
     }
 
     public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture { architecture(cells: cells) }

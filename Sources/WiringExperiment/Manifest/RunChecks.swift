@@ -76,6 +76,16 @@ enum RunChecks {
         }
     }
 
+    /// Search phases draw one architecture from the shared alpha for every cell, so `sampling.per_cell`
+    /// (read by probe, train and eval phases) would be ignored there: refused instead.
+    static func perCellSamplingNotInSearch(_ config: inout RunConfig, _ r: MapReader) throws {
+        guard config.sampling.perCell, let phase = config.phases.first(where: { $0.kind == .search }) else { return }
+        let location = r.node("sampling")?["per_cell"]?.location ?? r.node.location
+        throw ManifestError.invalid(location, keyPath: "sampling.per_cell",
+                                    expected: "expected false with a search phase ('\(phase.name)' draws one architecture for all cells from alpha)",
+                                    got: "true")
+    }
+
     // MARK: - data
 
     /// The synthetic shape is kept only for the synthetic data set.
