@@ -5,6 +5,7 @@
 // claim 8).
 import Foundation
 import Testing
+import WiringEngine
 import WiringResults
 import WiringSearch
 @testable import WiringExperiment

@@ -224,6 +224,22 @@ func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
         if algorithm == "darts" {
             // split: half leaves 16 training images: 2 batches per epoch, 4 steps, one search batch each.
             #expect(try file.dataset("search/batch_edge_cost").shape == [4, 1, 5])
+            // The search rows of Fig 10b: per epoch, the "all" mean loss of the search samples is the mean of
+            // the two search batches' batch-mean losses (equal batches of 8), and C = L − H per subset.
+            #expect(try file.dataset("search/epoch_batches").read(Int.self).values == [2, 4])
+            let split = try file.dataset("search/split_mean").read(Double.self)
+            #expect(split.shape == [2, 3, 4])
+            let batchLoss = try file.dataset("search/batch_loss").read(Double.self).values
+            for epoch in 0..<2 {
+                let all = split.values[(epoch * 3 + 2) * 4..<(epoch * 3 + 3) * 4]
+                let expected = (batchLoss[2 * epoch] + batchLoss[2 * epoch + 1]) / 2
+                #expect(abs(all[all.startIndex] - expected) < 1e-6, "epoch \(epoch): \(all) vs loss \(expected)")
+                #expect(all[all.startIndex + 3] == 16)
+                for subset in 0..<3 {
+                    let row = Array(split.values[(epoch * 3 + subset) * 4..<(epoch * 3 + subset + 1) * 4])
+                    #expect(row[3] == 0 ? row[0].isNaN : abs(row[0] - row[1] - row[2]) < 1e-12)
+                }
+            }
         }
         // One eval row per search epoch, then one per pass of the eval phase, each over the 20 test images.
         #expect(try file.dataset("eval/phase").read(Int.self).values == [0, 0, 1, 1])
