@@ -86,7 +86,7 @@ struct SearchLog: Equatable {
 
     /// The length of each dimension of the columns (the network's from the step log).
     func sizes(network: [String: Int]) -> [String: Int] {
-        network.merging(["search_epoch": epochs, "search_batch": searchStep.count]) { $1 }
+        network.merging(["search_epoch": epochs, "search_batch": searchStep.count, "subset": 3, "quantity": 4]) { $1 }
     }
 
     mutating func appendEpoch(phase: Int, epoch: Int, alpha a: ArchitectureParameters, temperature t: Double?,
