@@ -34,7 +34,10 @@ public struct DARTS: SearchStrategy, Codable {
     public init(config: SearchConfig, alpha: ArchitectureParameters) {
         self.config = config
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
+        hessianRadius = config.hessianRadius
     }
+
+    public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture { architecture(cells: cells) }
 
     /// Nothing changes per epoch.
     public mutating func beginEpoch(_ epoch: Int, of epochs: Int) {}

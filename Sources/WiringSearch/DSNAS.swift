@@ -31,6 +31,10 @@ public struct DSNAS: SearchStrategy, Codable {
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
     }
 
+    public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
+        .shared(sample(rng: &rng), cells: cells)
+    }
+
     /// Nothing changes per epoch.
     public mutating func beginEpoch(_ epoch: Int, of epochs: Int) {}
 
@@ -75,7 +79,7 @@ public struct DSNAS: SearchStrategy, Codable {
         }
         let gradient = DSNAS.alphaGradient(alpha: alpha, choices: choices, edgeCost: probe.edgeCost,
                                            rewardClip: config.rewardClip, weighting: config.rewardWeighting,
-                                           noneIndex: net.noneIndex)
+                                           fixedEdgeSoftmax: config.fixedEdgeSoftmax, noneIndex: net.noneIndex)
         let norm = learner.apply(gradient, update: config.updateAlpha)
         return SearchStepRecord(probe: probe, searchProbe: nil, architecture: architecture, searchArchitecture: nil,
                                 alphaGradient: gradient, alphaGradientNorm: norm, temperature: nil,
@@ -88,9 +92,11 @@ public struct DSNAS: SearchStrategy, Codable {
     /// deleted. w_e = 1 (`.none`) or, as the authors' code, p_e(o_e) / mean over all edges e' of
     /// p_e'(o_e') (`.sampleProbability`; an edge with a single allowed op, or deleted, counts with
     /// the probability of its op, none for deleted, in the softmax over all ops, as the reference's
-    /// forced edges do).
+    /// forced edges do). An edge with a single allowed op takes p_e over its allowed op (gradient 0,
+    /// `.allowedOps`) or over all ops (`.allOps`, the reference's forced edges).
     public static func alphaGradient(alpha: ArchitectureParameters, choices: [EdgeChoice], edgeCost: [[Double]],
                                      rewardClip: Double, weighting: DSNASRewardWeighting = .sampleProbability,
+                                     fixedEdgeSoftmax: DSNASFixedEdgeSoftmax = .allowedOps,
                                      noneIndex: Int?) -> [[Double]] {
         var weight = Array(repeating: 1.0, count: choices.count)
         if weighting == .sampleProbability {
@@ -110,8 +116,14 @@ public struct DSNAS: SearchStrategy, Codable {
             guard let o = choice.opIndex, o != noneIndex else { continue }
             let cost = edgeCost.reduce(0) { $0 + $1[e] }
             let reward = min(max(cost, -rewardClip), rewardClip) * weight[e]
+            let domain = alpha.domains[e]
+            if fixedEdgeSoftmax == .allOps && domain.allowed.count == 1 {
+                let p = softmax(alpha.values[e], over: Array(0..<alpha.ops))
+                for j in 0..<alpha.ops { gradient[e][j] = ((j == o ? 1 : 0) - p[j]) * reward }
+                continue
+            }
             let p = alpha.probabilities(edge: e)
-            for j in alpha.domains[e].allowed { gradient[e][j] = ((j == o ? 1 : 0) - p[j]) * reward }
+            for j in domain.allowed { gradient[e][j] = ((j == o ? 1 : 0) - p[j]) * reward }
         }
         return gradient
     }

@@ -28,6 +28,10 @@ public struct SNAS: SearchStrategy, Codable {
         currentTemperature = config.temperature
     }
 
+    public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
+        mixtureArchitecture(gumbelWeights(rng: &rng), domains: alpha.domains, cells: cells)
+    }
+
     /// With `config.anneal`: lambda = max(tMin, tMin + (1 - e / T)(t0 - tMin)) with e = epoch + 1,
     /// because the reference's scheduler has already stepped once when epoch 0 starts (reference-spec 5.2).
     public mutating func beginEpoch(_ epoch: Int, of epochs: Int) {

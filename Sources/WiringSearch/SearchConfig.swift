@@ -134,6 +134,16 @@ public enum DSNASRewardWeighting: String, CaseIterable, Codable, Hashable, Senda
     case none
 }
 
+/// DSNAS: the softmax behind the alpha gradient of an edge with a single allowed op (a fixed edge).
+public enum DSNASFixedEdgeSoftmax: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Over the edge's allowed ops, like every other edge: the one op has probability 1, so the
+    /// gradient is 0 and the fixed edge's alpha never moves but by weight decay.
+    case allowedOps = "allowed_ops"
+    /// The reference's forced edges (reference-spec 5.1 step 3): over all ops, so the gradient is
+    /// (onehot(o) - softmax(alpha_e)) * reward_e and the fixed edge's alpha moves.
+    case allOps = "all_ops"
+}
+
 /// How alpha is initialised.
 public enum AlphaInit: Codable, Hashable, Sendable {
     /// Each entry drawn from N(mean, std^2): DSNAS/SNAS N(1, 0.01^2); DARTS 1e-3 N(0, 1) = N(0, 0.001^2).
@@ -174,6 +184,11 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     /// are dropped, so every batch norm moves once. false: skip that forward (only the norms the child
     /// ran move; only eval-mode results differ). See `Supernet.trainThetaStep`.
     public var refreshRunningStatistics: Bool
+    /// DSNAS only: the softmax of a fixed edge's alpha gradient.
+    public var fixedEdgeSoftmax: DSNASFixedEdgeSoftmax
+    /// Second-order DARTS: the finite-difference step of the Hessian-vector product is r = radius / |v|
+    /// (the reference's 0.01).
+    public var hessianRadius: Double
 
     /// The reference's settings for `algorithm`: DARTS runs bi-level without alpha clipping and starts
     /// alpha at 1e-3 N(0, 1); DSNAS and SNAS are single-level, clip alpha at 10, start at N(1, 0.01^2).
@@ -191,11 +206,13 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         updateTheta = true
         alphaOptimizer = AdamConfig(gradClip: algorithm == .darts ? nil : 10)
         refreshRunningStatistics = true
+        fixedEdgeSoftmax = .allowedOps
+        hessianRadius = 0.01
     }
 
     private enum CodingKeys: String, CodingKey {
         case algorithm, level, order, temperature, temperatureMin, anneal, alphaInit, rewardClip, rewardWeighting,
-             updateAlpha, updateTheta, alphaOptimizer, refreshRunningStatistics
+             updateAlpha, updateTheta, alphaOptimizer, refreshRunningStatistics, fixedEdgeSoftmax, hessianRadius
     }
 
     /// Reads configurations and search states written before `rewardWeighting` and
@@ -215,6 +232,8 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         updateTheta = try c.decode(Bool.self, forKey: .updateTheta)
         alphaOptimizer = try c.decode(AdamConfig.self, forKey: .alphaOptimizer)
         refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
+        fixedEdgeSoftmax = try c.decodeIfPresent(DSNASFixedEdgeSoftmax.self, forKey: .fixedEdgeSoftmax) ?? .allowedOps
+        hessianRadius = try c.decodeIfPresent(Double.self, forKey: .hessianRadius) ?? 0.01
     }
 
     /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the default, so
@@ -234,5 +253,7 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         try c.encode(updateTheta, forKey: .updateTheta)
         try c.encode(alphaOptimizer, forKey: .alphaOptimizer)
         if !refreshRunningStatistics { try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics) }
+        if fixedEdgeSoftmax != .allowedOps { try c.encode(fixedEdgeSoftmax, forKey: .fixedEdgeSoftmax) }
+        if hessianRadius != 0.01 { try c.encode(hessianRadius, forKey: .hessianRadius) }
     }
 }

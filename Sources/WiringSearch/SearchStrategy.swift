@@ -42,6 +42,11 @@ public protocol SearchStrategy {
     /// - Throws: `SearchError.stateMismatch` when the state belongs to another algorithm or alpha shape;
     ///   a `DecodingError` when the data is not a state at all.
     mutating func restoreState(_ data: Data) throws
+
+    /// The architecture of an eval pass batch under the current alpha, drawn the way `step` draws
+    /// it (DSNAS: one op per edge from softmax(alpha); SNAS: a Gumbel-softmax mixture at the current
+    /// temperature; DARTS: the softmax mixture), with `rng` (not the training stream).
+    func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture
 }
 
 /// What one search step did, for the runner to record.

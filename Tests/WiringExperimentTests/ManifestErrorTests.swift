@@ -130,7 +130,7 @@ let malformedCases: [MalformedCase] = [
         name: t
         phases:
           - kind: serch
-        """, "t.yaml:3: phases.0.kind: expected one of probe, train, search, got 'serch'; did you mean 'search'?"),
+        """, "t.yaml:3: phases.0.kind: expected one of probe, train, search, eval, got 'serch'; did you mean 'search'?"),
     MalformedCase("key of another phase kind", """
         name: t
         phases:

@@ -7,6 +7,7 @@ extension PhaseConfig {
         switch work {
         case let .probe(s): return s.sampling
         case let .train(s): return s.sampling
+        case let .eval(s): return s.sampling
         case .search: return nil
         }
     }

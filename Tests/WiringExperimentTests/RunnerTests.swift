@@ -175,13 +175,15 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Tiny search runs: 2 epochs of 4 batches each (bi-level DARTS splits the 32 images into halves).
+/// Tiny search runs: 2 epochs of 4 batches each (bi-level DARTS splits the 32 images into halves),
+/// an eval pass over 20 test images after each epoch, then an eval phase of 2 passes.
 func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
-    let phases = algorithm == "darts"
-        ? "phases:\n  - {name: search, kind: search, algorithm: darts, level: bi, epochs: 2}\n"
-        : "phases:\n  - {name: search, kind: search, algorithm: \(algorithm), epochs: 2, anneal: true}\n"
-    let yaml = tinyManifest.components(separatedBy: "phases:")[0] + phases
-    return try Manifest(yaml: yaml, file: "tiny-search.yaml").plan(codeVersion: "test")
+    let search = algorithm == "darts"
+        ? "  - {name: search, kind: search, algorithm: darts, level: bi, epochs: 2, eval_every: 1}\n"
+        : "  - {name: search, kind: search, algorithm: \(algorithm), epochs: 2, anneal: true, eval_every: 1}\n"
+    let yaml = tinyManifest.components(separatedBy: "phases:")[0] + "phases:\n" + search
+        + "  - {name: test, kind: eval, epochs: 2}\n"
+    return try Manifest(yaml: yaml, file: "tiny-search.yaml", overrides: ["data.test_size=20"]).plan(codeVersion: "test")
 }
 
 @Suite(.serialized) struct SearchRunnerTests {
@@ -196,7 +198,7 @@ func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
             return
         }
         var last: RunOutcome?
-        for limit in [3, 100] {  // stop mid-epoch, then finish
+        for limit in [3, 1, 100] {  // stop mid-epoch, right after an epoch's eval pass, then finish
             last = try executeRun(spec, plan: plan, options: RunOptions(outFolder: resumed, maxSteps: limit))
         }
         guard case let .finished(path)? = last else {
@@ -222,6 +224,27 @@ func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
         if algorithm == "darts" {
             // split: half leaves 16 training images: 2 batches per epoch, 4 steps, one search batch each.
             #expect(try file.dataset("search/batch_edge_cost").shape == [4, 1, 5])
+            // The search rows of Fig 10b: per epoch, the "all" mean loss of the search samples is the mean of
+            // the two search batches' batch-mean losses (equal batches of 8), and C = L − H per subset.
+            #expect(try file.dataset("search/epoch_batches").read(Int.self).values == [2, 4])
+            let split = try file.dataset("search/split_mean").read(Double.self)
+            #expect(split.shape == [2, 3, 4])
+            let batchLoss = try file.dataset("search/batch_loss").read(Double.self).values
+            for epoch in 0..<2 {
+                let all = split.values[(epoch * 3 + 2) * 4..<(epoch * 3 + 3) * 4]
+                let expected = (batchLoss[2 * epoch] + batchLoss[2 * epoch + 1]) / 2
+                #expect(abs(all[all.startIndex] - expected) < 1e-6, "epoch \(epoch): \(all) vs loss \(expected)")
+                #expect(all[all.startIndex + 3] == 16)
+                for subset in 0..<3 {
+                    let row = Array(split.values[(epoch * 3 + subset) * 4..<(epoch * 3 + subset + 1) * 4])
+                    #expect(row[3] == 0 ? row[0].isNaN : abs(row[0] - row[1] - row[2]) < 1e-12)
+                }
+            }
         }
+        // One eval row per search epoch, then one per pass of the eval phase, each over the 20 test images.
+        #expect(try file.dataset("eval/phase").read(Int.self).values == [0, 0, 1, 1])
+        #expect(try file.dataset("eval/epoch").read(Int.self).values == [0, 1, 0, 1])
+        #expect(try file.dataset("eval/images").read(Int.self).values == [20, 20, 20, 20])
+        #expect(try file.dataset("eval/edge_cost").shape == [4, 1, 5])
     }
 }

@@ -3,6 +3,7 @@
 // expected gradient (onehot - softmax) * w * clamp(sum over cells of the edge cost) is written out
 // here, with w = 1 (`rewardWeighting: .none`) or the authors' w_e = p_e(o_e) / mean_e' p_e'(o_e')
 // (the default; a deleted edge counts with p(none) in the softmax over all ops).
+import Foundation
 import Testing
 import WiringEngine
 import WiringModel
@@ -81,5 +82,28 @@ import WiringModel
             seen.insert(choices[4].opIndex!)
         }
         #expect(seen == [0, 2, 3], "uniform alpha reaches every allowed op")
+    }
+
+    /// A fixed edge's gradient row, written out: (onehot(o) - exp(a) / Σ exp(a)) * reward over all four
+    /// ops for `.allOps` (the reference's forced edges), exactly zero for `.allowedOps`; the other
+    /// edges are the same under both.
+    @Test func fixedEdgeGradientFollowsTheChosenSoftmax() throws {
+        let network = tinyNetwork(constraints: [EdgeConstraint(.edge(1), .fix(.sepConv3x3))])
+        let domains = try network.edgeDomains()
+        let row = [0.3, -0.2, 0.5, 0.1]
+        let alpha = ArchitectureParameters(values: Array(repeating: row, count: domains.count), domains: domains)
+        let choices: [EdgeChoice] = [.op(2), .op(3), .op(1), .op(3), .op(2)]
+        let edgeCost = [[0.2, 0.7, 0.1, -0.3, 0.4]]
+        func gradient(_ softmax: DSNASFixedEdgeSoftmax) -> [[Double]] {
+            DSNAS.alphaGradient(alpha: alpha, choices: choices, edgeCost: edgeCost, rewardClip: 5, weighting: .none,
+                                fixedEdgeSoftmax: softmax, noneIndex: 0)
+        }
+        let full = gradient(.allOps), allowed = gradient(.allowedOps)
+        let exps = row.map { exp($0) }, total = exps.reduce(0, +)
+        let expected = (0..<4).map { j in ((j == 3 ? 1 : 0) - exps[j] / total) * 0.7 }
+        #expect(zip(full[1], expected).allSatisfy { abs($0 - $1) < 1e-15 }, "\(full[1]) vs \(expected)")
+        #expect(allowed[1] == [0, 0, 0, 0])
+        for e in [0, 2, 3, 4] { #expect(full[e] == allowed[e]) }
+        #expect(full[0].contains { $0 != 0 })
     }
 }

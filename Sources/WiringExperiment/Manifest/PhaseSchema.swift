@@ -16,7 +16,7 @@ enum PhaseSchema {
 
     static let common = Schema<Header>(what: "a phase", defaults: Header(), fields: [
         .readElsewhere("kind", role: .run, type: choiceType(PhaseKind.self), default: "required",
-                       doc: "`probe`: theta and alpha frozen, Monte-Carlo cost statistics under sampling (`child_reward_stat`). `train`: theta trained by SGD with a cosine schedule, ops sampled uniformly or fixed, alpha untouched (`random_sample`). `search`: alpha updated by a search algorithm."),
+                       doc: "`probe`: theta and alpha frozen, Monte-Carlo cost statistics under sampling (`child_reward_stat`). `train`: theta trained by SGD with a cosine schedule, ops sampled uniformly or fixed, alpha untouched (`random_sample`). `search`: alpha updated by a search algorithm. `eval`: one pass over the `data.test_size` test images per epoch, batch norm in eval mode, nothing trained (`/eval`)."),
         .custom("name", type: "string `[a-z0-9_-]+`", default: { _ in "kind + position (`probe0`, `train1`)" },
                 doc: "Unique within the run; the label in result files.") { node, path, header in
             let name = try node.string(path)
@@ -26,7 +26,7 @@ enum PhaseSchema {
             header.name = name
         },
         .custom("epochs", type: "integer in 1...\(Limits.epochs)", default: { _ in "`1` (if `batches` is absent)" },
-                doc: "Length in passes over the training images (the theta half when split).") { node, path, header in
+                doc: "Length in passes over the training images (the theta half when split); an `eval` phase: passes over the test images.") { node, path, header in
             header.epochs = try node.int(path, min: 1, max: Limits.epochs)
         },
         .custom("batches", type: "integer in 1...\(Limits.batches)", default: { _ in "none" },
@@ -36,6 +36,22 @@ enum PhaseSchema {
     ], checks: [epochsOrBatches])
 
     static let samplingDoc = "`uniform`: every edge draws an op uniformly from its allowed set, every batch. The reference draws from softmax(alpha) with alpha ~ N(1, 0.01^2), which is uniform within 1% (reference-spec 9, item 6). `fixed`: nothing is drawn; `edges` must fix or delete every edge."
+
+    static let evalEveryDoc = "An eval pass over the `data.test_size` test images (batches of 96, batch norm in eval mode with the running statistics, theta and alpha untouched) after every this many epochs and after the last: loss, accuracy, edge costs and identity residuals in `/eval`. The ops of each test batch are drawn as the phase draws them (train: uniform or fixed; search: DSNAS one op per edge from softmax(alpha), SNAS a Gumbel mixture, DARTS the softmax mixture), from a stream of their own. `null`: no eval pass."
+
+    /// `eval_every`: an integer of epochs, or null.
+    static func evalEvery<C>(_ keyPath: WritableKeyPath<C, Int?>) -> SchemaField<C> {
+        .custom("eval_every", type: "integer in 1...\(Limits.epochs) or null", default: { _ in "`null`" },
+                doc: evalEveryDoc, acceptsNull: true) { node, path, config in
+            if case .null = node.value { config[keyPath: keyPath] = nil } else {
+                config[keyPath: keyPath] = try node.int(path, min: 1, max: Limits.epochs)
+            }
+        }
+    }
+
+    static let eval = Schema<EvalSettings>(what: "an eval phase", defaults: EvalSettings(), fields: [
+        .choice("sampling", \.sampling, doc: "The ops of each test batch, drawn as a probe draws them. " + samplingDoc),
+    ])
 
     static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
         .choice("sampling", \.sampling, doc: samplingDoc),
@@ -47,6 +63,7 @@ enum PhaseSchema {
                  doc: "The theta optimiser."),
         .boolean("refresh_running_statistics", \.refreshRunningStatistics,
                  doc: "The reference's batch-norm statistics: one training-mode forward of the supernet (every op of every edge, the sample's one-hot weights) before each SGD step sets them, so every norm moves once per step. False: only the norms of the sampled ops move."),
+        evalEvery(\.evalEvery),
     ])
 
     static let search = Schema<SearchSettings>(what: "a search phase", defaults: SearchSettings(), fields: [
@@ -75,6 +92,10 @@ enum PhaseSchema {
                 doc: "DSNAS: the weight of each edge's clamped reward in the alpha gradient. `sample_probability` (the authors' code): p(sampled op) / its mean over the edges; `none`: 1 (the plain score-function estimator)."),
         .boolean("refresh_running_statistics", \.search.refreshRunningStatistics,
                  doc: "DSNAS: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the reference does. False: only the sampled child's norms move."),
+.choice("fixed_edge_softmax", \.search.fixedEdgeSoftmax,
+                doc: "DSNAS: the softmax in the alpha gradient of an edge with one allowed op (`edges: fix`). `allowed_ops`: over that op, so the gradient is 0 and its alpha moves only by weight decay. `all_ops` (the reference's forced edges, reference-spec 5.1 step 3): over all ops, (onehot - softmax(alpha_e)) * reward_e."),
+        .number("hessian_radius", \.search.hessianRadius, .positive,
+                doc: "Second-order DARTS: the finite-difference step of the Hessian-vector product is radius / \\|v\\| (the reference's 0.01; smaller tracks the exact product more closely on small networks, docs/search.md)."),
         .boolean("update_alpha", \.search.updateAlpha,
                  doc: "False keeps alpha at its initial value (DARTS `cal_stat`: cost statistics under a fixed mixture)."),
         .boolean("update_theta", \.search.updateTheta, doc: "False freezes theta."),
@@ -82,6 +103,7 @@ enum PhaseSchema {
                  doc: "The theta optimiser."),
         .mapping("alpha_optimizer", \.search.alphaOptimizer, adam, default: "see [optimizers](#optimizers)",
                  expanded: false, doc: "The alpha optimiser."),
+        evalEvery(\.evalEvery),
     ], checks: [RunChecks.levelAndOrderFitAlgorithm])
 
     static let sgd = Schema<SGDConfig>(what: "an SGD optimizer", defaults: SGDConfig(), fields: [
@@ -112,6 +134,7 @@ enum PhaseSchema {
         case .probe: return probe.keys
         case .train: return train.keys
         case .search: return search.keys
+        case .eval: return eval.keys
         }
     }
 
@@ -167,6 +190,12 @@ enum PhaseSchema {
             var s = search.defaults
             try search.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
             work = .search(s)
+        case .eval:
+            var s = eval.defaults
+            let r = try eval.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
+            try RunChecks.fixedSamplingHasNothingToDraw(s.sampling, domains: domains, r)
+            try RunChecks.evalPhaseCountsEpochs(header.batches, r)
+            work = .eval(s)
         }
         let length = header.batches.map { PhaseLength(.batches, $0) } ?? PhaseLength(.epochs, header.epochs ?? 1)
         return PhaseConfig(name: header.name ?? "\(kind.rawValue)\(index)", length: length, work: work)

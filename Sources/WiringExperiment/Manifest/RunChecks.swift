@@ -64,7 +64,7 @@ enum RunChecks {
     /// The per-step log of every phase fits in memory (steps x cells x edges values).
     static func stepLogFitsInMemory(_ config: inout RunConfig, _ r: MapReader) throws {
         let perEpoch = Double(config.data.batchesPerEpoch)
-        let steps = config.phases.reduce(0.0) { sum, phase in
+        let steps = config.phases.filter { $0.kind != .eval }.reduce(0.0) { sum, phase in
             sum + (phase.length.unit == .epochs ? Double(phase.length.count) * perEpoch : Double(phase.length.count))
         }
         let values = steps * Double(config.network.cells * config.network.edgeCount)
@@ -74,6 +74,16 @@ enum RunChecks {
                                             + "\(Limits.stepLogValues) step x cell x edge values)",
                                         got: String(format: "%.3g steps", steps) + "; lower epochs or batches, or split the run")
         }
+    }
+
+    /// Search phases draw one architecture from the shared alpha for every cell, so `sampling.per_cell`
+    /// (read by probe, train and eval phases) would be ignored there: refused instead.
+    static func perCellSamplingNotInSearch(_ config: inout RunConfig, _ r: MapReader) throws {
+        guard config.sampling.perCell, let phase = config.phases.first(where: { $0.kind == .search }) else { return }
+        let location = r.node("sampling")?["per_cell"]?.location ?? r.node.location
+        throw ManifestError.invalid(location, keyPath: "sampling.per_cell",
+                                    expected: "expected false with a search phase ('\(phase.name)' draws one architecture for all cells from alpha)",
+                                    got: "true")
     }
 
     // MARK: - data
@@ -137,5 +147,13 @@ enum RunChecks {
         throw ManifestError.invalid(r.location("sampling"), keyPath: r.path("sampling"),
                                     expected: "expected uniform, or every edge fixed or deleted under edges",
                                     got: "'fixed' with \(domains[e].allowed.count) ops on edge \(e)")
+    }
+
+    /// An eval phase's length counts passes over the test images, so it is given in `epochs`.
+    static func evalPhaseCountsEpochs(_ batches: Int?, _ r: MapReader) throws {
+        guard let b = batches else { return }
+        throw ManifestError.invalid(r.location("batches"), keyPath: r.path("batches"),
+                                    expected: "expected epochs (passes over the test images) for an eval phase",
+                                    got: "\(b)")
     }
 }

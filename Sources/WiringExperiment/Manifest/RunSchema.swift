@@ -48,7 +48,7 @@ enum RunSchema {
         .readElsewhere("replicates", role: .sweep, type: "integer >= 1 or list of seeds", default: "none",
                        doc: "Seeds of each grid point, see [Sweeps](#sweeps-grid-zip-exclude-replicates)."),
     ], checks: [RunChecks.requirePhases, RunChecks.networkFollowsData, RunChecks.splitFollowsPhases,
-                RunChecks.fitsInMemory, RunChecks.stepLogFitsInMemory])
+                RunChecks.fitsInMemory, RunChecks.stepLogFitsInMemory, RunChecks.perCellSamplingNotInSearch])
 
     static let data = Schema<DataConfig>(what: "data", defaults: DataConfig(), fields: [
         .choice("dataset", \.dataset,
@@ -124,7 +124,7 @@ enum RunSchema {
 
     static let sampling = Schema<SamplingConfig>(what: "sampling", defaults: SamplingConfig(), fields: [
         .boolean("per_cell", \.perCell,
-                 doc: "Draw each cell's ops separately instead of one draw per batch shared by all cells (`resample_layer`)."),
+                 doc: "Draw each cell's ops separately instead of one draw per batch shared by all cells (`resample_layer`), in probe, train and eval phases (and eval passes of train phases). Refused with a search phase, whose draw comes from the one alpha all cells share."),
     ])
 
     static let record = Schema<RecordConfig>(what: "record", defaults: RecordConfig(), fields: [

@@ -19,6 +19,7 @@ public enum SchemaDocs {
             ("probe", table(PhaseSchema.probe.docRows())),
             ("train", table(PhaseSchema.train.docRows())),
             ("search", table(PhaseSchema.search.docRows())),
+            ("eval", table(PhaseSchema.eval.docRows())),
             ("optimizer", table(PhaseSchema.sgd.docRows())),
             ("alpha-optimizer", table(PhaseSchema.adam.docRows())),
         ]

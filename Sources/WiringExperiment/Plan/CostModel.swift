@@ -32,9 +32,19 @@ public struct CostModel: Sendable {
         var steps = 0
         var macs = 0.0
         for phase in config.phases {
-            let n = phase.length.steps(batchesPerEpoch: perEpoch)
+            let n = phase.kind == .eval ? 0 : phase.length.steps(batchesPerEpoch: perEpoch)
             steps += n
             macs += Double(n) * stepMACs(config, phase)
+        }
+        // Eval passes: forward + backward (the probes) over the test images, batches of 96.
+        let evalBatches = (config.data.testSize + 95) / 96
+        for phase in config.phases {
+            let passes = phase.kind == .eval ? phase.length.count
+                : phase.work.evalEvery.map { k in
+                    let epochs = phase.length.unit == .epochs ? phase.length.count : (phase.length.count + perEpoch - 1) / max(1, perEpoch)
+                    return epochs / k + (epochs % k == 0 ? 0 : 1)
+                } ?? 0
+            macs += Double(passes * evalBatches) * stepMACs(config, phase) * 96 / Double(max(1, config.data.batchSize))
         }
         return CostEstimate(steps: steps, seconds: macs / (macsPerSecondPerThread * Double(config.threads)))
     }
@@ -49,7 +59,7 @@ public struct CostModel: Sendable {
         var mixture = false
         var batches = 1.0
         switch phase.work {
-        case .probe, .train:
+        case .probe, .train, .eval:
             break
         case let .search(s):
             mixture = s.search.algorithm != .dsnas

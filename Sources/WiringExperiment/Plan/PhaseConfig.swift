@@ -11,6 +11,8 @@ public enum PhaseKind: String, CaseIterable, Codable, Hashable, Sendable {
     case train
     /// Alpha updated by a search algorithm (and theta, unless `updateTheta` is false).
     case search
+    /// Theta and alpha frozen; passes over the test images in eval-mode batch norm (`EvalLog`).
+    case eval
 }
 
 /// How each edge's op is chosen in probe and train phases.
@@ -57,6 +59,8 @@ public struct TrainSettings: Hashable, Sendable {
     /// The reference's batch-norm statistics: one supernet forward (every op, one-hot weights) before
     /// each SGD step sets them (`Supernet.trainThetaStep`); false: only the sampled child's norms move.
     public var refreshRunningStatistics = true
+    /// An eval pass over the test images after every this many epochs (and after the last); nil: none.
+    public var evalEvery: Int?
     public init() {}
 }
 
@@ -65,6 +69,15 @@ public struct SearchSettings: Hashable, Sendable {
     public var search = SearchConfig(algorithm: .dsnas)
     /// The theta optimiser.
     public var optimizer = SGDConfig()
+    /// An eval pass over the test images after every this many epochs (and after the last); nil: none.
+    public var evalEvery: Int?
+    public init() {}
+}
+
+/// An eval phase: one pass over the test images per epoch of its length, theta and alpha frozen,
+/// batch norm in eval mode (running statistics), ops drawn per batch as a probe draws them.
+public struct EvalSettings: Hashable, Sendable {
+    public var sampling: SamplingMode = .uniform
     public init() {}
 }
 
@@ -73,6 +86,7 @@ public enum PhaseWork: Hashable, Sendable {
     case probe(ProbeSettings)
     case train(TrainSettings)
     case search(SearchSettings)
+    case eval(EvalSettings)
 
     /// The manifest's `kind`.
     public var kind: PhaseKind {
@@ -80,15 +94,25 @@ public enum PhaseWork: Hashable, Sendable {
         case .probe: return .probe
         case .train: return .train
         case .search: return .search
+        case .eval: return .eval
         }
     }
 
     /// The theta optimiser, for the kinds that train theta.
     public var optimizer: SGDConfig? {
         switch self {
-        case .probe: return nil
+        case .probe, .eval: return nil
         case let .train(s): return s.optimizer
         case let .search(s): return s.optimizer
+        }
+    }
+
+    /// Epochs between eval passes of a train or search phase (nil: none).
+    public var evalEvery: Int? {
+        switch self {
+        case .probe, .eval: return nil
+        case let .train(s): return s.evalEvery
+        case let .search(s): return s.evalEvery
         }
     }
 }
@@ -109,12 +133,15 @@ public struct PhaseConfig: Hashable, Sendable {
     }
 
     public var kind: PhaseKind { work.kind }
+
+    /// Whether the phase makes eval passes over the test images.
+    public var evaluates: Bool { kind == .eval || work.evalEvery != nil }
 }
 
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -129,9 +156,13 @@ extension PhaseConfig: Codable {
             try c.encode(s.optimizer, forKey: .optimizer)
             // Written only when off, so the run ids of default train phases stay what they were.
             if !s.refreshRunningStatistics { try c.encode(false, forKey: .refreshRunningStatistics) }
+            try c.encodeIfPresent(s.evalEvery, forKey: .evalEvery)  // absent when off: ids stay as they were
         case let .search(s):
             try c.encode(s.optimizer, forKey: .optimizer)
             try c.encode(s.search, forKey: .search)
+            try c.encodeIfPresent(s.evalEvery, forKey: .evalEvery)
+        case let .eval(s):
+            try c.encode(s.sampling, forKey: .sampling)
         }
     }
 
@@ -149,12 +180,18 @@ extension PhaseConfig: Codable {
             s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
             s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
             s.refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
+            s.evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
             work = .train(s)
         case .search:
             var s = SearchSettings()
             s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
             s.search = try c.decode(SearchConfig.self, forKey: .search)
+            s.evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
             work = .search(s)
+        case .eval:
+            var s = EvalSettings()
+            s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
+            work = .eval(s)
         }
     }
 }

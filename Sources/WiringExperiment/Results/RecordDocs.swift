@@ -12,6 +12,7 @@ public enum RecordDocs {
             ("samples", table(StepLog.columns.filter { $0.path.hasPrefix("samples/") })),
             ("search-epoch", table(SearchLog.columns.filter { $0.dimensions.first == "search_epoch" })),
             ("search-batch", table(SearchLog.columns.filter { $0.dimensions.first == "search_batch" })),
+            ("eval", table(EvalLog.columns)),
         ]
     }
 

@@ -55,6 +55,8 @@ struct ResultsWriter<T: TensorElement> {
 
         // Per phase: the Fig 4 matrix with standard errors, node costs; the C/L/H split per (phase, epoch).
         let summary = RunSummary(log: log, phases: phases)
+        let averaged = AveragedCost(log: log, singleOp: executor.domains.map { !$0.deleted && $0.allowed.count == 1 })
+        precondition(averaged.rows == splits.keys.count, "averaged-cost rows follow the split rows")
         let costShape = [phases, cells, edges, ops], nodeShape = [phases, cells, nodes]
         let summaryValues: [String: (shape: [Int], values: SummaryValues)] = [
             "cost_mean": (costShape, .doubles(summary.costs.flatMap { $0.mean.flatMap { $0.flatMap { $0 } } })),
@@ -65,6 +67,8 @@ struct ResultsWriter<T: TensorElement> {
             "split_phase": ([splits.keys.count], .int32(splits.keys.map { Int32($0[0]) })),
             "split_epoch": ([splits.keys.count], .int32(splits.keys.map { Int32($0[1]) })),
             "split_mean": ([splits.keys.count, 3, 4], .doubles(splits.means.flatMap { $0.flatMap { $0 } })),
+            "averaged_cost": ([averaged.rows, cells, edges], .doubles(averaged.values)),
+            "averaged_cost_sum": ([averaged.rows, cells], .doubles(averaged.sums)),
         ]
         for column in SummaryColumns.all {
             guard let (shape, values) = summaryValues[column.name] else { preconditionFailure("no values for \(column.name)") }
@@ -84,6 +88,13 @@ struct ResultsWriter<T: TensorElement> {
         for column in SearchLog.columns where column.isStored(search) {
             try labels.ensure(column.dimensions, in: root, group: column.group)
             try column.writeResult(search, to: root, sizes: search.sizes(network: log.sizes))
+        }
+
+        // Eval passes over the test images.
+        let evals = executor.evalLog
+        for column in EvalLog.columns where column.isStored(evals) {
+            try labels.ensure(column.dimensions, in: root, group: column.group)
+            try column.writeResult(evals, to: root, sizes: evals.sizes(network: log.sizes))
         }
         try describeScales(root)
 
@@ -140,6 +151,10 @@ enum SummaryColumns {
         Column(name: "split_epoch", dimensions: ["phase_epoch"], units: "1", longName: "epoch within that phase of each split row"),
         Column(name: "split_mean", dimensions: ["phase_epoch", "subset", "quantity"], units: "nats",
                longName: "mean L_b, H_b, C_b and sample count over correct, wrong and all samples per (phase, epoch); count in samples"),
+        Column(name: "averaged_cost", dimensions: ["phase_epoch", "cells", "edges"], units: "nats",
+               longName: "the reference's averaged edge cost at the end of each (phase, epoch): the running mean since the phase's first step of each op's batch cost, summed over ops, divided by the op count (not for a single-op edge); never-run ops count 0"),
+        Column(name: "averaged_cost_sum", dimensions: ["phase_epoch", "cells"], units: "nats",
+               longName: "averaged_cost summed over the edges of the cell"),
     ]
 }
 
@@ -166,7 +181,7 @@ enum ScaleNames {
         "phases": "phase name", "cells": "cell (input side first)", "edges": "edge e<index>:<source>-><node>",
         "ops": "op name", "nodes": "intermediate node", "subset": "sample subset", "quantity": "split quantity",
         "step": "step index (all phases in order)", "sample": "per-sample record", "phase_epoch": "(phase, epoch) row",
-        "search_epoch": "search epoch row", "search_batch": "search batch row", "setting": "grid setting of the sweep",
+        "search_epoch": "search epoch row", "search_batch": "search batch row", "eval_epoch": "eval pass row", "setting": "grid setting of the sweep",
         "seed": "replicate seed",
     ]
 

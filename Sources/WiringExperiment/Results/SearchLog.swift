@@ -20,6 +20,12 @@ struct SearchLog: Equatable {
     var searchLoss: [Double] = []
     var searchEntropy: [Double] = []
     var searchCostZ: [Double] = []
+    /// Per search batch: sums of L, H, C and the count over its correct, wrong and all samples.
+    var searchSplitSums: [Double] = []
+    /// Per search epoch: search batches recorded by its end (the epoch's rows follow the previous end).
+    var epochSearchBatches: [Int] = []
+    /// Per search epoch: means of L, H, C (and the count) over the epoch's search-batch samples.
+    var searchSplitMean: [Double] = []
 
     /// Search-epoch records, then search-batch records, in file order.
     static let columns: [RecordColumn<SearchLog>] = [
@@ -45,6 +51,12 @@ struct SearchLog: Equatable {
         RecordColumn(path: "search/temperature", dimensions: ["search_epoch"], element: .float64, units: "1",
                      doc: "SNAS's Gumbel-softmax temperature; NaN for DSNAS and DARTS",
                      values: .doubles(\.temperature), isStored: \.hasEpochs),
+        RecordColumn(path: "search/epoch_batches", dimensions: ["search_epoch"], element: .int32, units: "",
+                     doc: "search batches recorded by the end of the epoch (`search_batch` rows from the previous row's value up to this one belong to it)",
+                     values: .ints(\.epochSearchBatches), isStored: \.hasEpochs),
+        RecordColumn(path: "search/split_mean", dimensions: ["search_epoch", "subset", "quantity"], element: .float64,
+                     units: "nats", doc: "bi-level DARTS: mean L_b, H_b, C_b and the sample count over the correctly classified, wrong and all samples of the epoch's search batches (the \"search\" rows of Fig 10b / 22-26; the \"train\" rows are `summary/split_mean`); NaN where a subset is empty or the phase has no search batches",
+                     values: .doubles(\.searchSplitMean), isStored: \.hasEpochs),
         RecordColumn(path: "search/batch_step", dimensions: ["search_batch"], element: .int32, units: "",
                      doc: "bi-level DARTS: the `/steps` index of the theta step the search batch preceded", values: .ints(\.searchStep),
                      isStored: \.hasSearchBatches),
@@ -63,6 +75,9 @@ struct SearchLog: Equatable {
         RecordColumn(path: "search/batch_cost_Z", dimensions: ["search_batch"], element: .float64, units: "nats",
                      doc: "batch mean of C_b = L_b − H_b on the search batch", values: .doubles(\.searchCostZ),
                      isStored: \.hasSearchBatches),
+        RecordColumn(path: "search/batch_split_sum", dimensions: ["search_batch", "subset", "quantity"], element: .float64,
+                     units: "nats", doc: "sums of L_b, H_b, C_b and the count over the correct, wrong and all samples of the search batch",
+                     values: .doubles(\.searchSplitSums), isStored: \.hasSearchBatches),
     ]
 
     var epochs: Int { epochPhase.count }
@@ -71,7 +86,7 @@ struct SearchLog: Equatable {
 
     /// The length of each dimension of the columns (the network's from the step log).
     func sizes(network: [String: Int]) -> [String: Int] {
-        network.merging(["search_epoch": epochs, "search_batch": searchStep.count]) { $1 }
+        network.merging(["search_epoch": epochs, "search_batch": searchStep.count, "subset": 3, "quantity": 4]) { $1 }
     }
 
     mutating func appendEpoch(phase: Int, epoch: Int, alpha a: ArchitectureParameters, temperature t: Double?,
@@ -85,7 +100,20 @@ struct SearchLog: Equatable {
         topologyWithoutNone += a.mostLikely(excluding: noneIndex).map { $0 ?? -1 }
         noneProbability += p.map { row in noneIndex.map { row[$0] } ?? 0 }
         temperature.append(t ?? .nan)
+        // The epoch's search batches: those after the previous epoch row's end (only search phases
+        // record search batches, and each of their epochs ends with a row).
+        let start = epochSearchBatches.last ?? 0
+        var sums = Array(repeating: 0.0, count: 12)
+        for b in start..<searchStep.count {
+            for i in 0..<12 { sums[i] += searchSplitSums[b * 12 + i] }
+        }
+        for subset in 0..<3 {
+            let n = sums[subset * 4 + 3]
+            searchSplitMean += (0..<3).map { n > 0 ? sums[subset * 4 + $0] / n : .nan } + [n]
+        }
+        epochSearchBatches.append(searchStep.count)
     }
+
 
     mutating func appendSearchBatch(step: Int, probe: StepProbe) {
         searchStep.append(step)
@@ -94,5 +122,16 @@ struct SearchLog: Equatable {
         searchLoss.append(probe.loss)
         searchEntropy.append(probe.meanEntropy)
         searchCostZ.append(probe.costZ)
+        var sums = Array(repeating: 0.0, count: 12)
+        let s = probe.samples
+        for b in s.loss.indices {
+            for subset in [s.correct[b] ? 0 : 1, 2] {
+                sums[subset * 4] += s.loss[b]
+                sums[subset * 4 + 1] += s.entropy[b]
+                sums[subset * 4 + 2] += s.cost[b]
+                sums[subset * 4 + 3] += 1
+            }
+        }
+        searchSplitSums += sums
     }
 }

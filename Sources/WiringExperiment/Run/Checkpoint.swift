@@ -28,11 +28,11 @@ struct RunCursor: Codable, Equatable {
 /// Writes and reads `<out>/<id>.ckpt`.
 enum Checkpoint {
     /// The layout version; a checkpoint of another layout is refused (start the run afresh).
-    static let checkpointFormat = 2
+    static let checkpointFormat = 3  // 3: the eval log
 
     static func write<T: TensorElement>(to path: String, cursor: RunCursor, parameters: ParameterStore<T>,
                                         momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums,
-                                        searchLog: SearchLog) throws {
+                                        searchLog: SearchLog, evalLog: EvalLog) throws {
         let file = try HDF5File(creating: path)
         do {
             let root = file.root
@@ -46,6 +46,7 @@ enum Checkpoint {
             let logGroup = try root.createGroup("log")
             for column in StepLog.columns { try column.writeCheckpoint(log, to: logGroup) }
             for column in SearchLog.columns { try column.writeCheckpoint(searchLog, to: logGroup) }
+            for column in EvalLog.columns { try column.writeCheckpoint(evalLog, to: logGroup) }
             try root.write("splits/keys", splits.keys.flatMap { $0 }, shape: [splits.keys.count, 2])
             try root.write("splits/rows", splits.rows.flatMap { $0 }, shape: [splits.rows.count, 8])
             try file.commit()
@@ -59,7 +60,8 @@ enum Checkpoint {
     /// `RunError.checkpointMismatch` when it belongs to another run or precision.
     static func read<T: TensorElement>(from path: String, runID: String, parameters: inout ParameterStore<T>,
                                        momentum: inout [String: Tensor<T>], log: inout StepLog,
-                                       splits: inout SplitSums, searchLog: inout SearchLog) throws -> RunCursor {
+                                       splits: inout SplitSums, searchLog: inout SearchLog,
+                                       evalLog: inout EvalLog) throws -> RunCursor {
         let file = try HDF5File(reading: path)
         defer { file.close() }
         let root = file.root
@@ -87,6 +89,7 @@ enum Checkpoint {
         let logGroup = try root.group("log")
         for column in StepLog.columns { try column.readCheckpoint(&log, from: logGroup) }
         for column in SearchLog.columns { try column.readCheckpoint(&searchLog, from: logGroup) }
+        for column in EvalLog.columns { try column.readCheckpoint(&evalLog, from: logGroup) }
         let keys = try root.dataset("splits/keys").read(Int.self).values
         let rows = try root.dataset("splits/rows").read(Double.self).values
         splits.keys = stride(from: 0, to: keys.count, by: 2).map { Array(keys[$0..<($0 + 2)]) }

@@ -21,9 +21,12 @@ protocol PhaseRunner {
         -> PhaseStepResult
 
     /// Called after the last step of every epoch (and of the phase).
-    func endEpoch(_ epoch: Int)
+    func endEpoch(_ epoch: Int) throws
+
+    /// The architecture of one eval-pass batch after an epoch (`eval_every`), drawn with `rng`.
+    func evaluationArchitecture(rng: inout RNG) -> Architecture
 }
 
 extension PhaseRunner {
-    func endEpoch(_ epoch: Int) {}
+    func endEpoch(_ epoch: Int) throws {}
 }

@@ -18,4 +18,6 @@ struct ProbePhase<T: TensorElement>: PhaseRunner {
         net.parameters.runningStatistics = statistics
         return PhaseStepResult(architecture: architecture, probe: probe)
     }
+
+    func evaluationArchitecture(rng: inout RNG) -> Architecture { executor.sample(settings.sampling, rng: &rng) }
 }

@@ -12,6 +12,8 @@ struct RunData {
     let train: ImageDataset
     /// Alpha's batches for bi-level search (the second half); nil without a split.
     let search: ImageDataset?
+    /// The first `data.test_size` test images, loaded only when a phase evaluates (nil otherwise).
+    let test: ImageDataset?
     /// The folder the data set was read from ("synthetic" for generated data).
     let root: String
     /// SHA-256 (hex) of the whole training split as decoded: pixels, then labels as bytes.
@@ -19,21 +21,35 @@ struct RunData {
 
     /// - Throws: `DataError` with the install hint when the data set is missing or damaged,
     ///   `RunError.dataTooSmall` when it has fewer images than `train_size` asks for.
-    init(_ config: DataConfig, seed: UInt64) throws {
+    init(_ config: DataConfig, seed: UInt64, loadsTest: Bool = false) throws {
         var full: ImageDataset
+        var testSet: ImageDataset?
         switch config.dataset {
         case .fashionMNIST:
             root = FashionMNIST.folder(root: DataRoot.resolve(configured: config.root, fallback: FashionMNIST.defaultRoot))
             full = try FashionMNIST.load(.train, root: root)
+            if loadsTest { testSet = try FashionMNIST.load(.test, root: root) }
         case .cifar10:
             root = DataRoot.resolve(configured: config.root)
             full = try CIFAR10.load(.train, root: root)
+            if loadsTest { testSet = try CIFAR10.load(.test, root: root) }
         case .synthetic:
             root = "synthetic"
             let s = config.synthetic ?? DataConfig.Synthetic()
             full = SyntheticDataset.make(count: s.count, channels: s.channels, size: s.size, classes: s.classes,
                                          seed: seed)
+            if loadsTest {
+                // The images after the training ones of the same generator (same class prototypes, new
+                // noise), normalised with the training set's constants.
+                let longer = SyntheticDataset.make(count: 2 * s.count, channels: s.channels, size: s.size,
+                                                   classes: s.classes, seed: seed)
+                testSet = try longer.subset(s.count..<(2 * s.count)).withStatistics(mean: full.mean, std: full.std)
+            }
         }
+        if let t = testSet, config.testSize > t.count {
+            throw RunError.dataTooSmall(key: "data.test_size", asked: config.testSize, available: t.count, dataset: root)
+        }
+        test = try testSet.map { config.testSize < $0.count ? try $0.prefix(config.testSize) : $0 }
         var hash = SHA256()
         hash.update(data: full.pixels)
         hash.update(data: full.labels.map { UInt8(truncatingIfNeeded: $0) })

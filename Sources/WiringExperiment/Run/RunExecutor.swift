@@ -103,6 +103,8 @@ final class RunExecutor<T: TensorElement> {
     var splits = SplitSums()
     /// Alpha per epoch of search phases, and the search-batch costs of bi-level DARTS.
     var searchLog = SearchLog()
+    /// One row per eval pass over the test images.
+    var evalLog = EvalLog()
     var cursor: RunCursor
     let tape = Tape<T>()
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
@@ -117,7 +119,7 @@ final class RunExecutor<T: TensorElement> {
         self.plan = plan
         self.options = options
         config = spec.config
-        data = try RunData(config.data, seed: config.seed)
+        data = try RunData(config.data, seed: config.seed, loadsTest: config.phases.contains { $0.evaluates })
         var initRNG = RNG(seed: config.seed, stream: "init")
         net = Supernet<T>(config: config.network, rng: &initRNG)
         domains = try config.network.edgeDomains()
@@ -132,7 +134,8 @@ final class RunExecutor<T: TensorElement> {
         if FileManager.default.fileExists(atPath: checkpointPath) {
             var parameters = net.parameters
             cursor = try Checkpoint.read(from: checkpointPath, runID: spec.id, parameters: &parameters,
-                                         momentum: &momentum, log: &log, splits: &splits, searchLog: &searchLog)
+                                         momentum: &momentum, log: &log, splits: &splits, searchLog: &searchLog,
+                                         evalLog: &evalLog)
             net.parameters = parameters
             options.progress.note("resuming \(spec.id) at step \(log.count)")
         }
@@ -154,6 +157,9 @@ final class RunExecutor<T: TensorElement> {
                 var rng = RNG(seed: config.seed, stream: "alpha\(p)")
                 finished = try withSearchStrategy(config: settings.search, network: config.network, domains: domains,
                                                   rng: &rng, SearchPhaseLoop(executor: self, phase: p, settings: settings))
+            case let .eval(settings):
+                try runEvalPhase(p, settings: settings)
+                finished = true
             }
             if !finished {
                 if let signal = Interruption.pending {
@@ -194,7 +200,10 @@ final class RunExecutor<T: TensorElement> {
                        topology: net.topology)
             splits.add(phase: p, epoch: epoch, samples: result.probe.samples)
             if cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0 {
-                phase.endEpoch(epoch)
+                try phase.endEpoch(epoch)
+                if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
+                    try evaluate(phase: p, epoch: epoch) { rng in phase.evaluationArchitecture(rng: &rng) }
+                }
             }
             cursor.stepInPhase += 1
             cursor.loader = loader.position
@@ -231,6 +240,7 @@ final class RunExecutor<T: TensorElement> {
     var batchesPerEpoch: Int { (data.train.count + config.data.batchSize - 1) / config.data.batchSize }
 
     func stepCount(phase p: Int) -> Int {
+        if config.phases[p].kind == .eval { return 0 }  // test passes, no training steps
         let length = config.phases[p].length
         return length.unit == .epochs ? length.count * batchesPerEpoch : length.count
     }
@@ -238,11 +248,14 @@ final class RunExecutor<T: TensorElement> {
     func epochCount(phase p: Int) -> Int { (stepCount(phase: p) + batchesPerEpoch - 1) / batchesPerEpoch }
 
     /// One architecture for a probe or train step.
-    func sample(_ sampling: SamplingMode) -> Architecture {
+    func sample(_ sampling: SamplingMode) -> Architecture { sample(sampling, rng: &cursor.sampleRNG) }
+
+    /// One architecture drawn with `rng`.
+    func sample(_ sampling: SamplingMode, rng: inout RNG) -> Architecture {
         switch sampling {
         case .uniform:
             var sampler = UniformSampler(perCell: config.sampling.perCell)
-            return sampler.sample(domains: domains, cells: config.network.cells, rng: &cursor.sampleRNG)
+            return sampler.sample(domains: domains, cells: config.network.cells, rng: &rng)
         case .fixed:
             // Each edge takes the first op its constraints allow (fix every edge to choose them).
             return .shared(domains.map { $0.deleted ? .deleted : .op($0.allowed[0]) }, cells: config.network.cells)
@@ -251,6 +264,6 @@ final class RunExecutor<T: TensorElement> {
 
     func saveCheckpoint() throws {
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
-                             log: log, splits: splits, searchLog: searchLog)
+                             log: log, splits: splits, searchLog: searchLog, evalLog: evalLog)
     }
 }

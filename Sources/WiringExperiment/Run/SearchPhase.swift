@@ -61,6 +61,11 @@ struct SearchPhase<T: TensorElement, S: SearchStrategy>: PhaseRunner {
         executor.searchLog.appendEpoch(phase: phase, epoch: epoch, alpha: strategy.alpha,
                                        temperature: strategy.temperature, noneIndex: executor.net.noneIndex)
     }
+
+    /// The phase's own draw under the current alpha (see `SearchStrategy.evaluationArchitecture`).
+    func evaluationArchitecture(rng: inout RNG) -> Architecture {
+        strategy.evaluationArchitecture(cells: executor.config.network.cells, rng: &rng)
+    }
 }
 
 /// Runs a search phase's steps with the strategy WiringSearch made, as its concrete type.

@@ -21,4 +21,7 @@ struct TrainPhase<T: TensorElement>: PhaseRunner {
         swap(&sgd.momentum, &executor.momentum)
         return PhaseStepResult(architecture: architecture, probe: record.probe)
     }
+
+    /// Uniform over each edge's allowed ops per batch (as a probe), or the fixed architecture.
+    func evaluationArchitecture(rng: inout RNG) -> Architecture { executor.sample(settings.sampling, rng: &rng) }
 }
