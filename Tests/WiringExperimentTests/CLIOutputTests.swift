@@ -38,7 +38,7 @@ import Testing
         let manifest = dir.appendingPathComponent("m.yaml")
         // Enough phases, steps and a search to fill every section of `show`.
         try (tinyManifest.replacingOccurrences(of: "- {name: trained, kind: probe, batches: 3}",
-                                               with: "- {name: search, kind: search, algorithm: dsnas, epochs: 2}"))
+                                               with: "- {name: search, kind: search, algorithm: dsnas, epochs: 2, eval_every: 1}"))
             .write(to: manifest, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out")
         let run = try runTool(try wiringlabBinary(), ["run", manifest.path, "--out", out.path, "--code-version", "t"],
@@ -54,6 +54,7 @@ import Testing
         for line in show.stdout.split(separator: "\n") { #expect(line.count <= 80, "\(line.count): \(line)") }
         #expect(show.stdout.contains("search: probabilities after epoch 1") && show.stdout.contains("most likely"))
         #expect(show.stdout.contains("epochs 0-1"), "epochs count from 0")
+        #expect(show.stdout.contains("validation (test images, eval-mode batch norm)"))
         #expect(!show.stdout.contains("\u{1B}["), "no colour when not a terminal")
         let wide = try runTool(try wiringlabBinary(), ["show", "--wide", out.appendingPathComponent(file).path])
         #expect(wide.stdout.contains("±") && wide.stdout.split(separator: "\n").contains { $0.count > 100 })

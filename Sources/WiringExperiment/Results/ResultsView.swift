@@ -174,6 +174,29 @@ public func describeResults(at path: String, color: Bool, width: Int = 100, wide
         }
     }
 
+    // Validation passes (eval-mode batch norm on the test images): loss, accuracy and the Theorem 2 residual,
+    // which is expected to be large here (claim 9: the identities need training-mode normalisation).
+    if try root.contains("eval"), try root.group("eval").contains("loss") {
+        let evalPhase = try root.dataset("eval/phase").read(Int.self).values
+        let evalEpoch = try root.dataset("eval/epoch").read(Int.self).values
+        let evalLoss = try root.dataset("eval/loss").read(Double.self).values
+        let evalAccuracy = try root.dataset("eval/accuracy").read(Double.self).values
+        let evalThm2 = try root.dataset("eval/thm2_residual").read(Double.self).values
+        if !evalLoss.isEmpty, [evalPhase.count, evalEpoch.count, evalAccuracy.count, evalThm2.count].allSatisfy({ $0 == evalLoss.count }) {
+            line()
+            line("validation (test images, eval-mode batch norm)")
+            line("  phase         epoch      loss  accuracy  Theorem 2 residual")
+            let rows = Array(evalLoss.indices)
+            let shown = rows.count <= 12 ? rows : Array(rows.prefix(5)) + Array(rows.suffix(6))
+            for (n, i) in shown.enumerated() {
+                if rows.count > 12 && n == 5 { line("  ...") }
+                let name = evalPhase[i] < phases.count ? phases[evalPhase[i]] : "?"
+                line("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0)
+                     + String(format: " %5d  %8.4f  %8.4f  %18.2e", evalEpoch[i], evalLoss[i], evalAccuracy[i], evalThm2[i]))
+            }
+        }
+    }
+
     // C/L/H split of each phase's last epoch.
     let splitPhase = try root.dataset("summary/split_phase").read(Int.self).values
     let splitEpoch = try root.dataset("summary/split_epoch").read(Int.self).values
