@@ -118,6 +118,19 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         if id >= 0 { HDF5Library.run { _ = H5Fclose(id) } }
     }
 
+    /// Creates the file at `path`, lets `fill` write its contents into the root group, and commits it; when
+    /// `fill` or the commit throws, the file is discarded and nothing appears under `path`.
+    public static func write(to path: String, _ fill: (HDF5Group) throws -> Void) throws {
+        let file = try HDF5File(creating: path)
+        do {
+            try fill(file.root)
+            try file.commit()
+        } catch {
+            file.discard()
+            throw error
+        }
+    }
+
     /// The file's root group `/`.
     public var root: HDF5Group { HDF5Group(file: self, path: "/") }
 
@@ -161,7 +174,7 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         var written = 0
         let complete = image.withUnsafeBytes { buffer -> Bool in
             while written < buffer.count {
-                let n = write(fd, buffer.baseAddress! + written, buffer.count - written)
+                let n = Foundation.write(fd, buffer.baseAddress! + written, buffer.count - written)
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { return false }
                 written += n

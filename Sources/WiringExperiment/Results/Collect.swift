@@ -288,14 +288,7 @@ extension SweepCollection {
 
     /// Writes the sweep file to `path` (atomically, like result files).
     public func write(to path: String) throws {
-        let file = try HDF5File(creating: path)
-        do {
-            try fill(file.root)
-            try file.commit()
-        } catch {
-            file.discard()
-            throw error
-        }
+        try HDF5File.write(to: path, fill)
     }
 
     private func fill(_ root: HDF5Group) throws {

@@ -33,9 +33,7 @@ enum Checkpoint {
     static func write<T: TensorElement>(to path: String, cursor: RunCursor, parameters: ParameterStore<T>,
                                         momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums,
                                         searchLog: SearchLog, evalLog: EvalLog) throws {
-        let file = try HDF5File(creating: path)
-        do {
-            let root = file.root
+        try HDF5File.write(to: path) { root in
             try root.setAttribute("cursor", String(decoding: try JSONEncoder().encode(cursor), as: UTF8.self))
             try root.setAttribute("precision", T.precisionName)
             try root.setAttribute("checkpoint_format", Int64(checkpointFormat))
@@ -49,10 +47,6 @@ enum Checkpoint {
             for column in EvalLog.columns { try column.writeCheckpoint(evalLog, to: logGroup) }
             try root.write("splits/keys", splits.keys.flatMap { $0 }, shape: [splits.keys.count, 2])
             try root.write("splits/rows", splits.rows.flatMap { $0 }, shape: [splits.rows.count, 8])
-            try file.commit()
-        } catch {
-            file.discard()
-            throw error
         }
     }
 
