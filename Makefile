@@ -4,6 +4,8 @@
 #   make test   install what is missing, run the whole test suite
 #   make slurm-test  the Slurm tests on a one-node cluster started here (root; tools/slurm-test.sh)
 #   make bench  release build, engine and supernet benchmarks (torch side by side when available)
+#   make reproduce  the report tier of every paper experiment (experiments/paper/), then REPRODUCTION.md;
+#               resumable: running it again continues where it stopped
 
 SWIFT ?= swift
 # AVX2 + FMA where the CPU has them. -Ounchecked is NOT used: it strips precondition checks.
@@ -16,7 +18,7 @@ APT_RUNTIME := libhdf5-dev zlib1g-dev dataset-fashion-mnist
 APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf netcdf-bin python3-netcdf4
 EXPERIMENT ?= experiments/quickstart.yaml
 
-.PHONY: run test slurm-test bench build deps deps-test plots clean
+.PHONY: run test slurm-test bench build deps deps-test plots clean reproduce report
 
 run: deps build
 	$(BIN)/wiringlab run $(EXPERIMENT)
@@ -39,6 +41,21 @@ deps:
 
 deps-test:
 	@tools/ensure-packages.sh $(APT_TEST)
+
+# The report tier, cheapest first so that an interrupted reproduction still leaves whole experiments.
+PAPER := claim7-eps claim9-affine appxh-norm fig21 fig19 appxh-order fig9b fig9a evolution-dsnas fig4 fig16 fig15 \
+         evolution-snas fig10b fig10a
+PYTHON ?= /usr/bin/python3
+
+reproduce: deps-test build
+	@start=$$(date +%s); \
+	for m in $(PAPER); do $(BIN)/wiringlab run experiments/paper/$$m.yaml || exit $$?; done; \
+	echo "reproduce: experiments took $$(( $$(date +%s) - start )) s"
+	$(MAKE) report
+
+report:
+	$(PYTHON) tools/reproduce_report.py --results results --manifests experiments/paper \
+	    --out REPRODUCTION.md --figures docs/reproduction
 
 clean:
 	rm -rf .build

@@ -116,6 +116,7 @@ struct ResultsWriter<T: TensorElement> {
         try root.setAttribute("seed", Int64(bitPattern: config.seed))
         try root.setAttribute("threads", Int64(config.threads))
         try root.setAttribute("steps", Int64(steps))
+        try root.setAttribute("compute_seconds", executor.computeSeconds)
     }
 }
 

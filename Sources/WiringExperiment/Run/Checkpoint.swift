@@ -23,6 +23,8 @@ struct RunCursor: Codable, Equatable {
     var searchLoader: LoaderPosition?
     /// The search algorithm's own state (alpha, Adam moments, temperature), JSON-encoded by WiringSearch.
     var searchState: Data?
+    /// Wall seconds spent running before this checkpoint, summed over invocations (nil in older checkpoints).
+    var computeSeconds: Double?
 }
 
 /// Writes and reads `<out>/<id>.ckpt`.

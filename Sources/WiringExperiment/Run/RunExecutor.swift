@@ -110,6 +110,11 @@ final class RunExecutor<T: TensorElement> {
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
     var stepsThisInvocation = 0
     var lastCheckpoint = Date()
+    /// When this invocation started, and the wall seconds earlier invocations of the run spent (checkpoint).
+    let invocationStart = Date()
+    var earlierSeconds = 0.0
+    /// Wall seconds the run has taken so far, resumed invocations included (the results' `compute_seconds`).
+    var computeSeconds: Double { earlierSeconds + Date().timeIntervalSince(invocationStart) }
 
     var checkpointPath: String { options.outFolder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path }
     var resultPath: String { options.outFolder.appendingPathComponent(RunFiles.result(spec.id)).path }
@@ -137,6 +142,7 @@ final class RunExecutor<T: TensorElement> {
                                          momentum: &momentum, log: &log, splits: &splits, searchLog: &searchLog,
                                          evalLog: &evalLog)
             net.parameters = parameters
+            earlierSeconds = cursor.computeSeconds ?? 0
             options.progress.note("resuming \(spec.id) at step \(log.count)")
         }
         let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
@@ -263,6 +269,7 @@ final class RunExecutor<T: TensorElement> {
     }
 
     func saveCheckpoint() throws {
+        cursor.computeSeconds = computeSeconds
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
                              log: log, splits: splits, searchLog: searchLog, evalLog: evalLog)
     }

@@ -1,0 +1,163 @@
+// tools/reproduce_report.py on a CI-sized report tier: every manifest of experiments/paper/ run at a few steps on
+// synthetic images, the report written with every section, every claim decided from data, and verdicts that
+// follow their criteria when a result file is doctored to violate (or to meet) them.
+// Runs Debian's /usr/bin/python3 and skips, saying why, when it lacks h5py, numpy or matplotlib.
+import Foundation
+import Testing
+@testable import WiringExperiment
+
+@Suite(.serialized) struct ReproduceReportTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let tool = repository.appendingPathComponent("tools/reproduce_report.py").path
+    static let manifests = repository.appendingPathComponent("experiments/paper")
+    static let python = "/usr/bin/python3"
+
+    static let skipReason: String? = {
+        guard FileManager.default.isExecutableFile(atPath: python) else { return "no \(python)" }
+        guard pythonCanImport("h5py, matplotlib, numpy") else {
+            return "\(python) cannot import h5py, matplotlib and numpy (apt-get install python3-h5py python3-matplotlib)"
+        }
+        return nil
+    }()
+
+    /// The overrides that shrink a report-tier manifest to seconds: 48 synthetic 8x8 grey images, 4 channels,
+    /// batches of 8, every phase two steps (an eval phase one pass). The cells, edges, ops, algorithms and grids stay.
+    static func tinyOverrides(for path: String) throws -> [String] {
+        let data = ["data.dataset=synthetic", "data.synthetic={count: 48, size: 8, channels: 1, classes: 10}",
+                    "data.train_size=", "data.test_size=16", "data.batch_size=8", "network.channels=4", "threads=1"]
+        let plan = try Manifest.load(contentsOf: path, overrides: data).plan(codeVersion: "test")
+        var lengths: [String] = []
+        for (i, phase) in plan.runs[0].config.phases.enumerated() where phase.kind != .eval {
+            lengths += ["phases.\(i).epochs=", "phases.\(i).batches=3"]
+        }
+        return data + lengths
+    }
+
+    /// Runs every report-tier manifest tiny into `folder/<experiment name>/`.
+    static func runTier(into folder: URL) throws -> Int {
+        let files = try FileManager.default.contentsOfDirectory(atPath: manifests.path).filter { $0.hasSuffix(".yaml") }
+        var runs = 0
+        for file in files.sorted() {
+            let path = manifests.appendingPathComponent(file).path
+            let plan = try Manifest.load(contentsOf: path, overrides: try tinyOverrides(for: path))
+                .plan(codeVersion: "test")
+            let out = folder.appendingPathComponent(plan.name)
+            for spec in plan.runs {
+                let outcome = try executeRun(spec, plan: plan, options: RunOptions(outFolder: out))
+                guard case .finished = outcome else {
+                    Issue.record("\(file) run \(spec.index) did not finish: \(outcome)")
+                    continue
+                }
+                runs += 1
+            }
+        }
+        return runs
+    }
+
+    static func report(_ results: URL, _ out: URL) throws -> (status: Int32, text: String, verdicts: [String: String]) {
+        let (status, text) = try runProcess(python, [tool, "--results", results.path, "--out",
+                                                     out.appendingPathComponent("REPRODUCTION.md").path,
+                                                     "--figures", out.appendingPathComponent("figures").path,
+                                                     "--verdicts"])
+        var verdicts: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("CLAIM ") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            verdicts[String(parts[1])] = String(parts[2])
+        }
+        return (status, text, verdicts)
+    }
+
+    /// Edits datasets of the result files of the experiments matching `experiment` (a glob) in place with h5py.
+    static func doctor(_ folder: URL, experiment: String, _ python: String) throws {
+        let script = """
+            import glob, sys, h5py, numpy as np
+            for path in sorted(glob.glob(sys.argv[1] + "/*.h5")):
+                with h5py.File(path, "r+") as f:
+            \(python.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+            """
+        let (status, text) = try runProcess(Self.python, ["-c", script, folder.appendingPathComponent(experiment).path])
+        #expect(status == 0, "doctoring failed: \(text)")
+    }
+
+    @Test func reportOfTheTinyTierHasEverySectionAndVerdictsFollowTheirCriteria() throws {
+        if let reason = Self.skipReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = temporaryFolder("reproduce")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let results = folder.appendingPathComponent("results")
+        let runs = try Self.runTier(into: results)
+        #expect(runs >= 30, "the report tier has 30+ runs; ran \(runs)")
+
+        let first = try Self.report(results, folder.appendingPathComponent("a"))
+        #expect(first.status == 0, "\(first.text)")
+        let markdown = (try? String(contentsOf: folder.appendingPathComponent("a/REPRODUCTION.md"), encoding: .utf8)) ?? ""
+        for heading in ["## Claims (reference-spec section 10)", "### Criteria and runs", "## Settings that differ from the paper",
+                        "## Training length: where the train loss levels off", "## Figures (reference-spec section 7)",
+                        "### Fig 10b table (last epoch, nats)", "## The growing tendency, one level deeper"] {
+            #expect(markdown.contains(heading), "report lacks \(heading)")
+        }
+        // Every claim of section 10 has its row and is decided from the runs (none lacks data).
+        let claims = ["1", "2", "3", "3'", "3''", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
+        #expect(Set(first.verdicts.keys) == Set(claims), "\(first.verdicts)")
+        for (number, verdict) in first.verdicts {
+            #expect(["reproduced", "not reproduced", "refuted"].contains(verdict), "claim \(number): \(verdict)")
+        }
+        #expect(!markdown.contains("No result files"), "a figure had no data")
+        let figures = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("a/figures").path)) ?? []
+        #expect(figures.filter { $0.hasSuffix(".png") }.count == 15, "\(figures.sorted())")
+        // The identities hold exactly enough on tiny runs too: none's cost is zero and Theorem 2 holds.
+        #expect(first.verdicts["1"] == "reproduced")
+        #expect(first.verdicts["3"] == "reproduced")
+
+        // Claim 1 flips when one recorded none cost is not zero.
+        try Self.doctor(results, experiment: "paper-fig21", """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            op, cost = f["steps/edge_op"][()], f["steps/edge_cost"][()]
+            op[0, 0, 0], cost[0, 0, 0] = ops.index("none"), 1e-9
+            f["steps/edge_op"][...], f["steps/edge_cost"][...] = op, cost
+            """)
+        // Theorem 2 (claim 3) flips when cost_Z no longer equals the last cell's edge sum.
+        try Self.doctor(results, experiment: "paper-*", """
+            f["steps/cost_Z"][...] = f["steps/cost_Z"][()] + 1.0
+            """)
+        // Claim 10 follows the sign of the init costs: all positive, then all negative.
+        try Self.doctor(results, experiment: "paper-fig4", """
+            init = f["steps/phase"][()] == 0
+            cost = f["steps/edge_cost"][()]
+            noise = np.linspace(0.5, 1.5, init.sum())[:, None, None]
+            cost[init] = 1e-3 * noise * np.ones_like(cost[init])
+            f["steps/edge_cost"][...] = cost
+            """)
+        let doctored = try Self.report(results, folder.appendingPathComponent("b"))
+        #expect(doctored.status == 0, "\(doctored.text)")
+        #expect(doctored.verdicts["1"] == "refuted")
+        #expect(doctored.verdicts["3"] == "refuted")
+        #expect(doctored.verdicts["10"] == "reproduced")
+        try Self.doctor(results, experiment: "paper-fig4", """
+            init = f["steps/phase"][()] == 0
+            cost = f["steps/edge_cost"][()]
+            cost[init] = -np.abs(cost[init])
+            f["steps/edge_cost"][...] = cost
+            """)
+        let negative = try Self.report(results, folder.appendingPathComponent("c"))
+        #expect(negative.verdicts["10"] == "refuted")
+    }
+
+    @Test func aFolderWithoutResultsIsOneLineAndExitTwo() throws {
+        if let reason = Self.skipReason {
+            print("skipped: \(reason)")
+            return
+        }
+        let folder = temporaryFolder("reproduce-empty")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (status, text) = try runProcess(Self.python, [Self.tool, "--results", folder.path, "--out",
+                                                          folder.appendingPathComponent("R.md").path])
+        #expect(status == 2)
+        #expect(text.split(separator: "\n").count == 1 && text.contains("make reproduce"), "\(text)")
+        let missing = try runProcess(Self.python, [Self.tool, "--results", folder.appendingPathComponent("nope").path])
+        #expect(missing.status == 2 && missing.text.contains("no such folder"), "\(missing.text)")
+    }
+}

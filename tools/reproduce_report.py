@@ -1,0 +1,1315 @@
+#!/usr/bin/env python3
+"""REPRODUCTION.md from the result files of the report tier (`make reproduce`, experiments/paper/*.yaml).
+
+Reads only WiringLab result files (layout: docs/results-format.md) under --results (one folder per experiment,
+`results/<experiment name>/<run id>.h5`) and writes --out (Markdown) and PNG figures into --figures. For every
+checkable claim of the paper (reference-spec section 10) it states the paper's claim, the criterion, the measured
+value (with its standard error or residual) and a verdict computed from the criterion:
+
+  reproduced       the criterion holds;
+  not reproduced   it does not hold, but the data do not show the opposite either;
+  refuted          the data show the opposite of the claim (stated per claim);
+  no data          none of the result files the claim needs is there (the report says which experiment to run).
+
+Every number in the report comes from the files; the only typed text is the paper's statements and the criteria.
+Exit status 0 when the report was written (whatever the verdicts), 2 for a user error (one line on stderr).
+Runs under Debian's /usr/bin/python3 with python3-h5py, python3-numpy and python3-matplotlib.
+"""
+
+import argparse
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+PROG = "reproduce_report.py"
+FORMAT = "wiringlab-results"
+PREFIX = "paper-"                     # experiment names of the report tier
+LN10 = math.log(10.0)
+REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA = "reproduced", "not reproduced", "refuted", "no data"
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Reading
+
+
+def text(value):
+    if hasattr(value, "tolist") and not isinstance(value, (bytes, str)):
+        value = value.tolist()
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class Run:
+    """One result file: its attributes at once, its datasets on first use (cached)."""
+
+    def __init__(self, path):
+        import h5py
+
+        self.path = path
+        self._cache = {}
+        try:
+            self._file = h5py.File(path, "r")
+        except OSError as error:
+            raise UsageError(f"{path}: not a readable HDF5 file ({error}); delete it and run the experiment again")
+        f = self._file
+        if text(f.attrs.get("format", "")) != FORMAT:
+            raise UsageError(f"{path}: not a WiringLab result file (attribute 'format' is not '{FORMAT}')")
+        self.id = text(f.attrs["run_id"])
+        self.name = text(f.attrs.get("run_name", self.id))
+        self.experiment = text(f.attrs["experiment"])
+        self.index = int(f.attrs.get("run_index", 0))
+        self.seed = int(f.attrs.get("seed", 0))
+        self.precision = text(f.attrs.get("precision", "float32"))
+        self.code_version = text(f.attrs.get("code_version", "?"))
+        self.seconds = float(f.attrs["compute_seconds"]) if "compute_seconds" in f.attrs else None
+        self.config = json.loads(text(f.attrs["config"]))
+        self.varying = {v["key"]: v for v in json.loads(text(f.attrs.get("varying", "[]")))}
+        self.ops = [text(s) for s in f["ops"][()]]
+        self.edges = [text(s) for s in f["edges"][()]]
+        self.phases = [text(s) for s in f["phases"][()]]
+        # Edge "e4:2->3": source node 2 feeds node 3. Sources 0 and 1 are the cell inputs.
+        self.edge_source = [int(re.match(r"e\d+:(\d+)->", e).group(1)) for e in self.edges]
+
+    def has(self, name):
+        return name in self._file
+
+    def get(self, name):
+        import numpy as np
+
+        if name not in self._cache:
+            if name not in self._file:
+                raise UsageError(f"{self.path}: missing dataset /{name} (a damaged or older result file; "
+                                 f"run its experiment again)")
+            self._cache[name] = np.asarray(self._file[name][()])
+        return self._cache[name]
+
+    def label(self, key):
+        """The value (or label) of a varying key, as text."""
+        v = self.varying.get(key)
+        if v is None:
+            return None
+        return v["label"] if v.get("label") else json.dumps(v["value"])
+
+    @property
+    def network(self):
+        return self.config["network"]
+
+    def op_index(self, name):
+        return self.ops.index(name) if name in self.ops else None
+
+    def phase_kind(self, p):
+        return self.config["phases"][p]["kind"]
+
+    def one_hot_steps(self):
+        """Mask of steps whose every live edge ran one op (not a mixture)."""
+        return (self.get("steps/edge_op") >= -2).all(axis=(1, 2)) & ~(self.get("steps/edge_op") == -1).any(axis=(1, 2))
+
+    def epoch_means(self, values, phase):
+        """Per-epoch means of per-step `values` over the steps of `phase` (epochs in order)."""
+        import numpy as np
+
+        p, e = self.get("steps/phase"), self.get("steps/epoch")
+        epochs = sorted(set(e[p == phase].tolist()))
+        return np.array(epochs), np.array([values[(p == phase) & (e == k)].mean(axis=0) for k in epochs])
+
+
+def load_runs(results):
+    if not os.path.isdir(results):
+        raise UsageError(f"{results}: no such folder (run `make reproduce` first, or pass --results <folder>)")
+    runs = {}
+    for path in sorted(glob.glob(os.path.join(results, f"{PREFIX}*", "*.h5"))):
+        run = Run(path)
+        runs.setdefault(run.experiment, []).append(run)
+    for group in runs.values():
+        group.sort(key=lambda r: r.index)
+    return runs
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Statistics
+
+
+def mean_sem(values):
+    import numpy as np
+
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0:
+        return float("nan"), float("nan"), 0
+    sem = values.std(ddof=1) / math.sqrt(values.size) if values.size > 1 else float("nan")
+    return float(values.mean()), float(sem), int(values.size)
+
+
+def p_above_zero(mean, sem):
+    """One-sided p-value of 'the true mean is <= 0' (normal approximation, fine for hundreds of batches)."""
+    if not sem > 0:
+        return float("nan")
+    return 0.5 * math.erfc(mean / sem / math.sqrt(2.0))
+
+
+def slope_t(x, y):
+    """Least-squares slope of y on x, its standard error and t = slope / se."""
+    import numpy as np
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    a, b = np.polyfit(x, y, 1)
+    residual = y - (a * x + b)
+    se = math.sqrt(residual.var(ddof=2) / ((x - x.mean()) ** 2).sum()) if x.size > 2 else float("nan")
+    return float(a), float(se), float(a / se) if se > 0 else float("inf") * np.sign(a)
+
+
+def fmt(value, digits=3):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e-2 and abs(value) < 1e4:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits - 1}e}"
+
+
+def pm(mean, sem):
+    return f"{fmt(mean)} ± {fmt(sem)}"
+
+
+def p_text(p):
+    return "n/a" if p is None or math.isnan(p) else (f"{p:.1e}" if p < 1e-3 else f"{p:.3f}")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Residuals computed here from the recorded edge costs (independently of the runner's own /checks)
+
+
+def last_cell_thm2(run, steps, exclude_skip_intermediate=False):
+    """|sum of last-cell edge costs - cost_Z| / sum |C| per step; optionally leaving out skip ops on intermediate edges."""
+    import numpy as np
+
+    cost = run.get("steps/edge_cost")[steps, -1, :]                          # (S, E)
+    ops = run.get("steps/edge_op")[steps, -1, :]
+    z = run.get("steps/cost_Z")[steps]
+    skip = run.op_index("skip_connect")
+    if exclude_skip_intermediate and skip is not None:
+        intermediate = np.array([s >= 2 for s in run.edge_source])
+        cost = np.where((ops == skip) & intermediate[None, :], 0.0, cost)
+    scale = np.abs(run.get("steps/edge_cost")[steps, -1, :]).sum(axis=1)
+    return np.abs(cost.sum(axis=1) - z) / np.maximum(scale, 1e-300)
+
+
+def skip_on_intermediate(run, cell=-1):
+    """Per step: whether some intermediate edge of `cell` ran skip_connect."""
+    import numpy as np
+
+    ops = run.get("steps/edge_op")[:, cell, :]
+    skip = run.op_index("skip_connect")
+    if skip is None:
+        return np.zeros(ops.shape[0], bool)
+    intermediate = np.array([s >= 2 for s in run.edge_source])
+    return ((ops == skip) & intermediate[None, :]).any(axis=1)
+
+
+def identity_setting(run):
+    """Whether Theorems 1-2 apply: batch norm in training mode after each op, eps 1e-5, no classifier bias."""
+    net = run.network
+    return (net["opNorm"]["kind"] == "batch" and net.get("stacking", "relu-conv-norm") == "relu-conv-norm"
+            and not net.get("classifierBias", False) and abs(net["opNorm"]["eps"] - 1e-5) < 1e-12)
+
+
+def training_steps(run):
+    """Steps of probe, train and search phases (all recorded steps are training-mode batches)."""
+    import numpy as np
+
+    return np.ones(run.get("steps/loss").shape[0], bool)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Claims (reference-spec section 10). Each returns a dict: number, claim, criterion, measured, verdict, runs.
+
+
+def claim(number, statement, criterion, measured, verdict, runs, experiments):
+    return {"number": number, "claim": statement, "criterion": criterion, "measured": measured, "verdict": verdict,
+            "runs": sorted({r.id for r in runs}), "experiments": experiments}
+
+
+def no_data(number, statement, criterion, experiments):
+    return claim(number, statement, criterion, f"no result files of {', '.join(experiments)}", NO_DATA, [],
+                 experiments)
+
+
+def claim1(runs):
+    import numpy as np
+
+    statement = "The none op has cost exactly 0."
+    criterion = "every recorded cost of a none op (sampled one-hot, or the none term of a mixture) is exactly ±0"
+    used, count, largest = [], 0, 0.0
+    for group in runs.values():
+        for run in group:
+            none = run.op_index("none")
+            if none is None:
+                continue
+            mask = run.get("steps/edge_op") == none
+            values = run.get("steps/edge_cost")[mask]
+            if run.has("steps/op_cost"):
+                mixture = run.get("steps/edge_op") == -1
+                values = np.concatenate([values, run.get("steps/op_cost")[..., none][mixture]])
+            if values.size:
+                used.append(run)
+                count += values.size
+                largest = max(largest, float(np.abs(values).max()))
+    if not used:
+        return no_data(1, statement, criterion, ["any"])
+    verdict = REPRODUCED if largest == 0.0 else REFUTED
+    return claim(1, statement, criterion, f"max |C(none)| = {fmt(largest)} over {count} costs in {len(used)} runs",
+                 verdict, used, sorted({r.experiment for r in used}))
+
+
+def claim2(runs):
+    import numpy as np
+
+    statement = "C_b = L_b − H_b for every sample; the rows of Fig 10b satisfy C = L − H."
+    criterion = ("max over samples |C_b − (L_b − H_b)| ≤ 1e-6 nats, C_b computed from the logits independently "
+                 "of L_b and H_b; and the same for the per-epoch correct/wrong/all means")
+    used, worst, count = [], 0.0, 0
+    for run in runs.get("paper-fig10b", []) + runs.get("paper-fig21", []):
+        if run.has("samples/cost"):
+            d = run.get("samples/cost") - (run.get("samples/loss") - run.get("samples/entropy"))
+            worst, count = max(worst, float(np.abs(d).max())), count + d.size
+        split = run.get("summary/split_mean")
+        d = split[..., 2] - (split[..., 0] - split[..., 1])
+        worst = max(worst, float(np.nanmax(np.abs(d))))
+        used.append(run)
+    if not used:
+        return no_data(2, statement, criterion, ["paper-fig10b"])
+    verdict = REPRODUCED if worst <= 1e-6 else REFUTED
+    return claim(2, statement, criterion, f"max |C − (L − H)| = {fmt(worst)} nats ({count} samples and the split means)",
+                 verdict, used, ["paper-fig10b", "paper-fig21"])
+
+
+def residual_verdict(values, tolerance):
+    import numpy as np
+
+    if values.size == 0:
+        return NO_DATA
+    if values.max() <= tolerance:
+        return REPRODUCED
+    return REFUTED if np.median(values) > 10 * tolerance else NOT_REPRODUCED
+
+
+def residual_text(values, what="steps"):
+    import numpy as np
+
+    return (f"rel. residual median {fmt(float(np.median(values)))}, max {fmt(float(values.max()))} "
+            f"over {values.size} {what}")
+
+
+def claim3(runs):
+    import numpy as np
+
+    statement = "Theorem 2: the sum of all edge costs of the last cell = L − H (batch means) = mean_b C_b."
+    criterion = ("|Σ_e C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3 on every training batch with batch norm (eps 1e-5, "
+                 "training mode) and no skip on an intermediate edge of the last cell")
+    values, used = [], []
+    for group in runs.values():
+        for run in group:
+            if not identity_setting(run):
+                continue
+            steps = run.one_hot_steps() & ~skip_on_intermediate(run)
+            if steps.any():
+                values.append(last_cell_thm2(run, steps))
+                used.append(run)
+    if not used:
+        return no_data("3", statement, criterion, ["paper-fig21"])
+    values = np.concatenate(values)
+    return claim("3", statement, criterion, residual_text(values, "batches"), residual_verdict(values, 1e-3), used,
+                 sorted({r.experiment for r in used}))
+
+
+def claim3p(runs):
+    import numpy as np
+
+    statement = "With skip on e4: Σ_{e0..e3} C = L − H, and e4's cost comes on top."
+    criterion = ("one minimal cell, batches with skip on e4: |Σ_{e≠e4} C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3, while "
+                 "the full sum misses cost_Z by C(e4) (its median residual at least 10x larger)")
+    values, full, used = [], [], []
+    for group in runs.values():
+        for run in group:
+            if not identity_setting(run) or len(run.edges) != 5:
+                continue
+            steps = run.one_hot_steps() & skip_on_intermediate(run)
+            if steps.any():
+                values.append(last_cell_thm2(run, steps, exclude_skip_intermediate=True))
+                full.append(last_cell_thm2(run, steps))
+                used.append(run)
+    if not used:
+        return no_data("3'", statement, criterion, ["paper-fig4"])
+    values, full = np.concatenate(values), np.concatenate(full)
+    verdict = residual_verdict(values, 1e-3)
+    if verdict == REPRODUCED and not np.median(full) >= 10 * np.median(values):
+        verdict = NOT_REPRODUCED
+    return claim("3'", statement, criterion,
+                 residual_text(values, "batches") + f"; with C(e4) kept: median {fmt(float(np.median(full)))}",
+                 verdict, used, sorted({r.experiment for r in used}))
+
+
+def claim3pp(runs):
+    import numpy as np
+
+    statement = "DARTS analogue: Σ_e Σ_op W·C over the last cell = L − H on the search batch."
+    criterion = "bi-level DARTS, e4 without skip: |Σ_e C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3 on every search batch"
+    values, used = [], []
+    for run in runs.get("paper-fig10b", []):
+        if run.has("search/batch_edge_cost"):
+            cost = run.get("search/batch_edge_cost")[:, -1, :]
+            z = run.get("search/batch_cost_Z")
+            values.append(np.abs(cost.sum(axis=1) - z) / np.abs(cost).sum(axis=1))
+            used.append(run)
+    if not used:
+        return no_data("3''", statement, criterion, ["paper-fig10b"])
+    values = np.concatenate(values)
+    return claim("3''", statement, criterion, residual_text(values, "search batches"),
+                 residual_verdict(values, 1e-3), used, ["paper-fig10b"])
+
+
+def claim4(runs):
+    import numpy as np
+
+    statement = "Corollary 1.2: per batch, the sum over all edges of any non-last cell is 0 (Σ − C(e4) with skip on e4)."
+    criterion = ("minimal cells, every batch and non-last cell with Σ_e |C(e)| > 1e-6 nats: "
+                 "|Σ_e C(e) − [e4 = skip] C(e4)| / Σ_e |C(e)| ≤ 1e-3")
+    values, used = [], []
+    for name in ("paper-fig19", "paper-fig15"):
+        for run in runs.get(name, []):
+            if not identity_setting(run) or len(run.edges) != 5 or run.network["cells"] < 2:
+                continue
+            cost = run.get("steps/edge_cost")[:, :-1, :]                      # (S, L-1, E)
+            ops = run.get("steps/edge_op")[:, :-1, :]
+            skip = run.op_index("skip_connect")
+            shift = np.where(ops[..., 4] == skip, cost[..., 4], 0.0) if skip is not None else 0.0
+            scale = np.abs(cost).sum(axis=2)
+            live = scale > 1e-6
+            values.append((np.abs(cost.sum(axis=2) - shift) / np.maximum(scale, 1e-300))[live])
+            used.append(run)
+    if not used:
+        return no_data(4, statement, criterion, ["paper-fig19", "paper-fig15"])
+    values = np.concatenate(values)
+    return claim(4, statement, criterion, residual_text(values, "(batch, cell) pairs"),
+                 residual_verdict(values, 1e-3), used, sorted({r.experiment for r in used}))
+
+
+def claim5(runs):
+    import numpy as np
+
+    statement = "Theorem 1 at node level: the part of node 2's cost arriving through e4 is 0 when e4 ends in batch norm."
+    criterion = ("one-cell runs, batches where e4 ran an op other than none and skip: "
+                 "|node_cost_via_edges(node 2)| / Σ_e |C(e)| ≤ 1e-3")
+    values, used = [], []
+    for group in runs.values():
+        for run in group:
+            if not identity_setting(run) or len(run.edges) != 5 or run.network["cells"] != 1:
+                continue
+            ops = run.get("steps/edge_op")[:, 0, 4]
+            bn_terminated = (ops >= 0) & (ops != run.op_index("none")) & (ops != run.op_index("skip_connect"))
+            if not bn_terminated.any():
+                continue
+            via = run.get("steps/node_cost_via_edges")[bn_terminated, 0, 0]
+            scale = np.abs(run.get("steps/edge_cost")[bn_terminated, 0, :]).sum(axis=1)
+            values.append(np.abs(via) / np.maximum(scale, 1e-300))
+            used.append(run)
+    if not used:
+        return no_data(5, statement, criterion, ["paper-fig4"])
+    values = np.concatenate(values)
+    return claim(5, statement, criterion, residual_text(values, "batches"), residual_verdict(values, 1e-3), used,
+                 sorted({r.experiment for r in used}))
+
+
+def claim6(runs):
+    import numpy as np
+
+    statement = "Modified cell (multiplier 1, e0 and e2 deleted): C(e1) ≈ 0 when e4 is not skip; C(e1) = C(e4) when it is."
+    criterion = ("paper-fig9b, batches with e1 not none: e4 not skip: |C(e1)| / Σ_e |C(e)| ≤ 1e-3; e4 skip: "
+                 "|C(e1) − C(e4)| / Σ_e |C(e)| ≤ 1e-3")
+    plain, skipped, used, others = [], [], [], []
+    for run in runs.get("paper-fig9b", []):
+        ops = run.get("steps/edge_op")[:, 0, :]
+        cost = run.get("steps/edge_cost")[:, 0, :]
+        scale = np.abs(cost).sum(axis=1)
+        live = (ops[:, 1] != run.op_index("none")) & (scale > 0)
+        skip = ops[:, 4] == run.op_index("skip_connect")
+        plain.append(np.abs(cost[live & ~skip, 1]) / scale[live & ~skip])
+        skipped.append(np.abs(cost[live & skip, 1] - cost[live & skip, 4]) / scale[live & skip])
+        others.append(np.abs(cost[live & ~skip][:, [3, 4]]).ravel())
+        used.append(run)
+    if not used:
+        return no_data(6, statement, criterion, ["paper-fig9b"])
+    plain, skipped, others = np.concatenate(plain), np.concatenate(skipped), np.concatenate(others)
+    both = np.concatenate([plain, skipped])
+    measured = (f"e4 not skip: {residual_text(plain, 'batches')}; e4 skip: {residual_text(skipped, 'batches')}; "
+                f"median |C| of e3, e4 {fmt(float(np.median(others)))} nats") if skipped.size else \
+        f"e4 not skip: {residual_text(plain, 'batches')}"
+    return claim(6, statement, criterion, measured, residual_verdict(both, 1e-3), used, ["paper-fig9b"])
+
+
+CLAIM7_EXPECTED = {"float64": {1e-3: 1e-3, 1e-5: 1e-5, 1e-8: 8e-9}, "float32": {1e-3: 3e-3, 1e-5: 5e-5, 1e-8: 3e-7}}
+
+
+def claim7(runs):
+    import numpy as np
+
+    statement = ("The residual of Theorems 1-2 scales with the batch-norm eps: rel ≈ 3e-3 / 5e-5 / 3e-7 in float32 "
+                 "(float64: 1e-3 / 1e-5 / 8e-9) at eps 1e-3 / 1e-5 / 1e-8.")
+    criterion = ("paper-claim7-eps, median Theorem 2 residual per (precision, eps): in float64 it falls at least "
+                 "10x per step of eps and lies within a factor 3 of the paper's value; in float32 it falls from "
+                 "eps 1e-3 to 1e-5 (below that float32 rounding dominates). Refuted if it does not fall with eps")
+    table, used = {}, []
+    for run in runs.get("paper-claim7-eps", []):
+        eps = run.network["opNorm"]["eps"]
+        steps = run.one_hot_steps() & ~skip_on_intermediate(run)
+        table[(run.precision, eps)] = float(np.median(last_cell_thm2(run, steps)))
+        used.append(run)
+    if not used:
+        return no_data(7, statement, criterion, ["paper-claim7-eps"])
+    epsilons = sorted({e for _, e in table}, reverse=True)
+    parts = []
+    for precision in ("float32", "float64"):
+        row = [f"{e:g}: {fmt(table[(precision, e)])}" for e in epsilons if (precision, e) in table]
+        parts.append(f"{precision} " + ", ".join(row))
+    d = [table.get(("float64", e)) for e in (1e-3, 1e-5, 1e-8)]
+    s = [table.get(("float32", e)) for e in (1e-3, 1e-5)]
+    if None in d or None in s:
+        return claim(7, statement, criterion, "; ".join(parts) + " (some settings missing)", NO_DATA, used,
+                     ["paper-claim7-eps"])
+    falls64 = d[0] > 10 * d[1] and d[1] > 10 * d[2]
+    near64 = all(CLAIM7_EXPECTED["float64"][e] / 3 <= v <= 3 * CLAIM7_EXPECTED["float64"][e]
+                 for e, v in zip((1e-3, 1e-5, 1e-8), d))
+    falls32 = s[0] > s[1]
+    if falls64 and near64 and falls32:
+        verdict = REPRODUCED
+    elif not (d[0] > d[1] and falls32):
+        verdict = REFUTED
+    else:
+        verdict = NOT_REPRODUCED
+    return claim(7, statement, criterion, "; ".join(parts), verdict, used, ["paper-claim7-eps"])
+
+
+def claim8(runs):
+    import numpy as np
+
+    statement = ("Appx H: with affine-free instance norm everywhere all edge costs are 0 at init and after training "
+                 "(logits ≈ 0, so L = ln 10).")
+    criterion = ("instance norm, affine false: max |C(e)| over every batch ≤ 1e-6 nats and |mean L − ln 10| ≤ 1e-3; "
+                 "refuted if the costs are as large as with affine instance norm")
+    target = [r for r in runs.get("paper-appxh-norm", [])
+              if r.network["opNorm"]["kind"] == "instance" and not r.network["opNorm"]["affine"]]
+    contrast = [r for r in runs.get("paper-appxh-norm", [])
+                if r.network["opNorm"]["kind"] == "instance" and r.network["opNorm"]["affine"]]
+    if not target:
+        return no_data(8, statement, criterion, ["paper-appxh-norm"])
+    largest = max(float(np.abs(r.get("steps/edge_cost")).max()) for r in target)
+    loss_gap = max(float(abs(r.get("steps/loss").mean() - LN10)) for r in target)
+    measured = f"affine-free: max |C| = {fmt(largest)} nats, |mean L − ln 10| = {fmt(loss_gap)}"
+    contrast_largest = None
+    if contrast:
+        contrast_largest = max(float(np.abs(r.get("steps/edge_cost")).max()) for r in contrast)
+        measured += f"; affine instance norm: max |C| = {fmt(contrast_largest)} nats"
+    if largest <= 1e-6 and loss_gap <= 1e-3:
+        verdict = REPRODUCED
+    elif contrast_largest is not None and largest >= 0.1 * contrast_largest:
+        verdict = REFUTED
+    else:
+        verdict = NOT_REPRODUCED
+    return claim(8, statement, criterion, measured, verdict, target + contrast, ["paper-appxh-norm"])
+
+
+def claim9(runs):
+    import numpy as np
+
+    statement = "Results 3-6 are unchanged with affine batch norm and fail with eval-mode batch norm."
+    criterion = ("affine batch norm in the cells (paper-claim9-affine): Theorem 2 residual ≤ 1e-3 on every training "
+                 "batch; eval-mode passes (/eval/thm2_residual of any run): median ≥ 1e-2")
+    affine = [r for r in runs.get("paper-claim9-affine", []) if r.network["opNorm"]["affine"]]
+    evaluated = [r for g in runs.values() for r in g
+                 if r.has("eval/thm2_residual") and identity_setting(r) and r.get("eval/thm2_residual").size]
+    if not affine and not evaluated:
+        return no_data(9, statement, criterion, ["paper-claim9-affine", "paper-fig21"])
+    parts, ok, opposite = [], True, False
+    if affine:
+        values = np.concatenate([last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r)) for r in affine])
+        parts.append("affine BN: " + residual_text(values, "batches"))
+        ok &= values.max() <= 1e-3
+        opposite |= np.median(values) > 1e-2
+    else:
+        parts.append("affine BN: no run")
+        ok = False
+    if evaluated:
+        values = np.concatenate([r.get("eval/thm2_residual") for r in evaluated])
+        parts.append(f"eval-mode BN: residual median {fmt(float(np.median(values)))} over {values.size} passes")
+        ok &= np.median(values) >= 1e-2
+        opposite |= np.median(values) <= 1e-3
+    else:
+        parts.append("eval-mode BN: no eval pass")
+        ok = False
+    verdict = REPRODUCED if ok else (REFUTED if opposite else NOT_REPRODUCED)
+    return claim(9, statement, criterion, "; ".join(parts), verdict, affine + evaluated,
+                 sorted({r.experiment for r in affine + evaluated}))
+
+
+def non_none_step_means(run, phase):
+    """Per step of `phase`: the mean cost over the (cell, edge) pairs that ran an op other than none."""
+    import numpy as np
+
+    steps = run.get("steps/phase") == phase
+    ops = run.get("steps/edge_op")[steps]
+    cost = run.get("steps/edge_cost")[steps]
+    live = (ops >= 0) & (ops != run.op_index("none"))
+    counts = live.sum(axis=(1, 2))
+    return (np.where(live, cost, 0.0).sum(axis=(1, 2)) / np.maximum(counts, 1))[counts > 0]
+
+
+def phase_named(run, name):
+    return run.phases.index(name) if name in run.phases else None
+
+
+def claim10(runs):
+    import numpy as np
+
+    statement = "At initialisation E[C_Z] > 0 and the mean cost of non-none ops is positive (Fig 4a)."
+    criterion = ("paper-fig4 init probe, all seeds pooled: batch-mean cost of the non-none ops > 0 with one-sided "
+                 "p < 0.01 (normal approximation over batches); refuted if < 0 with p < 0.01. C_Z reported beside it")
+    group = runs.get("paper-fig4", [])
+    if not group:
+        return no_data(10, statement, criterion, ["paper-fig4"])
+    per_step, z, seeds = [], [], []
+    for run in group:
+        p = phase_named(run, "init")
+        values = non_none_step_means(run, p)
+        per_step.append(values)
+        z.append(run.get("steps/cost_Z")[run.get("steps/phase") == p])
+        m, s, _ = mean_sem(values)
+        seeds.append(f"seed {run.seed}: {pm(m, s)}")
+    m, s, n = mean_sem(np.concatenate(per_step))
+    zm, zs, _ = mean_sem(np.concatenate(z))
+    p = p_above_zero(m, s)
+    verdict = REPRODUCED if p < 0.01 else (REFUTED if 1 - p < 0.01 else NOT_REPRODUCED)
+    measured = (f"non-none mean cost {pm(m, s)} nats over {n} batches (p = {p_text(p)}; {'; '.join(seeds)}); "
+                f"C_Z {pm(zm, zs)} (p = {p_text(p_above_zero(zm, zs))})")
+    return claim(10, statement, criterion, measured, verdict, group, ["paper-fig4"])
+
+
+def claim11(runs):
+    import numpy as np
+
+    statement = ("After uniform-sampling training most non-none mean costs are negative (Fig 4b), C_Z < 0, and it "
+                 "decreases with training (Figs 7, 21).")
+    criterion = ("paper-fig4 trained probe: > 50% of the non-none (edge, op) means (seed mean) negative and C_Z < 0 "
+                 "with p < 0.01; per-epoch C_Z of the train phases of paper-fig4 and paper-fig21 has a negative "
+                 "slope with t < −3. Refuted if the trained means are mostly positive and C_Z > 0 with p < 0.01")
+    group = runs.get("paper-fig4", [])
+    if not group:
+        return no_data(11, statement, criterion, ["paper-fig4"])
+    trained = np.mean([r.get("summary/cost_mean")[phase_named(r, "trained")] for r in group], axis=0)  # (L, E, O)
+    none = group[0].op_index("none")
+    counts = np.min([r.get("summary/cost_count")[phase_named(r, "trained")] for r in group], axis=0)
+    mask = counts > 0
+    mask[..., none] = False
+    negative = float((trained[mask] < 0).mean())
+    z = np.concatenate([r.get("steps/cost_Z")[r.get("steps/phase") == phase_named(r, "trained")] for r in group])
+    zm, zs, _ = mean_sem(z)
+    p_negative = p_above_zero(-zm, zs)
+    slopes = []
+    for run in group + runs.get("paper-fig21", []):
+        p = phase_named(run, "train")
+        epochs, means = run.epoch_means(run.get("steps/cost_Z"), p)
+        slopes.append(slope_t(epochs, means)[2])
+    falling = all(t < -3 for t in slopes)
+    verdict = REPRODUCED if negative > 0.5 and p_negative < 0.01 and falling else (
+        REFUTED if negative < 0.5 and 1 - p_negative < 0.01 else NOT_REPRODUCED)
+    measured = (f"{100 * negative:.0f}% of {int(mask.sum())} non-none means negative; trained C_Z {pm(zm, zs)} "
+                f"(p(C_Z ≥ 0) = {p_text(p_negative)}); slope t of per-epoch C_Z in training: "
+                + ", ".join(f"{t:.1f}" for t in slopes))
+    return claim(11, statement, criterion, measured, verdict, group + runs.get("paper-fig21", []),
+                 ["paper-fig4", "paper-fig21"])
+
+
+def last_averaged_cost(run):
+    """summary/averaged_cost of the run's last (phase, epoch) row, last cell: (E,)."""
+    return run.get("summary/averaged_cost")[-1, -1, :]
+
+
+def integers(node):
+    """Every integer inside a decoded JSON value (the edge indices of a constraint's selector)."""
+    if isinstance(node, bool):
+        return []
+    if isinstance(node, int):
+        return [node]
+    if isinstance(node, dict):
+        return [i for v in node.values() for i in integers(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in integers(v)]
+    return []
+
+
+def live_edges(run):
+    """Edges not deleted by the run's constraints (config: network.constraints[].restriction.delete)."""
+    deleted = set()
+    for entry in run.network.get("constraints", []):
+        if "delete" in entry.get("restriction", {}):
+            deleted.update(integers(entry.get("selector", {})))
+    return [e for e in range(len(run.edges)) if e not in deleted]
+
+
+def claim12(runs):
+    statement = ("The intermediate edge (paper (1,2) = code e4) has the largest averaged cost in the simplified cell "
+                 "(Fig 9a/27) and the lowest only when e1 is fixed in the modified cell (Fig 28 c, d).")
+    criterion = ("averaged cost at the last epoch: e4 the largest live edge in every paper-fig9a setting; in "
+                 "paper-fig9b e4 the lowest in settings c and d and not the lowest in a and b. Refuted if e4 is the "
+                 "largest in none of the fig9a settings")
+    a = runs.get("paper-fig9a", [])
+    b = runs.get("paper-fig9b", [])
+    if not a and not b:
+        return no_data(12, statement, criterion, ["paper-fig9a", "paper-fig9b"])
+    parts, largest_count = [], 0
+    for run in a:
+        values = last_averaged_cost(run)
+        live = live_edges(run)
+        top = max(live, key=lambda e: values[e])
+        largest_count += top == 4
+        parts.append(f"9a-{run.label('edges')}: largest e{top}")
+    lowest_ok = True
+    for run in b:
+        values = last_averaged_cost(run)
+        live = live_edges(run)
+        low = min(live, key=lambda e: values[e])
+        expect_lowest = run.label("edges") in ("c", "d")
+        lowest_ok &= (low == 4) == expect_lowest
+        parts.append(f"9b-{run.label('edges')}: lowest e{low}")
+    if a and largest_count == len(a) and b and lowest_ok:
+        verdict = REPRODUCED
+    elif a and largest_count == 0:
+        verdict = REFUTED
+    else:
+        verdict = NOT_REPRODUCED
+    measured = f"e4 largest in {largest_count} of {len(a)} fig9a settings; " + "; ".join(parts)
+    return claim(12, statement, criterion, measured, verdict, a + b, ["paper-fig9a", "paper-fig9b"])
+
+
+def search_batch_epochs(run):
+    import numpy as np
+
+    steps = run.get("search/batch_step")
+    return run.get("steps/epoch")[steps]
+
+
+def claim13(runs):
+    import numpy as np
+
+    statement = ("Bi-level DARTS: the search-set cost of every edge rises over the epochs (Fig 10a), and every edge "
+                 "ends with argmax none (Fig 14).")
+    criterion = ("paper-fig10a: slope of each edge's search-batch cost (summed over cells) against the epoch has "
+                 "t > 2 for every edge, and the last epoch's most likely op is none on every edge. Refuted if "
+                 "most edges have t < −2")
+    group = [r for r in runs.get("paper-fig10a", []) if r.has("search/batch_edge_cost")]
+    if not group:
+        return no_data(13, statement, criterion, ["paper-fig10a"])
+    run = group[0]
+    epochs = search_batch_epochs(run)
+    cost = run.get("search/batch_edge_cost").sum(axis=1)                     # (batch, E)
+    ts = [slope_t(epochs, cost[:, e])[2] for e in range(cost.shape[1])]
+    topology = run.get("search/topology")[-1]
+    none = run.op_index("none")
+    all_none = bool((topology == none).all())
+    rising = all(t > 2 for t in ts)
+    falling = sum(t < -2 for t in ts) > len(ts) / 2
+    verdict = REPRODUCED if rising and all_none else (REFUTED if falling else NOT_REPRODUCED)
+    names = [run.ops[o] if o >= 0 else "deleted" for o in topology]
+    measured = ("slope t per edge: " + ", ".join(f"e{e} {t:.1f}" for e, t in enumerate(ts))
+                + f"; last-epoch argmax: {', '.join(names)}")
+    return claim(13, statement, criterion, measured, verdict, group, ["paper-fig10a"])
+
+
+def fig10b_table(run):
+    """{(batches, subset): (L, H, C, count)} at the last epoch; batches 'train' (theta) and 'search' (alpha)."""
+    split = run.get("summary/split_mean")
+    search = run.get("search/split_mean")
+    subsets = ["correct", "wrong", "all"]
+    table = {}
+    for s, subset in enumerate(subsets):
+        table[("train", subset)] = tuple(float(v) for v in split[-1, s])
+        table[("search", subset)] = tuple(float(v) for v in search[-1, s])
+    return table
+
+
+def claim14(runs):
+    statement = ("Fig 10b shape: L and H of correct samples similar on train and search; L_wrong(search) > "
+                 "L_wrong(train); H_wrong(search) < H_wrong(train); C_wrong(search) ≫ C_wrong(train); C_correct < 0 "
+                 "on both.")
+    criterion = ("paper-fig10b, last epoch: correct L and H within ±50% between train and search; the two wrong-sample "
+                 "inequalities; C_wrong(search) > 2 C_wrong(train); C_correct < 0 on both. Reproduced when all hold, "
+                 "refuted when C_wrong(search) < C_wrong(train)")
+    group = [r for r in runs.get("paper-fig10b", []) if r.has("search/split_mean")]
+    if not group:
+        return no_data(14, statement, criterion, ["paper-fig10b"])
+    t = fig10b_table(group[0])
+    L, H, C = 0, 1, 2
+    checks = {
+        "L_correct similar": abs(t["search", "correct"][L] - t["train", "correct"][L])
+        <= 0.5 * abs(t["train", "correct"][L]),
+        "H_correct similar": abs(t["search", "correct"][H] - t["train", "correct"][H])
+        <= 0.5 * abs(t["train", "correct"][H]),
+        "L_wrong(search) > L_wrong(train)": t["search", "wrong"][L] > t["train", "wrong"][L],
+        "H_wrong(search) < H_wrong(train)": t["search", "wrong"][H] < t["train", "wrong"][H],
+        "C_wrong(search) > 2 C_wrong(train)": t["search", "wrong"][C] > 2 * t["train", "wrong"][C],
+        "C_correct < 0 on both": t["search", "correct"][C] < 0 and t["train", "correct"][C] < 0,
+    }
+    failed = [k for k, ok in checks.items() if not ok]
+    verdict = REPRODUCED if not failed else (
+        REFUTED if t["search", "wrong"][C] < t["train", "wrong"][C] else NOT_REPRODUCED)
+    measured = (f"{len(checks) - len(failed)} of {len(checks)} hold"
+                + (f"; failing: {', '.join(failed)}" if failed else "") + " (table in the Fig 10b section)")
+    return claim(14, statement, criterion, measured, verdict, group, ["paper-fig10b"])
+
+
+def claim15(runs):
+    statement = ("Fig 19: the sum over edges of the averaged cost (op-sum/8, uniform sampling) of the second-last cell "
+                 "≈ 0, of the last cell ≠ 0.")
+    criterion = ("paper-fig19, last epoch: |S(second-last)| ≤ 0.1 |S(last)|, with S = summary/averaged_cost_sum. "
+                 "Refuted if |S(second-last)| ≥ |S(last)|")
+    group = runs.get("paper-fig19", [])
+    if not group:
+        return no_data(15, statement, criterion, ["paper-fig19"])
+    sums = group[0].get("summary/averaged_cost_sum")[-1]
+    second, last = float(sums[-2]), float(sums[-1])
+    verdict = REPRODUCED if abs(second) <= 0.1 * abs(last) else (REFUTED if abs(second) >= abs(last) else NOT_REPRODUCED)
+    measured = f"S(second-last) = {fmt(second)} nats, S(last) = {fmt(last)} nats (ratio {fmt(abs(second) / abs(last))})"
+    return claim(15, statement, criterion, measured, verdict, group, ["paper-fig19"])
+
+
+CLAIMS = [claim1, claim2, claim3, claim3p, claim3pp, claim4, claim5, claim6, claim7, claim8, claim9, claim10, claim11,
+          claim12, claim13, claim14, claim15]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Figures (reference-spec section 7); each returns (file name, caption lines) or None without data
+
+
+def save(fig, folder, name):
+    import matplotlib.pyplot as plt
+
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    fig.savefig(path, dpi=72)
+    plt.close(fig)
+    return name
+
+
+def heatmaps(panels, title, folder, name, ops):
+    """One heatmap per (label, (E, O) matrix), one colour scale centred at 0, values written in."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    finite = np.concatenate([m[np.isfinite(m)].ravel() for _, m in panels] + [np.zeros(1)])
+    limit = float(np.abs(finite).max()) or 1.0
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 2.9), squeeze=False, constrained_layout=True)
+    for ax, (label, matrix) in zip(axes[0], panels):
+        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+        for (e, o), v in np.ndenumerate(matrix):
+            if np.isfinite(v):
+                ax.text(o, e, f"{v * 1e3:.1f}", ha="center", va="center", fontsize=6)
+        ax.set_xticks(range(len(ops)), [o.replace("_", "\n") for o in ops], fontsize=5)
+        ax.set_yticks(range(matrix.shape[0]), [f"e{e}" for e in range(matrix.shape[0])], fontsize=6)
+        ax.set_title(label, fontsize=8)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8).set_label("mean cost (nats; cells ×1e3)", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return save(fig, folder, name)
+
+
+def phase_matrix(runs, phase_name):
+    """Seed mean of summary/cost_mean of `phase_name`, summed over cells; NaN where never sampled."""
+    import numpy as np
+
+    stack = []
+    for run in runs:
+        p = phase_named(run, phase_name)
+        count = run.get("summary/cost_count")[p]
+        mean = run.get("summary/cost_mean")[p]
+        stack.append(np.where((count > 0).all(axis=0), mean.sum(axis=0), np.nan))
+    return np.mean(stack, axis=0)
+
+
+def figure_cost_matrices(runs, experiment, folder, name, title):
+    group = runs.get(experiment, [])
+    if not group:
+        return None
+    panels = []
+    for run_set, label in ([(group, "")] if experiment != "paper-appxh-order" and experiment != "paper-appxh-norm"
+                           else [([r], r.name + ": ") for r in group]):
+        for phase in ("init", "trained"):
+            if phase in run_set[0].phases:
+                panels.append((f"{label}{phase}", phase_matrix(run_set, phase)))
+    return heatmaps(panels, title, folder, name, group[0].ops)
+
+
+def figure_fig7(runs, folder):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    group = runs.get("paper-fig4", [])
+    if not group:
+        return None
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(12, 3.2), constrained_layout=True)
+    for run in group:
+        p = phase_named(run, "train")
+        epochs, loss = run.epoch_means(run.get("steps/loss"), p)
+        _, accuracy = run.epoch_means(run.get("steps/accuracy"), p)
+        left.plot(epochs, loss, label=f"train loss, seed {run.seed}")
+        middle.plot(epochs, accuracy, label=f"train acc., seed {run.seed}")
+        if run.has("eval/loss"):
+            rows = run.get("eval/phase") == p
+            left.plot(run.get("eval/epoch")[rows], run.get("eval/loss")[rows], "--", label=f"validation, seed {run.seed}")
+            middle.plot(run.get("eval/epoch")[rows], run.get("eval/accuracy")[rows], "--",
+                        label=f"validation, seed {run.seed}")
+        rows = run.get("summary/split_phase") == p
+        averaged = run.get("summary/averaged_cost")[rows, 0, :]
+        for e in range(averaged.shape[1]):
+            right.plot(run.get("summary/split_epoch")[rows], averaged[:, e], color=f"C{e}",
+                       label=f"e{e}" if run is group[0] else None)
+        right.plot(run.get("summary/split_epoch")[rows], averaged.sum(axis=1), "k",
+                   label="sum" if run is group[0] else None)
+    left.set_title("loss", fontsize=8)
+    middle.set_title("accuracy", fontsize=8)
+    right.set_title("averaged cost per edge (op-sum/8) and their sum", fontsize=8)
+    right.axhline(0, color="grey", linewidth=0.5)
+    for ax in (left, middle, right):
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.legend(fontsize=6)
+        ax.tick_params(labelsize=7)
+    fig.suptitle("Fig 7 (report tier): uniform-sampling training of one minimal cell", fontsize=9)
+    return save(fig, folder, "fig7.png")
+
+
+def figure_averaged_cost(runs, experiment, folder, name, title):
+    import matplotlib.pyplot as plt
+
+    group = runs.get(experiment, [])
+    if not group:
+        return None
+    fig, axes = plt.subplots(1, len(group), figsize=(2.6 * len(group), 2.6), sharey=True, squeeze=False,
+                             constrained_layout=True)
+    for ax, run in zip(axes[0], group):
+        averaged = run.get("summary/averaged_cost")[:, 0, :]
+        epochs = run.get("summary/split_epoch")
+        for e in live_edges(run):
+            ax.plot(epochs, averaged[:, e], color=f"C{e}", label=f"e{e}")
+        ax.axhline(0, color="grey", linewidth=0.5)
+        ax.set_title(f"setting {run.label('edges')}", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6)
+    fig.supxlabel("epoch", fontsize=7)
+    fig.supylabel("averaged cost (nats)", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return save(fig, folder, name)
+
+
+def figure_fig19(runs, folder):
+    import matplotlib.pyplot as plt
+
+    group = runs.get("paper-fig19", [])
+    if not group:
+        return None
+    run = group[0]
+    sums = run.get("summary/averaged_cost_sum")
+    fig, ax = plt.subplots(figsize=(4.5, 3), constrained_layout=True)
+    cells = sums.shape[1]
+    for c in range(cells):
+        ax.plot(run.get("summary/split_epoch"), sums[:, c], label=f"cell {c}", linewidth=2 if c >= cells - 2 else 0.8)
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set_xlabel("epoch", fontsize=7)
+    ax.set_ylabel("Σ_e averaged cost (nats)", fontsize=7)
+    ax.legend(fontsize=6)
+    ax.set_title(f"Fig 19 (report tier): {cells} minimal cells", fontsize=8)
+    return save(fig, folder, "fig19.png")
+
+
+def figure_split(runs, experiment, folder, name, title):
+    """C/L/H of correct and wrong samples per epoch (Figs 21-26): train batches, and search batches when recorded."""
+    import matplotlib.pyplot as plt
+
+    group = runs.get(experiment, [])
+    if not group:
+        return None
+    run = group[0]
+    sources = [("train batches", run.get("summary/split_mean"), run.get("summary/split_epoch"))]
+    if run.has("search/split_mean"):
+        sources.append(("search batches", run.get("search/split_mean"), run.get("search/epoch")))
+    fig, axes = plt.subplots(len(sources), 2, figsize=(8, 2.6 * len(sources)), squeeze=False, constrained_layout=True)
+    for row, (label, split, epochs) in zip(axes, sources):
+        for ax, (s, subset) in zip(row, enumerate(("correct", "wrong"))):
+            ax.plot(epochs, split[:, s, 0], label="L")
+            ax.plot(epochs, split[:, s, 1], label="H")
+            twin = ax.twinx()
+            twin.plot(epochs, split[:, s, 2], "k--", label="C")
+            twin.tick_params(labelsize=6)
+            ax.set_title(f"{label}: {subset}", fontsize=8)
+            ax.tick_params(labelsize=6)
+            ax.legend(fontsize=6, loc="upper left")
+            twin.legend(fontsize=6, loc="upper right")
+    fig.suptitle(title, fontsize=9)
+    return save(fig, folder, name)
+
+
+def figure_search(runs, experiment, folder, name, title):
+    """Evolution figures (Figs 1/3, 11-14): none's probability per edge per epoch, one panel per run."""
+    import matplotlib.pyplot as plt
+
+    group = [r for r in runs.get(experiment, []) if r.has("search/none_prob")]
+    if not group:
+        return None
+    fig, axes = plt.subplots(1, len(group), figsize=(4 * len(group), 2.8), squeeze=False, constrained_layout=True)
+    for ax, run in zip(axes[0], group):
+        none = run.get("search/none_prob")
+        for e in range(none.shape[1]):
+            ax.plot(run.get("search/epoch"), none[:, e], label=f"e{e}")
+        ax.axhline(1 / len(run.ops), color="grey", linewidth=0.5)
+        ax.set_title(run.name if run.varying else run.experiment, fontsize=8)
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.set_ylabel("p(none)", fontsize=7)
+        ax.legend(fontsize=6)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=9)
+    return save(fig, folder, name)
+
+
+def figure_fig10a(runs, folder):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    group = [r for r in runs.get("paper-fig10a", []) if r.has("search/batch_edge_cost")]
+    if not group:
+        return None
+    run = group[0]
+    epochs = search_batch_epochs(run)
+    cost = run.get("search/batch_edge_cost").sum(axis=1)
+    keys = sorted(set(epochs.tolist()))
+    means = np.array([cost[epochs == k].mean(axis=0) for k in keys])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3), constrained_layout=True)
+    for e in range(means.shape[1]):
+        left.plot(keys, means[:, e], label=f"e{e}")
+        right.plot(run.get("search/epoch"), run.get("search/none_prob")[:, e], label=f"e{e}")
+    left.axhline(0, color="grey", linewidth=0.5)
+    left.set_title("search-batch cost per edge (Σ_op W·C, summed over cells)", fontsize=8)
+    right.set_title("p(none) per edge (Fig 14's read-out)", fontsize=8)
+    for ax in (left, right):
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.legend(fontsize=6)
+        ax.tick_params(labelsize=7)
+    fig.suptitle("Figs 10a, 13-14 (report tier): bi-level DARTS from a uniform alpha", fontsize=9)
+    return save(fig, folder, "fig10a.png")
+
+
+def figure_claim7(runs, folder):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    group = runs.get("paper-claim7-eps", [])
+    if not group:
+        return None
+    fig, ax = plt.subplots(figsize=(4.5, 3), constrained_layout=True)
+    for precision, marker in (("float32", "o"), ("float64", "s")):
+        chosen = sorted([r for r in group if r.precision == precision], key=lambda r: r.network["opNorm"]["eps"])
+        eps = [r.network["opNorm"]["eps"] for r in chosen]
+        med = [np.median(last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r))) for r in chosen]
+        ax.loglog(eps, med, marker=marker, label=f"{precision} (measured)")
+        ax.loglog(sorted(CLAIM7_EXPECTED[precision]), [CLAIM7_EXPECTED[precision][e]
+                                                       for e in sorted(CLAIM7_EXPECTED[precision])],
+                  linestyle=":", marker=marker, label=f"{precision} (paper)")
+    ax.set_xlabel("batch-norm eps", fontsize=7)
+    ax.set_ylabel("median Theorem 2 residual (rel.)", fontsize=7)
+    ax.legend(fontsize=6)
+    ax.set_title("Claim 7: residual against eps", fontsize=8)
+    return save(fig, folder, "claim7-eps.png")
+
+
+def figure_growing(runs, folder):
+    """Deeper look at the growing tendency: early per-edge cost beside p(none), per alpha learning rate."""
+    import matplotlib.pyplot as plt
+
+    group = runs.get("paper-evolution-dsnas", [])
+    if not group:
+        return None
+    fig, axes = plt.subplots(2, len(group), figsize=(4.2 * len(group), 5), squeeze=False, constrained_layout=True)
+    for c, run in enumerate(group):
+        epochs, cost = run.epoch_means(run.get("steps/edge_cost")[:, 0, :], 0)
+        for e in range(cost.shape[1]):
+            axes[0, c].plot(epochs, cost[:, e], label=f"e{e}")
+            axes[1, c].plot(run.get("search/epoch"), run.get("search/none_prob")[:, e], label=f"e{e}")
+        axes[0, c].axhline(0, color="grey", linewidth=0.5)
+        axes[0, c].set_title(f"{run.name}: mean edge cost per epoch", fontsize=8)
+        axes[1, c].set_title(f"{run.name}: p(none)", fontsize=8)
+        for ax in axes[:, c]:
+            ax.legend(fontsize=6)
+            ax.tick_params(labelsize=7)
+            ax.set_xlabel("epoch", fontsize=7)
+    fig.suptitle("DSNAS evolution (report tier): edge cost (sampled ops, none included) and p(none)", fontsize=9)
+    return save(fig, folder, "evolution-dsnas.png")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Report sections
+
+
+PAPER_SETTINGS = {  # reference-spec section 7: the paper's setting of each experiment (typed: it is the paper's)
+    "paper-fig4": ("Figs 4, 7", "CIFAR-10, 1 minimal cell, probe 50 + train 150 + probe 50 epochs, batch 96"),
+    "paper-fig21": ("Fig 21", "CIFAR-10, 1 minimal cell, e4 without skip, 150 epochs, batch 96"),
+    "paper-fig9a": ("Figs 9a, 27", "CIFAR-10, simplified cell, six restrictions, 150 epochs, batch 96"),
+    "paper-fig9b": ("Figs 9b, 28", "CIFAR-10, modified cell, four settings, 150 epochs, batch 96"),
+    "paper-fig15": ("Fig 15", "CIFAR-10, 8 minimal cells, as Fig 4"),
+    "paper-fig16": ("Fig 16", "CIFAR-10, 8 original cells, as Fig 4"),
+    "paper-fig19": ("Fig 19", "CIFAR-10, ≥ 2 (8) minimal cells, uniform-sampling training"),
+    "paper-fig10a": ("Figs 10a, 13, 14", "CIFAR-10, bi-level DARTS, 8 minimal/original cells, 50 epochs, batch 64/96"),
+    "paper-fig10b": ("Figs 10b, 22-26", "CIFAR-10, DARTS cal_stat, 8 minimal cells, e4 without skip, 50 epochs, batch 64"),
+    "paper-evolution-dsnas": ("Figs 11, 12", "CIFAR-10, DSNAS, 8 original/minimal cells, 150 epochs, alpha lr 3e-4"),
+    "paper-evolution-snas": ("Figs 1, 3", "CIFAR-10, SNAS, 8 original cells, 150 epochs"),
+    "paper-appxh-norm": ("Fig 29", "CIFAR-10, affine-free instance norm everywhere, as Fig 4"),
+    "paper-appxh-order": ("Figs 30, 31", "CIFAR-10, op orders conv-relu-bn / conv-bn-relu, as Fig 4"),
+    "paper-claim7-eps": ("claim 7", "B=16, C=8, 16×16 random inputs (the spec's CPU re-implementation)"),
+    "paper-claim9-affine": ("claim 9", "same, affine batch norm"),
+}
+
+
+def tier_setting(run):
+    data, net = run.config["data"], run.config["network"]
+    phases = ", ".join(f"{p['name']} {p['length']['count']} {p['length']['unit']}" for p in run.config["phases"])
+    return (f"{data['dataset']}, {data.get('trainSize') or 'all'} images, batch {data['batchSize']}, "
+            f"{net['cells']} × (steps {net['steps']}, multiplier {net['multiplier']}) cells, {len(run.edges)} edges; {phases}")
+
+
+def plateau(run):
+    """(phase name, epochs, epoch reaching 90% of the loss decrease, last-epoch relative change) per trained phase."""
+    rows = []
+    for p, phase in enumerate(run.config["phases"]):
+        if phase["kind"] not in ("train", "search"):
+            continue
+        epochs, loss = run.epoch_means(run.get("steps/loss"), p)
+        if len(loss) < 2:
+            continue
+        drop = loss[0] - loss[-1]
+        reached = next((int(e) for e, l in zip(epochs, loss) if l - loss[-1] <= 0.1 * drop), int(epochs[-1]))
+        change = (loss[-2] - loss[-1]) / abs(loss[-1])
+        rows.append((phase["name"], len(epochs), reached, change, loss[0], loss[-1]))
+    return rows
+
+
+def growing_tendency(runs):
+    """Text rows of the growing-tendency investigation: per alpha lr, the span of positive early costs and p(none)."""
+    import numpy as np
+
+    rows = []
+    for run in runs.get("paper-evolution-dsnas", []):
+        none = run.op_index("none")
+        ops = run.get("steps/edge_op")[:, 0, :]
+        cost = run.get("steps/edge_cost")[:, 0, :]
+        epoch = run.get("steps/epoch")
+        epochs = sorted(set(epoch.tolist()))
+        # Per epoch: the mean cost of the non-none samples over all edges.
+        live = ops != none
+        means = [float(cost[(epoch == k)[:, None] & live].mean()) for k in epochs]
+        positive = 0
+        while positive < len(means) and means[positive] > 0:
+            positive += 1
+        p_none = run.get("search/none_prob")
+        start = 1.0 / len(run.ops)
+        rows.append({
+            "run": run,
+            "means": means, "positive_epochs": positive,
+            "none_after_positive": float(p_none[positive - 1].mean()) if positive else float("nan"),
+            "none_end": p_none[-1], "none_start": start,
+        })
+    return rows
+
+
+def alpha_lr(run):
+    """The alpha learning rate of the run's first phase (wherever the config nests `alphaOptimizer`)."""
+    def find(node):
+        if isinstance(node, dict):
+            if "alphaOptimizer" in node:
+                return node["alphaOptimizer"].get("lr")
+            for value in node.values():
+                found = find(value)
+                if found is not None:
+                    return found
+        return None
+    return find(run.config["phases"][0])
+
+
+def cell(value):
+    """Text for a Markdown table cell: a '|' inside it would end the cell."""
+    return str(value).replace("|", "\\|")
+
+
+def write_report(runs, out, folder, manifests):
+    import numpy as np
+
+    claims = [f(runs) for f in CLAIMS]
+    rel = os.path.relpath(folder, os.path.dirname(os.path.abspath(out)) or ".")
+    figures = {
+        "fig4": figure_cost_matrices(runs, "paper-fig4", folder, "fig4.png",
+                                     "Fig 4 (report tier): mean cost per (edge, op), seed mean ×1e3"),
+        "fig7": figure_fig7(runs, folder),
+        "fig9a": figure_averaged_cost(runs, "paper-fig9a", folder, "fig9a.png",
+                                      "Figs 9a, 27 (report tier): averaged cost per edge, simplified cell"),
+        "fig9b": figure_averaged_cost(runs, "paper-fig9b", folder, "fig9b.png",
+                                      "Figs 9b, 28 (report tier): averaged cost per edge, modified cell"),
+        "fig10a": figure_fig10a(runs, folder),
+        "fig10b": figure_split(runs, "paper-fig10b", folder, "fig10b.png",
+                               "Figs 10b, 22-26 (report tier): L, H (left axis) and C (right) of correct / wrong samples"),
+        "fig15": figure_cost_matrices(runs, "paper-fig15", folder, "fig15.png",
+                                      "Fig 15 (report tier): 8 minimal cells, summed over cells ×1e3"),
+        "fig16": figure_cost_matrices(runs, "paper-fig16", folder, "fig16.png",
+                                      "Fig 16 (report tier): 8 original cells, summed over cells ×1e3"),
+        "fig19": figure_fig19(runs, folder),
+        "fig21": figure_split(runs, "paper-fig21", folder, "fig21.png",
+                              "Fig 21 (report tier): L, H (left axis) and C (right) of correct / wrong samples"),
+        "evolution-dsnas": figure_growing(runs, folder),
+        "evolution-snas": figure_search(runs, "paper-evolution-snas", folder, "evolution-snas.png",
+                                        "Figs 1, 3 (report tier): SNAS, p(none) per edge"),
+        "fig29": figure_cost_matrices(runs, "paper-appxh-norm", folder, "fig29.png",
+                                      "Fig 29 (report tier): instance norm, mean cost ×1e3"),
+        "fig30": figure_cost_matrices(runs, "paper-appxh-order", folder, "fig30-31.png",
+                                      "Figs 30-31 (report tier): op orders, mean cost ×1e3"),
+        "claim7": figure_claim7(runs, folder),
+    }
+    every = [r for g in runs.values() for r in g]
+    lines = ["# Reproduction report", "",
+             "Generated by `tools/reproduce_report.py` from the result files of `make reproduce` (the report tier, "
+             "`experiments/paper/*.yaml`); nothing below is typed by hand except the paper's statements and the "
+             "criteria. Regenerate with `make report`.", ""]
+    codes = sorted({r.code_version for r in every})
+    seconds = [r.seconds for r in every if r.seconds is not None]
+    lines += [f"- Runs: {len(every)} in {len(runs)} experiments; code version(s) {', '.join(codes) or 'n/a'}; "
+              f"data {', '.join(sorted({r.config['data']['dataset'] for r in every})) or 'n/a'}.",
+              f"- Compute time recorded in the files: {sum(seconds) / 60:.1f} min over {len(seconds)} runs.", ""]
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in (REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA)}
+    lines += ["## Claims (reference-spec section 10)", "",
+              "Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
+              "| # | claim | measured | verdict |", "|---|---|---|---|"]
+    for c in claims:
+        lines.append(f"| {c['number']} | {cell(c['claim'])} | {cell(c['measured'])} | **{c['verdict']}** |")
+    lines += ["", "### Criteria and runs", ""]
+    for c in claims:
+        lines.append(f"- **{c['number']}**: {c['criterion']}. Runs: "
+                     + (", ".join(f"`{i}`" for i in c["runs"]) if c["runs"] else "none") + ".")
+    lines += ["", "## Settings that differ from the paper", "",
+              "| experiment | paper items | paper's setting | report tier (from the files) | runs | minutes |",
+              "|---|---|---|---|---|---|"]
+    for name in sorted(runs):
+        group = runs[name]
+        items, paper = PAPER_SETTINGS.get(name, ("", ""))
+        minutes = sum(r.seconds or 0 for r in group) / 60
+        lines.append(f"| {name} | {items} | {paper} | {tier_setting(group[0])} | "
+                     + ", ".join(f"`{r.id}`" for r in group) + f" | {minutes:.1f} |")
+    lines += ["", "## Training length: where the train loss levels off", "",
+              "Per trained phase: the epoch at which the epoch-mean train loss has made 90% of its total decrease, "
+              "and the relative change over the last epoch (a plateau when it is below 1%).", "",
+              "| experiment | run | phase | epochs | 90% of decrease at epoch | last-epoch change | loss first → last |",
+              "|---|---|---|---|---|---|---|"]
+    for name in sorted(runs):
+        for run in runs[name]:
+            for phase, epochs, reached, change, first, last in plateau(run):
+                lines.append(f"| {name} | `{run.id}` {run.name if run.varying else ''} | {phase} | {epochs} | {reached} | "
+                             f"{100 * change:.1f}% | {first:.3f} → {last:.3f} |")
+    lines += ["", "## Figures (reference-spec section 7)", ""]
+    captions = [
+        ("fig4", "Figs 4a / 4b: mean cost of each op on each edge at initialisation and after training."),
+        ("fig7", "Fig 7: train and validation loss / accuracy per epoch, averaged cost per edge and its sum."),
+        ("fig9a", "Figs 9a / 27: averaged cost per edge under the six restrictions of the simplified cell."),
+        ("fig9b", "Figs 9b / 28: averaged cost per edge in the four settings of the modified cell."),
+        ("fig10a", "Figs 10a, 13, 14: bi-level DARTS search-batch cost per edge, and p(none)."),
+        ("fig10b", "Figs 10b, 22-26: C, L, H of correct and wrong samples per epoch, train and search batches."),
+        ("fig15", "Fig 15: Fig 4 with 8 minimal cells."),
+        ("fig16", "Fig 16: Fig 4 with 8 original cells."),
+        ("fig19", "Fig 19: Σ_e averaged cost per cell per epoch."),
+        ("fig21", "Fig 21: C, L, H of correct and wrong samples per epoch."),
+        ("evolution-dsnas", "Figs 11-12: DSNAS evolution, two alpha learning rates."),
+        ("evolution-snas", "Figs 1, 3: SNAS evolution."),
+        ("fig29", "Fig 29: affine-free and affine instance norm."),
+        ("fig30", "Figs 30-31: op orders."),
+        ("claim7", "Claim 7: Theorem 2 residual against eps."),
+    ]
+    for key, caption in captions:
+        if figures.get(key):
+            lines += [f"**{caption}**", "", f"![{key}]({rel}/{figures[key]})", ""]
+        else:
+            lines += [f"**{caption}** No result files (run `make reproduce`).", ""]
+    group = [r for r in runs.get("paper-fig10b", []) if r.has("search/split_mean")]
+    if group:
+        t = fig10b_table(group[0])
+        lines += ["### Fig 10b table (last epoch, nats)", "",
+                  "| batches | subset | C | L | H | samples |", "|---|---|---|---|---|---|"]
+        for (batches, subset), (l, h, c, n) in t.items():
+            lines.append(f"| {batches} | {subset} | {c:.3f} | {l:.3f} | {h:.3f} | {int(n)} |")
+        lines += ["", "Paper (CIFAR-10): train correct −0.11 = 0.06 − 0.17, search correct 0.08 − 0.19; "
+                  "wrong 0.80 = 1.70 − 0.90 (train), 2.18 = 2.92 − 0.74 (search).", ""]
+    rows = growing_tendency(runs)
+    lines += ["## The growing tendency, one level deeper", ""]
+    if rows:
+        lines += ["DSNAS on one minimal cell at two alpha learning rates. DSNAS lowers the probability of a sampled op "
+                  "whose cost is positive, so none (cost 0) can only gain while the sampled ops' costs are positive.", "",
+                  "| run | alpha lr | mean non-none cost, epochs 0-2 | epochs with positive cost from the start | "
+                  "mean p(none) then | p(none) per edge at the end (start 1/8) |", "|---|---|---|---|---|---|"]
+        for row in rows:
+            run = row["run"]
+            lines.append(f"| `{run.id}` {run.name} | {alpha_lr(run)} | "
+                         + ", ".join(fmt(m) for m in row["means"][:3]) + f" | {row['positive_epochs']} | "
+                         f"{fmt(row['none_after_positive'])} | " + ", ".join(f"{v:.3f}" for v in row["none_end"]) + " |")
+        gains = [r for r in rows if r["positive_epochs"] > 0 and r["none_after_positive"] > r["none_start"]]
+        lines += ["", "Computed conclusion: " + (
+            "in " + ", ".join(f"`{r['run'].id}`" for r in gains) + " none gained while the early costs were positive."
+            if gains else "in no run were the early costs positive long enough for none to gain "
+                          "(p(none) did not rise above 1/8 during the positive span)."), ""]
+    else:
+        lines += ["No result files of paper-evolution-dsnas.", ""]
+    with open(out, "w") as handle:
+        handle.write("\n".join(lines))
+    return claims
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", default="results", help="folder of the experiment folders (default: results)")
+    parser.add_argument("--manifests", default="experiments/paper", help="the report tier's manifests (listed only)")
+    parser.add_argument("--out", default="REPRODUCTION.md", help="the Markdown report to write")
+    parser.add_argument("--figures", default="docs/reproduction", help="folder of the PNG figures")
+    parser.add_argument("--verdicts", action="store_true", help="also print 'CLAIM <n> <verdict>' lines")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        runs = load_runs(args.results)
+        if not runs:
+            raise UsageError(f"{args.results}: no result files of the report tier ({PREFIX}*/); run `make reproduce`")
+        claims = write_report(runs, args.out, args.figures, args.manifests)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:
+        print(f"{PROG}: error: {error} (install python3-h5py python3-numpy python3-matplotlib; "
+              f"run with /usr/bin/python3)", file=sys.stderr)
+        return 2
+    if args.verdicts:
+        for c in claims:
+            print(f"CLAIM {c['number']} {c['verdict']}")
+    print(f"wrote {args.out} ({sum(c['verdict'] == REPRODUCED for c in claims)} of {len(claims)} claims reproduced)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
