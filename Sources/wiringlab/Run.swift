@@ -17,8 +17,11 @@ extension WiringLab {
         @OptionGroup var results: ResultsOptions
         @OptionGroup var version: CodeVersionOptions
 
-        @Option(help: "Runs side by side, each in its own process (default 1).")
-        var jobs: Int = 1
+        @Option(help: """
+            Runs side by side, each in its own process with cores / N threads (default: as many as there are \
+            cores and runs left, which beats one run on all cores: docs/cli.md).
+            """)
+        var jobs: Int?
 
         @Option(help: ArgumentHelp("Run only the run with this id (or id prefix).", valueName: "run-id"))
         var only: String?
@@ -47,11 +50,19 @@ extension WiringLab {
         var noColor = false
 
         func validate() throws {
-            guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+            if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
             if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
             guard checkpointEvery > 0, checkpointEvery.isFinite else {
                 throw ValidationError("--checkpoint-every must be a positive number of seconds.")
             }
+        }
+
+        /// `--jobs`, or by default one per core up to the runs not yet done (1 with `--only` or `--index`).
+        func sweepJobs(plan: ExperimentPlan, folder: URL) -> Int {
+            if let jobs { return jobs }
+            guard only == nil, index == nil else { return 1 }
+            let left = plan.runs.filter { RunStatus(id: $0.id, in: folder) != .done }.count
+            return max(1, min(ProcessInfo.processInfo.activeProcessorCount, left))
         }
 
         func run() throws {
@@ -59,8 +70,13 @@ extension WiringLab {
             Interruption.install(asChild: isChild)
             let plan = version.stamped(try manifest.load().plan(codeVersion: version.resolved))
             let folder = results.folder(for: plan)
+            let jobs = isChild ? 1 : sweepJobs(plan: plan, folder: folder)
+            // Side by side runs share the cores: each child gets its share of threads (results are bitwise the
+            // same for any thread count, and `threads` is not part of a run id).
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let childThreads = jobs > 1 ? ["threads=\(max(1, cores / jobs))"] : []
             let child: (RunSpec) -> [String] = { spec in
-                ["run", manifest.manifest] + manifest.overrides
+                ["run", manifest.manifest] + manifest.overrides + childThreads
                     + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion,
                        "--checkpoint-every", "\(checkpointEvery)"]
                     + (rerunCodeChanged ? ["--rerun-code-changed"] : []) + force.flatMap { ["--force", $0] }
