@@ -2,11 +2,16 @@
 // wiringbench conv                          the conv2d kernels alone, per path
 // wiringbench checksum                      bit patterns of one step's probes and gradients (before/after checks)
 // wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
+// wiringbench precision [seeds [cells]] [smooth] [edges]   Float against Double on 8 original cells, cost errors
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "conv" {
     runConvBench()
 } else if arguments.first == "checksum" {
     runChecksums()
+} else if arguments.first == "precision" {
+    let numbers = arguments.dropFirst().compactMap { Int($0) }
+    runPrecision(seeds: numbers.first ?? 5, cells: numbers.dropFirst().first ?? 8, smooth: arguments.contains("smooth"),
+                 perEdge: arguments.contains("edges"))
 } else if arguments.first == "profile" {
     runStepProfiles(repetitions: arguments.dropFirst().first.flatMap { Int($0) } ?? 10,
                     only: arguments.dropFirst(2).first)

@@ -169,6 +169,34 @@ private func runNorm<T: TensorElement>(
         }
     }
 
+    // Inputs far from zero (mean 1000, std 1): T(mean) is off the true mean by up to half an ulp of
+    // 1000 (3e-5), so normalising around it offsets a whole channel by up to 3e-5 in the forward and,
+    // through b * (x - T(mean)), the input gradient in the backward. The kernels carry the remainder
+    // in Double, leaving only per-element rounding: ~2e-7 here, so 2e-6 sits between the two.
+    @Test(arguments: [NormCase.batchTrain, .instance, .layer])
+    func floatIsNotOffsetByTheRoundedMean(norm: NormCase) {
+        let shape = [4, 3, 16, 16]
+        var rng = RNG(seed: 21)
+        let x = Tensor<Float>.normal(shape: shape, mean: 1000, std: 1, rng: &rng)
+        let noise = Tensor<Double>.normal(shape: shape, rng: &rng)
+        let xd: Tensor<Double> = x.converted()
+        let expected = naiveNorm(xd, norm, gamma: nil, beta: nil, eps: 1e-5)
+        // Upstream gradient along the normalised input plus noise, so the b * (x - mean) term is O(1).
+        let dy = Tensor<Double>(shape: shape, scalars: (0..<x.count).map { expected[flat: $0] + noise[flat: $0] })
+        func run<T: TensorElement>(_: T.Type) -> (y: Tensor<T>, dx: Tensor<T>) {
+            let tape = Tape<T>()
+            let xv = tape.leaf(x.converted(to: T.self))
+            let y = norm.record(tape, xv, gamma: nil, beta: nil)
+            tape.backward(y, seed: dy.converted(to: T.self))
+            return (tape.value(y), tape.gradient(xv)!)
+        }
+        let f = run(Float.self), d = run(Double.self)
+        #expect(maxAbsDifference(d.y, expected) < 1e-12)
+        #expect(maxAbsDifference(f.y, expected) < 2e-6, "\(norm) y: \(maxAbsDifference(f.y, expected))")
+        #expect(maxAbsDifference(f.dx, d.dx) < 2e-6 * max(1, maxAbs(d.dx)),
+                "\(norm) dx: \(maxAbsDifference(f.dx, d.dx)) of \(maxAbs(d.dx))")
+    }
+
     @Test func resultsAreBitwiseIdenticalAcrossThreadCounts() {
         for norm in NormCase.allCases {
             typealias Outputs = (y: Tensor<Float>, dx: Tensor<Float>, dGamma: Tensor<Float>?, dBeta: Tensor<Float>?)

@@ -21,9 +21,14 @@
 //   layer     one group per sample n:        planes (n, 0), ..., (n, C-1)            m = C * HW
 // gamma and beta are always per channel (shape [C]), also for layer norm (GroupNorm(1, C) style).
 //
-// Accuracy: sums run in T over short SIMD blocks that are flushed into a Double accumulator, and
-// the variance is a second pass over (x - mean), so Float statistics match a float64 reference to
-// ~1e-7 relative. The derivation of the backward is in docs/kernels/batchnorm.md.
+// Accuracy: the mean is summed in Double; the centred sums (variance, gradient sums) run in T over
+// short SIMD blocks that are flushed into a Double accumulator, and the variance is a second pass
+// over (x - mean), so Float statistics match a float64 reference to ~1e-7 relative. The loops
+// centre on T(mean); the remainder mean - T(mean) is carried in Double into the shift (forward),
+// the d term and the plane sums (backward). Without that, every element of a channel is offset by
+// (mean - T(mean)) * invStd, up to ~3e-8 * |mean| / std: small, but of one sign over the channel,
+// which is the direction the paper's costs sum over. The backward is derived in
+// docs/kernels/batchnorm.md.
 
 // MARK: - Shapes and saved values
 
@@ -218,10 +223,12 @@ func normalizePlane<T: TensorElement>(
     _ p: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
 ) {
     let hw = shape.hw, ch = p % shape.c
-    // The scale is folded in Double and rounded once to T.
-    let scale = T(invStd * Double(gamma?[ch] ?? 1))
+    // The scale is folded in Double and rounded once to T. The centre is the mean rounded to T; the
+    // rounding remainder is moved into the shift, so no channel is offset by (mean - T(mean)) * scale.
+    let scale = T(invStd * Double(gamma?[ch] ?? 1)), center = T(mean)
+    let shift = T(Double(beta?[ch] ?? 0) - (mean - Double(center)) * Double(scale))
     NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
-                              center: T(mean), scale: scale, shift: beta?[ch] ?? 0)
+                              center: center, scale: scale, shift: shift)
 }
 
 /// Adds the gradients of a normalisation into `dx`, `dGamma` and `dBeta`.
@@ -256,10 +263,14 @@ public func normalizationBackward<T: TensorElement>(
     var sumDyX = [Double](repeating: 0, count: planes)
     sumDy.withUnsafeMutableBufferPointer { sumDy in
         sumDyX.withUnsafeMutableBufferPointer { sumDyX in
-            // Step 1: plane sums, the planes in memory order (see the forward).
+            // Step 1: plane sums, the planes in memory order (see the forward). The loop centres on
+            // the mean rounded to T; the remainder is taken out in Double:
+            // sum dy * (x - mean) = sum dy * (x - T(mean)) - (mean - T(mean)) * sum dy.
             Parallel.forEach(planes) { p in
-                let center = T(saved.mean[shape.group(ofPlane: p)])
-                (sumDy[p], sumDyX[p]) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
+                let mean = saved.mean[shape.group(ofPlane: p)], center = T(mean)
+                let (dySum, dyXSum) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
+                sumDy[p] = dySum
+                sumDyX[p] = dyXSum - (mean - Double(center)) * dySum
             }
             if let dx {
                 // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
@@ -272,8 +283,10 @@ public func normalizationBackward<T: TensorElement>(
                         s1 += gammaC * sumDy[p]
                         s2 += gammaC * sumDyX[p]
                     }
-                    b[g] = T(-invStd * invStd * invStd * s2 / m)
-                    d[g] = T(-invStd * s1 / m)
+                    // The kernel applies b to (x - T(mean)); the centre's rounding remainder goes into d.
+                    let slope = -invStd * invStd * invStd * s2 / m, mean = saved.mean[g]
+                    b[g] = T(slope)
+                    d[g] = T(-invStd * s1 / m - slope * (mean - Double(T(mean))))
                 }
                 // Step 2: dx, the planes in memory order.
                 b.withUnsafeBufferPointer { b in
@@ -324,21 +337,19 @@ enum NormalizationPlane {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<T>.self)
     }
 
-    /// sum x[i] for i < n.
+    /// sum x[i] for i < n, every element widened to Double. Unlike the centred sums below, the raw
+    /// sum carries the mean itself: in T its rounding would be relative to |mean|, not to the spread,
+    /// and would offset the whole channel (a mean 1000 with std 1 came out 2e-5 off).
     @inlinable
     static func sum<T: TensorElement>(_ x: UnsafePointer<T>, _ n: Int) -> Double {
-        var total = 0.0, i = 0
+        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>(), i = 0
         while i + 16 <= n {
             // Two accumulators hide the add latency.
-            let end = Swift.min(n, i + flush)
-            var a0 = SIMD8<T>(), a1 = SIMD8<T>()
-            while i + 16 <= end {
-                a0 += load(x + i)
-                a1 += load(x + i + 8)
-                i += 16
-            }
-            total += Double((a0 + a1).sum())
+            a0 += SIMD8<Double>(load(x + i))
+            a1 += SIMD8<Double>(load(x + i + 8))
+            i += 16
         }
+        var total = (a0 + a1).sum()
         while i < n { total += Double(x[i]); i += 1 }
         return total
     }
