@@ -63,6 +63,11 @@ public struct NetworkLayout: Sendable {
         return layers.reduce(classifier) { $0 + $1.parameterCount }
     }
 
+    /// Forward multiply-accumulates per sample of both preprocessing stacks of `cell`.
+    public func preprocessForwardMACs(cell: Int, height: Int, width: Int) -> Int {
+        (cells[cell].preprocess0 + cells[cell].preprocess1).reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }
+    }
+
     /// Forward multiply-accumulates per sample of op `op` on `edge` of `cell`.
     public func opForwardMACs(cell: Int, edge: Int, op: Int, height: Int, width: Int) -> Int {
         cells[cell].ops[edge][op].layers.reduce(0) { $0 + $1.forwardMACs(height: height, width: width) }

@@ -3,7 +3,8 @@
 // invocation when /usr/bin/python3 has torch. Every comparison prints one line:
 //   BENCH <block> B=<b> threads=<t> ours_ms=<x> torch_ms=<y> ratio=<x/y>
 //   profile <step> ... <op phase>=<share of the step's time>% for its five most expensive op phases
-//   COST block=<name> C=<channels> HxW=<h>x<w> threads=<t> ms_per_image=<x>   (forward+backward)
+//   COST block=<name> C=<channels> HxW=<h>x<w> threads=<t> forward_ms_per_image=<f> ms_per_image=<x>
+//   (forward+backward; the rows of `plan`'s StepCostTable, printed again as Swift at the end)
 // Speed targets are checked here, never in tests.
 import Dispatch
 import Foundation
@@ -33,6 +34,9 @@ struct Block {
     let inputChannels: Int
     /// The classifier block: global average pooling, the linear layer and the cross-entropy.
     var classifier = false
+
+    /// The block's name in `plan`'s cost table: an op's raw value (its trailing norm is part of the op).
+    var costName: String { name.replacingOccurrences(of: "+BN", with: "") }
 
     /// Channels of the block's output.
     var outputChannels: Int {
@@ -173,15 +177,17 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
                        : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
     print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
     var costLines: [String] = []
+    var costRows: [(String, Int, Double, Double)] = []
     for block in Block.all(channels: 16) where filter.map(block.name.contains) ?? true {
         for b in [64, 96] {
             for threads in [1, 2] {
                 Parallel.threads = threads
                 let ours = block.time(batch: b, repetitions: repetitions)
                 if b == 96 {
-                    costLines.append(String(format: "COST block=%@ C=%d HxW=32x32 threads=%d ms_per_image=%.4f",
-                                            block.name as NSString, block.outputChannels, threads,
-                                            ours.forwardBackward / Double(b)))
+                    costLines.append(String(format: "COST block=%@ C=%d HxW=32x32 threads=%d forward_ms_per_image=%.4f ms_per_image=%.4f",
+                                            block.costName as NSString, block.outputChannels, threads,
+                                            ours.forward / Double(b), ours.forwardBackward / Double(b)))
+                    costRows.append((block.costName, threads, ours.forward / Double(b), ours.forwardBackward / Double(b)))
                 }
                 let theirs = torch?.time(kind: "block", name: block.name, batch: b, threads: threads,
                                          repetitions: repetitions)
@@ -203,6 +209,12 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
                                      repetitions: max(5, repetitions / 2))
             print(line(step.name, batch: step.batch, threads: threads, ours: ours.milliseconds,
                        torch: theirs?["forward_backward"]))
+            if step.name == "dsnas_step_minimal" {
+                let perImage = ours.milliseconds / Double(step.batch)
+                costLines.append(String(format: "COST block=step:dsnas_minimal C=16 HxW=32x32 threads=%d forward_ms_per_image=0 ms_per_image=%.4f",
+                                        threads, perImage))
+                costRows.append(("step:dsnas_minimal", threads, 0, perImage))
+            }
             profileLines.append(profileLine("\(step.name) B=\(step.batch) threads=\(threads)", ours.profile,
                                             wall: ours.profiledNanoseconds))
         }
@@ -211,6 +223,11 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     for text in profileLines { print(text) }
     print("Per-image cost of each block, forward+backward at B=96 (ms_per_image = median step ms / 96):")
     for text in costLines { print(text) }
+    print("The same as StepCostTable.measured rows (Sources/WiringExperiment/Plan/StepCostTable.swift):")
+    for (block, threads, forward, both) in costRows {
+        print(String(format: "        Row(block: \"%@\", threads: %d, forward: %.4f, forwardBackward: %.4f),",
+                     block as NSString, threads, forward, both))
+    }
 }
 
 /// The whole tape profile of each supernet step at the current thread count: ms per step for every op phase.

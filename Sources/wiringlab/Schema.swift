@@ -14,7 +14,7 @@ extension WiringLab {
                 the tables in <docs>/manifest.md and <docs>/results-format.md are rewritten from the code.
                 """)
 
-        @Flag(help: "Rewrite the marked tables of <docs>/manifest.md and <docs>/results-format.md.")
+        @Flag(help: "Rewrite the marked tables of <docs>/manifest.md, <docs>/results-format.md and <docs>/cli.md.")
         var update = false
 
         @Option(help: ArgumentHelp("The docs folder.", valueName: "dir"))
@@ -22,11 +22,12 @@ extension WiringLab {
 
         func run() throws {
             guard update else {
-                for (name, markdown) in SchemaDocs.tables + RecordDocs.tables { print("## \(name)\n\n\(markdown)\n") }
+                for (name, markdown) in SchemaDocs.tables + RecordDocs.tables + CostDocs.tables { print("## \(name)\n\n\(markdown)\n") }
                 return
             }
             let files: [(String, (String, String) throws -> String)] = [
                 ("manifest.md", SchemaDocs.updated), ("results-format.md", RecordDocs.updated),
+                ("cli.md", CostDocs.updated),
             ]
             for (name, render) in files {
                 let path = URL(fileURLWithPath: docs).appendingPathComponent(name).path

@@ -23,6 +23,13 @@ let docsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
     for (name, _) in RecordDocs.tables { #expect(text.contains("<!-- schema: \(name) -->"), "\(name)") }
 }
 
+@Test func cliDocsCostTableIsThePlannersTable() throws {
+    let path = docsFolder.appendingPathComponent("cli.md").path
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    #expect(try CostDocs.updated(text, file: path) == text, "docs/cli.md differs: run `wiringlab schema --update`")
+    #expect(text.contains("<!-- schema: cost-table -->"))
+}
+
 @Test func schemaRendersADefaultForEveryKeyAndAcceptsWhatItDocuments() throws {
     // The docs' defaults are read back through the schema: a manifest that writes every documented
     // numeric and boolean default of the norm and optimizer tables resolves to the default configs.

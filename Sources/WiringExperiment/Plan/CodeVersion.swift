@@ -17,6 +17,8 @@ public enum CodeVersion {
     static let presentationOnly: Set<String> = [
         "ResultsView.swift", "PlanReport.swift", "SchemaDocs.swift", "RecordDocs.swift", "Collect.swift",
         "Compare.swift", "CodeVersion.swift", "Progress.swift",
+        // Time and memory estimates of `plan`: they never change a result.
+        "CostModel.swift", "StepCostTable.swift", "CostDocs.swift", "MemoryEstimate.swift",
     ]
 
     /// `src-` and 12 hex digits of SHA-256 over the computing sources of the package at `directory` (each

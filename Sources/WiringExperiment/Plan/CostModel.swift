@@ -1,9 +1,10 @@
-// A rough cost estimate for `wiringlab plan`: steps from the phases and data sizes, and time from a
-// count of multiply-accumulates (MACs) per step divided by an assumed throughput. It only has to tell
-// a one-minute run from a one-day run; `make bench` measures the real speed.
+// The time estimate of `wiringlab plan`: steps from the phases and data sizes, time from the measured
+// milliseconds per image of each block the steps run (StepCostTable, from `make bench`).
 //
-// The MACs are the layers' own (WiringModel's NetworkLayout: the stem, the preprocessing and every
-// candidate op as the supernet builds them), so a new op or norm is counted with its definition.
+// A block measured at 16 channels and 32x32 is scaled to the run's network by its multiply-accumulates
+// (WiringModel's NetworkLayout: the layers the supernet builds), or by its elements for the pools and
+// the classifier, which have none. The measured DSNAS step over the sum of its blocks gives the glue
+// factor (optimiser, cost read-outs, sampling) applied to every step.
 
 import WiringModel
 
@@ -11,68 +12,120 @@ import WiringModel
 public struct CostEstimate: Codable, Hashable, Sendable {
     /// Batches (optimiser or probe steps) over all phases.
     public var steps: Int
-    /// Rough wall-clock time in seconds.
+    /// Estimated wall-clock time in seconds.
     public var seconds: Double
 }
 
 /// Turns a configuration into steps and seconds.
 public struct CostModel: Sendable {
-    /// Sustained multiply-accumulates per second of one thread. A guess for a scalar-ish CPU engine;
-    /// recalibrate from `make bench` when the kernels change.
-    public var macsPerSecondPerThread: Double
+    public var table: StepCostTable
 
-    /// A model assuming `macsPerSecondPerThread` (default 1e9).
-    public init(macsPerSecondPerThread: Double = 1e9) {
-        self.macsPerSecondPerThread = macsPerSecondPerThread
+    public init(table: StepCostTable = .measured) {
+        self.table = table
     }
 
     /// The estimate for one run.
     public func estimate(_ config: RunConfig) -> CostEstimate {
         let perEpoch = config.data.batchesPerEpoch
+        let blocks = BlockCosts(config.network, imageSize: config.data.imageSize, table: table, threads: config.threads)
+        let glue = glueFactor(threads: config.threads)
         var steps = 0
-        var macs = 0.0
+        var milliseconds = 0.0
         for phase in config.phases {
             let n = phase.kind == .eval ? 0 : phase.length.steps(batchesPerEpoch: perEpoch)
             steps += n
-            macs += Double(n) * stepMACs(config, phase)
-        }
-        // Eval passes: forward + backward (the probes) over the test images, batches of 96.
-        let evalBatches = (config.data.testSize + 95) / 96
-        for phase in config.phases {
+            milliseconds += Double(n * config.data.batchSize) * glue * imageMilliseconds(blocks, phase)
+            // Eval passes: a probe (forward + backward, one sampled child) of every test image.
+            let epochs = phase.length.unit == .epochs ? phase.length.count : (phase.length.count + perEpoch - 1) / max(1, perEpoch)
             let passes = phase.kind == .eval ? phase.length.count
-                : phase.work.evalEvery.map { k in
-                    let epochs = phase.length.unit == .epochs ? phase.length.count : (phase.length.count + perEpoch - 1) / max(1, perEpoch)
-                    return epochs / k + (epochs % k == 0 ? 0 : 1)
-                } ?? 0
-            macs += Double(passes * evalBatches) * stepMACs(config, phase) * 96 / Double(max(1, config.data.batchSize))
+                : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
+            milliseconds += Double(passes * config.data.testSize) * glue * blocks.sampled
         }
-        return CostEstimate(steps: steps, seconds: macs / (macsPerSecondPerThread * Double(config.threads)))
+        return CostEstimate(steps: steps, seconds: milliseconds / 1000)
     }
 
-    /// Forward + backward MACs of one batch of `phase`, counted from the network's own layers.
-    func stepMACs(_ config: RunConfig, _ phase: PhaseConfig) -> Double {
-        let layout = NetworkLayout(config: config.network)
-        let (h, w) = (config.data.imageSize, config.data.imageSize)
-        let domains = (try? config.network.edgeDomains()) ?? []
-        // Sampled phases run one allowed op per edge (on average their mean); SNAS and DARTS run every
-        // allowed op; bi-level adds the search batch, and second order the two extra passes.
-        var mixture = false
-        var batches = 1.0
+    /// Milliseconds per training image of one step of `phase` (before the glue factor).
+    func imageMilliseconds(_ blocks: BlockCosts, _ phase: PhaseConfig) -> Double {
         switch phase.work {
-        case .probe, .train, .eval:
-            break
-        case let .search(s):
-            mixture = s.search.algorithm != .dsnas
-            if s.search.level == .bi { batches = s.search.order == .second ? 4 : 2 }
+        case .probe, .eval:
+            return blocks.sampled
+        case let .train(settings):
+            // The reference's running-statistics refresh: one more forward of every op of every edge.
+            return blocks.sampled + (settings.refreshRunningStatistics ? blocks.supernetForward : 0)
+        case let .search(settings):
+            let s = settings.search
+            var perBatch = s.algorithm == .dsnas ? blocks.sampled : blocks.mixture
+            if s.algorithm == .dsnas && s.refreshRunningStatistics { perBatch += blocks.supernetForward }
+            // Bi-level: the search batch as well; second order: two more passes for the Hessian product.
+            let batches = s.level == .bi ? (s.order == .second ? 4.0 : 2.0) : 1.0
+            return perBatch * batches
         }
-        var perSample = Double(layout.fixedForwardMACs(height: h, width: w))
-        for cell in 0..<config.network.cells {
+    }
+
+    /// The measured DSNAS step (bench: one minimal cell, C = 16, CIFAR-sized) over the sum of its blocks.
+    func glueFactor(threads: Int) -> Double {
+        let step = table.cost("step:dsnas_minimal", threads: threads).forwardBackward
+        var bench = NetworkConfig()
+        bench.cells = 1
+        bench.steps = 2
+        bench.multiplier = 2
+        bench.channels = 16
+        bench.inputChannels = 3
+        let blocks = BlockCosts(bench, imageSize: 32, table: table, threads: threads).sampled
+        return step > 0 && blocks > 0 ? step / blocks : 1
+    }
+}
+
+/// Milliseconds per image of the parts of one network, from the table scaled to its sizes.
+struct BlockCosts {
+    /// Forward + backward of the stem, preprocessing, classifier and one sampled op per live edge (mean over its ops).
+    var sampled = 0.0
+    /// Forward + backward with every allowed op of every live edge (SNAS and DARTS mixtures).
+    var mixture = 0.0
+    /// Forward only with every allowed op (the batch-norm refresh).
+    var supernetForward = 0.0
+
+    init(_ network: NetworkConfig, imageSize: Int, table: StepCostTable, threads: Int) {
+        let layout = NetworkLayout(config: network)
+        let area = Double(imageSize * imageSize) / 1024
+        let reference = NetworkConfig()  // the bench's blocks: C = 16
+        func macs(_ layers: [Layer], _ size: Int) -> Double {
+            Double(layers.reduce(0) { $0 + $1.forwardMACs(height: size, width: size) })
+        }
+        // The stem and the preprocessing, scaled by their MACs against the bench's blocks.
+        let stemReference = 3.0 * 48 * 9 * 1024
+        let stemScale = macs(layout.stem, imageSize) / stemReference
+        let stem = table.cost("stem", threads: threads)
+        let preprocess = table.cost("preprocess", threads: threads)
+        let preprocessReference = 48.0 * 16 * 1024
+        let classifier = table.cost("classifier", threads: threads)
+        let classifierScale = Double(network.multiplier * network.channels) / 32 * area
+        var fixedFB = stem.forwardBackward * stemScale + classifier.forwardBackward * classifierScale
+        var fixedF = stem.forward * stemScale + classifier.forward * classifierScale
+        let domains = (try? network.edgeDomains()) ?? []
+        var sampledOps = 0.0, allFB = 0.0, allF = 0.0
+        for cell in 0..<network.cells {
+            let scale = Double(layout.preprocessForwardMACs(cell: cell, height: imageSize, width: imageSize)) / preprocessReference
+            fixedFB += preprocess.forwardBackward * scale
+            fixedF += preprocess.forward * scale
             for (e, domain) in domains.enumerated() where !domain.deleted && !domain.allowed.isEmpty {
-                let macs = domain.allowed.map { Double(layout.opForwardMACs(cell: cell, edge: e, op: $0, height: h, width: w)) }
-                perSample += mixture ? macs.reduce(0, +) : macs.reduce(0, +) / Double(macs.count)
+                var fb: [Double] = []
+                for o in domain.allowed {
+                    let kind = network.ops[o]
+                    let row = table.cost(kind.rawValue, threads: threads)
+                    let own = Double(layout.opForwardMACs(cell: cell, edge: e, op: o, height: imageSize, width: imageSize))
+                    let base = macs(Operation(kind, channels: 16, prefix: "b", config: reference).layers, 32)
+                    // Pools have no MACs: scale them by their elements.
+                    let scale = base > 0 ? own / base : Double(network.channels) / 16 * area
+                    fb.append(row.forwardBackward * scale)
+                    allF += row.forward * scale
+                }
+                sampledOps += fb.reduce(0, +) / Double(fb.count)
+                allFB += fb.reduce(0, +)
             }
         }
-        // A step is forward + backward, about three forwards.
-        return 3 * batches * Double(config.data.batchSize) * perSample
+        sampled = fixedFB + sampledOps
+        mixture = fixedFB + allFB
+        supernetForward = fixedF + allF
     }
 }
