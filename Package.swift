@@ -47,7 +47,7 @@ let package = Package(
                 "WiringExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "wiringbench", dependencies: ["WiringModel", "WiringEngine"]),
+        .executableTarget(name: "wiringbench", dependencies: ["WiringExperiment", "WiringModel", "WiringEngine"]),
 
         // MARK: - Test support and tests
         .target(name: "WiringTestSupport", dependencies: ["WiringEngine"]),

@@ -623,17 +623,18 @@ def claim11(runs):
     z = np.concatenate([r.get("steps/cost_Z")[r.get("steps/phase") == phase_named(r, "trained")] for r in group])
     zm, zs, _ = mean_sem(z)
     p_negative = p_above_zero(-zm, zs)
-    slopes = []
+    slopes, curve = [], None
     for run in group + runs.get("paper-fig21", []):
         p = phase_named(run, "train")
         epochs, means = run.epoch_means(run.get("steps/cost_Z"), p)
         slopes.append(slope_t(epochs, means)[2])
+        curve = curve or f"per-epoch C_Z of `{run.id}`: " + ", ".join(f"{m:.3f}" for m in means)
     falling = all(t < -3 for t in slopes)
     verdict = REPRODUCED if negative > 0.5 and p_negative < 0.01 and falling else (
         REFUTED if negative < 0.5 and 1 - p_negative < 0.01 else NOT_REPRODUCED)
     measured = (f"{100 * negative:.0f}% of {int(mask.sum())} non-none means negative; trained C_Z {pm(zm, zs)} "
                 f"(p(C_Z ≥ 0) = {p_text(p_negative)}); slope t of per-epoch C_Z in training: "
-                + ", ".join(f"{t:.1f}" for t in slopes))
+                + ", ".join(f"{t:.1f}" for t in slopes) + f" ({curve})")
     return claim(11, statement, criterion, measured, verdict, group + runs.get("paper-fig21", []),
                  ["paper-fig4", "paper-fig21"])
 
@@ -746,33 +747,70 @@ def fig10b_table(run):
     return table
 
 
+def fig10b_errors(run):
+    """{(batches, subset): (se L, se H, se C)} of the last epoch: train from /samples (per sample), search from the
+    per-batch means of /search/batch_split_sum (per batch)."""
+    import numpy as np
+
+    subsets = ["correct", "wrong", "all"]
+    epochs = run.get("steps/epoch")
+    last = int(epochs.max())
+    errors = {}
+    if run.has("samples/step"):
+        step = run.get("samples/step")
+        chosen = epochs[step] == last
+        correct = run.get("samples/correct")[chosen].astype(bool)
+        values = [run.get(f"samples/{q}")[chosen] for q in ("loss", "entropy", "cost")]
+        for subset, mask in (("correct", correct), ("wrong", ~correct), ("all", np.ones_like(correct))):
+            errors[("train", subset)] = tuple(mean_sem(v[mask])[1] for v in values)
+    if run.has("search/batch_split_sum"):
+        sums = run.get("search/batch_split_sum")[epochs[run.get("search/batch_step")] == last]  # (batch, subset, 4)
+        for s, subset in enumerate(subsets):
+            count = sums[:, s, 3]
+            keep = count > 0
+            errors[("search", subset)] = tuple(mean_sem(sums[keep, s, q] / count[keep])[1] for q in range(3))
+    return errors
+
+
 def claim14(runs):
     statement = ("Fig 10b shape: L and H of correct samples similar on train and search; L_wrong(search) > "
                  "L_wrong(train); H_wrong(search) < H_wrong(train); C_wrong(search) ≫ C_wrong(train); C_correct < 0 "
                  "on both.")
-    criterion = ("paper-fig10b, last epoch: correct L and H within ±50% between train and search; the two wrong-sample "
-                 "inequalities; C_wrong(search) > 2 C_wrong(train); C_correct < 0 on both. Reproduced when all hold, "
-                 "refuted when C_wrong(search) < C_wrong(train)")
+    criterion = ("paper-fig10b, last epoch: correct L and H within ±50% between train and search; each inequality "
+                 "beyond two standard errors of the difference (train: per sample; search: per batch); "
+                 "C_wrong(search) > 2 C_wrong(train) as well; C_correct < 0 on both. Reproduced when all hold, "
+                 "refuted when C_wrong(search) < C_wrong(train) beyond two standard errors")
     group = [r for r in runs.get("paper-fig10b", []) if r.has("search/split_mean")]
     if not group:
         return no_data(14, statement, criterion, ["paper-fig10b"])
     t = fig10b_table(group[0])
+    se = fig10b_errors(group[0])
     L, H, C = 0, 1, 2
+
+    def gap(q, subset):
+        """search minus train of quantity q, and the standard error of that difference."""
+        a, b = se.get(("search", subset), (float("nan"),) * 3), se.get(("train", subset), (float("nan"),) * 3)
+        return t["search", subset][q] - t["train", subset][q], math.hypot(a[q], b[q])
+
+    lw, lw_se = gap(L, "wrong")
+    hw, hw_se = gap(H, "wrong")
+    cw, cw_se = gap(C, "wrong")
     checks = {
         "L_correct similar": abs(t["search", "correct"][L] - t["train", "correct"][L])
         <= 0.5 * abs(t["train", "correct"][L]),
         "H_correct similar": abs(t["search", "correct"][H] - t["train", "correct"][H])
         <= 0.5 * abs(t["train", "correct"][H]),
-        "L_wrong(search) > L_wrong(train)": t["search", "wrong"][L] > t["train", "wrong"][L],
-        "H_wrong(search) < H_wrong(train)": t["search", "wrong"][H] < t["train", "wrong"][H],
-        "C_wrong(search) > 2 C_wrong(train)": t["search", "wrong"][C] > 2 * t["train", "wrong"][C],
+        "L_wrong(search) > L_wrong(train)": lw > 2 * lw_se,
+        "H_wrong(search) < H_wrong(train)": -hw > 2 * hw_se,
+        "C_wrong(search) ≫ C_wrong(train)": cw > 2 * cw_se and t["search", "wrong"][C] > 2 * t["train", "wrong"][C],
         "C_correct < 0 on both": t["search", "correct"][C] < 0 and t["train", "correct"][C] < 0,
     }
     failed = [k for k, ok in checks.items() if not ok]
-    verdict = REPRODUCED if not failed else (
-        REFUTED if t["search", "wrong"][C] < t["train", "wrong"][C] else NOT_REPRODUCED)
+    verdict = REPRODUCED if not failed else (REFUTED if -cw > 2 * cw_se else NOT_REPRODUCED)
     measured = (f"{len(checks) - len(failed)} of {len(checks)} hold"
-                + (f"; failing: {', '.join(failed)}" if failed else "") + " (table in the Fig 10b section)")
+                + (f"; failing: {', '.join(failed)}" if failed else "")
+                + f"; search − train, wrong samples: L {pm(lw, lw_se)}, H {pm(hw, hw_se)}, C {pm(cw, cw_se)} "
+                  "(table in the Fig 10b section)")
     return claim(14, statement, criterion, measured, verdict, group, ["paper-fig10b"])
 
 

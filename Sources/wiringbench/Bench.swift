@@ -223,6 +223,14 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     for text in profileLines { print(text) }
     print("Per-image cost of each block, forward+backward at B=96 (ms_per_image = median step ms / 96):")
     for text in costLines { print(text) }
+    if filter == nil {
+        for (block, threads, forward, both) in runnerCostRows() {
+            costLines.append(String(format: "COST block=%@ C=16 HxW=32x32 threads=%d forward_ms_per_image=%.4f ms_per_image=%.4f",
+                                    block as NSString, threads, forward, both))
+            costRows.append((block, threads, forward, both))
+        }
+        for text in costLines.suffix(6) { print(text) }
+    }
     print("The same as StepCostTable.measured rows (Sources/WiringExperiment/Plan/StepCostTable.swift):")
     for (block, threads, forward, both) in costRows {
         print(String(format: "        Row(block: \"%@\", threads: %d, forward: %.4f, forwardBackward: %.4f),",

@@ -1,8 +1,11 @@
 // wiringbench [repetitions [name-filter]]   op blocks and supernet steps next to PyTorch (BENCH lines)
 // wiringbench conv                          the conv2d kernels alone, per path
+// wiringbench runner                        the runner's probe / train steps per image (the cost table's run: rows)
 // wiringbench checksum                      bit patterns of one step's probes and gradients (before/after checks)
 // wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
 // wiringbench precision [seeds [cells]] [smooth] [edges]   Float against Double on 8 original cells, cost errors
+import Foundation
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "conv" {
     runConvBench()
@@ -12,6 +15,11 @@ if arguments.first == "conv" {
     let numbers = arguments.dropFirst().compactMap { Int($0) }
     runPrecision(seeds: numbers.first ?? 5, cells: numbers.dropFirst().first ?? 8, smooth: arguments.contains("smooth"),
                  perEdge: arguments.contains("edges"))
+} else if arguments.first == "runner" {
+    for (block, threads, forward, both) in runnerCostRows() {
+        print(String(format: "        Row(block: \"%@\", threads: %d, forward: %.4f, forwardBackward: %.4f),",
+                     block as NSString, threads, forward, both))
+    }
 } else if arguments.first == "profile" {
     runStepProfiles(repetitions: arguments.dropFirst().first.flatMap { Int($0) } ?? 10,
                     only: arguments.dropFirst(2).first)

@@ -1,10 +1,10 @@
 // The time estimate of `wiringlab plan`: steps from the phases and data sizes, time from the measured
-// milliseconds per image of each block the steps run (StepCostTable, from `make bench`).
+// milliseconds per image of each block the steps run (StepCostTable, from `make bench`), plus what the
+// runner's own steps cost per image beyond their blocks (the table's `run:` rows, timed through the runner).
 //
 // A block measured at 16 channels and 32x32 is scaled to the run's network by its multiply-accumulates
 // (WiringModel's NetworkLayout: the layers the supernet builds), or by its elements for the pools and
-// the classifier, which have none. The measured DSNAS step over the sum of its blocks gives the glue
-// factor (optimiser, cost read-outs, sampling) applied to every step.
+// the classifier, which have none.
 
 import WiringModel
 
@@ -28,51 +28,66 @@ public struct CostModel: Sendable {
     public func estimate(_ config: RunConfig) -> CostEstimate {
         let perEpoch = config.data.batchesPerEpoch
         let blocks = BlockCosts(config.network, imageSize: config.data.imageSize, table: table, threads: config.threads)
-        let glue = glueFactor(threads: config.threads)
+        let factors = RunnerFactors(table: table, threads: config.threads)
         var steps = 0
         var milliseconds = 0.0
         for phase in config.phases {
             let n = phase.kind == .eval ? 0 : phase.length.steps(batchesPerEpoch: perEpoch)
             steps += n
-            milliseconds += Double(n * config.data.batchSize) * glue * imageMilliseconds(blocks, phase)
+            milliseconds += Double(n * config.data.batchSize) * imageMilliseconds(blocks, factors, phase)
             // Eval passes: a probe (forward + backward, one sampled child) of every test image.
             let epochs = phase.length.unit == .epochs ? phase.length.count : (phase.length.count + perEpoch - 1) / max(1, perEpoch)
             let passes = phase.kind == .eval ? phase.length.count
                 : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
-            milliseconds += Double(passes * config.data.testSize) * glue * blocks.sampled
+            milliseconds += Double(passes * config.data.testSize) * (blocks.sampled + factors.probe)
         }
         return CostEstimate(steps: steps, seconds: milliseconds / 1000)
     }
 
-    /// Milliseconds per training image of one step of `phase` (before the glue factor).
-    func imageMilliseconds(_ blocks: BlockCosts, _ phase: PhaseConfig) -> Double {
+    /// Milliseconds per training image of one step of `phase`.
+    func imageMilliseconds(_ blocks: BlockCosts, _ factors: RunnerFactors, _ phase: PhaseConfig) -> Double {
         switch phase.work {
         case .probe, .eval:
-            return blocks.sampled
+            return blocks.sampled + factors.probe
         case let .train(settings):
             // The reference's running-statistics refresh: one more forward of every op of every edge.
-            return blocks.sampled + (settings.refreshRunningStatistics ? blocks.supernetForward : 0)
+            return blocks.sampled + factors.train
+                + (settings.refreshRunningStatistics ? blocks.supernetForward + factors.refresh : 0)
         case let .search(settings):
             let s = settings.search
-            var perBatch = s.algorithm == .dsnas ? blocks.sampled : blocks.mixture
-            if s.algorithm == .dsnas && s.refreshRunningStatistics { perBatch += blocks.supernetForward }
+            var perBatch = (s.algorithm == .dsnas ? blocks.sampled : blocks.mixture) + factors.train
+            if s.algorithm == .dsnas && s.refreshRunningStatistics { perBatch += blocks.supernetForward + factors.refresh }
             // Bi-level: the search batch as well; second order: two more passes for the Hessian product.
             let batches = s.level == .bi ? (s.order == .second ? 4.0 : 2.0) : 1.0
             return perBatch * batches
         }
     }
+}
 
-    /// The measured DSNAS step (bench: one minimal cell, C = 16, CIFAR-sized) over the sum of its blocks.
-    func glueFactor(threads: Int) -> Double {
-        let step = table.cost("step:dsnas_minimal", threads: threads).forwardBackward
+/// What a run's steps cost per image on top of their blocks, from the bench's timed runner steps (`run:` rows)
+/// on its own network (one minimal cell, C = 16, 32x32): the data pipeline, the probes' node split, the log.
+/// Added per image rather than scaled with the network: measured on 28x28 grey images, a probe costs about what
+/// it costs on 32x32 colour ones although its blocks are a third cheaper.
+struct RunnerFactors {
+    var probe = 0.0, train = 0.0, refresh = 0.0
+
+    init(table: StepCostTable, threads: Int) {
         var bench = NetworkConfig()
         bench.cells = 1
         bench.steps = 2
         bench.multiplier = 2
         bench.channels = 16
         bench.inputChannels = 3
-        let blocks = BlockCosts(bench, imageSize: 32, table: table, threads: threads).sampled
-        return step > 0 && blocks > 0 ? step / blocks : 1
+        let blocks = BlockCosts(bench, imageSize: 32, table: table, threads: threads)
+        let probe = table.cost("run:probe", threads: threads).forwardBackward
+        let train = table.cost("run:train", threads: threads).forwardBackward
+        let refreshed = table.cost("run:train_refresh", threads: threads).forwardBackward
+        let step = table.cost("step:dsnas_minimal", threads: threads).forwardBackward
+        // Without runner rows, the bare DSNAS step over its blocks.
+        let fallback = max(0, step - blocks.sampled)
+        self.probe = probe > 0 ? max(0, probe - blocks.sampled) : fallback
+        self.train = train > 0 ? max(0, train - blocks.sampled) : fallback
+        self.refresh = refreshed > train && train > 0 ? max(0, refreshed - train - blocks.supernetForward) : 0
     }
 }
 

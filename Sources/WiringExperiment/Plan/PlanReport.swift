@@ -67,10 +67,13 @@ func clipped(_ text: String, to width: Int) -> String {
     text.count <= width ? text : String(text.prefix(max(1, width - 1))) + "…"
 }
 
-/// `~45s`, `~12m`, `~3.5h`, `~2.1d`: rough on purpose.
+/// `~45s`, `~2m10s`, `~12m`, `~3.5h`, `~2.1d`: rough on purpose.
 func formatDuration(_ seconds: Double) -> String {
     switch seconds {
     case ..<90: return "~\(Int(seconds.rounded()))s"
+    case ..<600:
+        let s = Int((seconds / 10).rounded()) * 10
+        return String(format: "~%dm%02ds", s / 60, s % 60)
     case ..<(90 * 60): return "~\(Int((seconds / 60).rounded()))m"
     case ..<(48 * 3600): return String(format: "~%.1fh", seconds / 3600)
     default: return String(format: "~%.1fd", seconds / 86400)
