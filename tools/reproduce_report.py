@@ -1161,11 +1161,19 @@ def growing_tendency(runs):
         positive = 0
         while positive < len(means) and means[positive] > 0:
             positive += 1
+        # Batch resolution: the 5-batch moving mean of the non-none cost, from the first batch.
+        per_batch = np.array([float(cost[i][live[i]].mean()) if live[i].any() else 0.0 for i in range(len(cost))])
+        window = min(5, len(per_batch))
+        moving = np.convolve(per_batch, np.ones(window) / window, mode="valid")
+        positive_batches = int(np.argmax(moving <= 0)) + window - 1 if (moving <= 0).any() else len(per_batch)
+        if moving.size and moving[0] <= 0:
+            positive_batches = 0
         p_none = run.get("search/none_prob")
         start = 1.0 / len(run.ops)
         rows.append({
             "run": run,
-            "means": means, "positive_epochs": positive,
+            "means": means, "positive_epochs": positive, "positive_batches": positive_batches,
+            "first_batches": float(per_batch[:window].mean()) if per_batch.size else float("nan"),
             "none_after_positive": float(p_none[positive - 1].mean()) if positive else float("nan"),
             "none_end": p_none[-1], "none_start": start,
         })
@@ -1299,18 +1307,26 @@ def write_report(runs, out, folder, manifests):
     if rows:
         lines += ["DSNAS on one minimal cell at two alpha learning rates. DSNAS lowers the probability of a sampled op "
                   "whose cost is positive, so none (cost 0) can only gain while the sampled ops' costs are positive.", "",
-                  "| run | alpha lr | mean non-none cost, epochs 0-2 | epochs with positive cost from the start | "
-                  "mean p(none) then | p(none) per edge at the end (start 1/8) |", "|---|---|---|---|---|---|"]
+                  "| run | alpha lr | mean non-none cost, first 5 batches | batches until its 5-batch moving mean "
+                  "is ≤ 0 | mean non-none cost, epochs 0-2 | p(none) per edge after epoch 0 | p(none) per edge at the "
+                  "end (start 1/8) |", "|---|---|---|---|---|---|---|"]
         for row in rows:
             run = row["run"]
-            lines.append(f"| `{run.id}` {run.name} | {alpha_lr(run)} | "
-                         + ", ".join(fmt(m) for m in row["means"][:3]) + f" | {row['positive_epochs']} | "
-                         f"{fmt(row['none_after_positive'])} | " + ", ".join(f"{v:.3f}" for v in row["none_end"]) + " |")
-        gains = [r for r in rows if r["positive_epochs"] > 0 and r["none_after_positive"] > r["none_start"]]
-        lines += ["", "Computed conclusion: " + (
-            "in " + ", ".join(f"`{r['run'].id}`" for r in gains) + " none gained while the early costs were positive."
-            if gains else "in no run were the early costs positive long enough for none to gain "
-                          "(p(none) did not rise above 1/8 during the positive span)."), ""]
+            after_first = run.get("search/none_prob")[0]
+            lines.append(f"| `{run.id}` {run.name} | {alpha_lr(run)} | {fmt(row['first_batches'])} | "
+                         f"{row['positive_batches']} of {len(run.get('steps/loss'))} | "
+                         + ", ".join(fmt(m) for m in row["means"][:3]) + " | "
+                         + ", ".join(f"{v:.4f}" for v in after_first) + " | "
+                         + ", ".join(f"{v:.3f}" for v in row["none_end"]) + " |")
+        gains = [r for r in rows if (r["run"].get("search/none_prob")[0] > r["none_start"]).any()]
+        spans = ", ".join(f"{r['positive_batches']} batches (`{r['run'].id}`)" for r in rows)
+        lines += ["", "Computed conclusion: the non-none costs stay positive for " + spans + " from the start; "
+                  + ("none gained on some edge by the end of epoch 0 in " + ", ".join(f"`{r['run'].id}`" for r in gains)
+                     if gains else "that is not long enough for none to gain: after epoch 0 p(none) is below 1/8 "
+                                   "on every edge in every run")
+                  + ". Once the sampled ops' costs are negative, DSNAS raises their probabilities and none, whose "
+                    "cost is 0, loses; the growing tendency needs positive costs, which this tier has only at "
+                    "initialisation (claim 10).", ""]
     else:
         lines += ["No result files of paper-evolution-dsnas.", ""]
     with open(out, "w") as handle:
