@@ -1262,14 +1262,16 @@ def write_report(runs, out, folder, manifests):
                      + ", ".join(f"`{r.id}`" for r in group) + f" | {minutes:.1f} |")
     lines += ["", "## Training length: where the train loss levels off", "",
               "Per trained phase: the epoch at which the epoch-mean train loss has made 90% of its total decrease, "
-              "and the relative change over the last epoch (a plateau when it is below 1%).", "",
-              "| experiment | run | phase | epochs | 90% of decrease at epoch | last-epoch change | loss first → last |",
-              "|---|---|---|---|---|---|---|"]
+              "the relative change over the last epoch, and whether the loss has levelled off (a plateau: it fell "
+              "by at least 20% and changed by less than 2% over the last epoch).", "",
+              "| experiment | run | phase | epochs | 90% of decrease at epoch | last-epoch change | loss first → last "
+              "| plateau |", "|---|---|---|---|---|---|---|---|"]
     for name in sorted(runs):
         for run in runs[name]:
             for phase, epochs, reached, change, first, last in plateau(run):
+                levelled = (first - last) >= 0.2 * first and abs(change) < 0.02
                 lines.append(f"| {name} | `{run.id}` {run.name if run.varying else ''} | {phase} | {epochs} | {reached} | "
-                             f"{100 * change:.1f}% | {first:.3f} → {last:.3f} |")
+                             f"{100 * change:.1f}% | {first:.3f} → {last:.3f} | {'yes' if levelled else 'no'} |")
     lines += ["", "## Figures (reference-spec section 7)", ""]
     captions = [
         ("fig4", "Figs 4a / 4b: mean cost of each op on each edge at initialisation and after training."),
