@@ -54,7 +54,7 @@ reproduce: deps-test build
 	$(MAKE) report
 
 report:
-	$(PYTHON) tools/reproduce_report.py --results results --manifests experiments/paper \
+	$(PYTHON) tools/reproduce_report.py --results results \
 	    --out REPRODUCTION.md --figures docs/reproduction
 
 clean:

@@ -31,18 +31,9 @@ LN10 = math.log(10.0)
 REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA = "reproduced", "not reproduced", "refuted", "no data"
 
 
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# Reading
-
-
-def text(value):
-    if hasattr(value, "tolist") and not isinstance(value, (bytes, str)):
-        value = value.tolist()
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+# The tools share the reading basics: an HDF5 string as str, and the one-line user error.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plot_results import UsageError, text  # noqa: E402
 
 
 class Run:
@@ -219,13 +210,6 @@ def identity_setting(run):
     net = run.network
     return (net["opNorm"]["kind"] == "batch" and net.get("stacking", "relu-conv-norm") == "relu-conv-norm"
             and not net.get("classifierBias", False) and abs(net["opNorm"]["eps"] - 1e-5) < 1e-12)
-
-
-def training_steps(run):
-    """Steps of probe, train and search phases (all recorded steps are training-mode batches)."""
-    import numpy as np
-
-    return np.ones(run.get("steps/loss").shape[0], bool)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -1158,9 +1142,6 @@ def growing_tendency(runs):
         # Per epoch: the mean cost of the non-none samples over all edges.
         live = ops != none
         means = [float(cost[(epoch == k)[:, None] & live].mean()) for k in epochs]
-        positive = 0
-        while positive < len(means) and means[positive] > 0:
-            positive += 1
         # Batch resolution: the 5-batch moving mean of the non-none cost, from the first batch.
         per_batch = np.array([float(cost[i][live[i]].mean()) if live[i].any() else 0.0 for i in range(len(cost))])
         window = min(5, len(per_batch))
@@ -1172,9 +1153,8 @@ def growing_tendency(runs):
         start = 1.0 / len(run.ops)
         rows.append({
             "run": run,
-            "means": means, "positive_epochs": positive, "positive_batches": positive_batches,
+            "means": means, "positive_batches": positive_batches,
             "first_batches": float(per_batch[:window].mean()) if per_batch.size else float("nan"),
-            "none_after_positive": float(p_none[positive - 1].mean()) if positive else float("nan"),
             "none_end": p_none[-1], "none_start": start,
         })
     return rows
@@ -1199,7 +1179,7 @@ def cell(value):
     return str(value).replace("|", "\\|")
 
 
-def write_report(runs, out, folder, manifests):
+def write_report(runs, out, folder):
     import numpy as np
 
     claims = [f(runs) for f in CLAIMS]
@@ -1339,7 +1319,6 @@ def write_report(runs, out, folder, manifests):
 def parse(argv):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default="results", help="folder of the experiment folders (default: results)")
-    parser.add_argument("--manifests", default="experiments/paper", help="the report tier's manifests (listed only)")
     parser.add_argument("--out", default="REPRODUCTION.md", help="the Markdown report to write")
     parser.add_argument("--figures", default="docs/reproduction", help="folder of the PNG figures")
     parser.add_argument("--verdicts", action="store_true", help="also print 'CLAIM <n> <verdict>' lines")
@@ -1354,7 +1333,7 @@ def main(argv=None):
         runs = load_runs(args.results)
         if not runs:
             raise UsageError(f"{args.results}: no result files of the report tier ({PREFIX}*/); run `make reproduce`")
-        claims = write_report(runs, args.out, args.figures, args.manifests)
+        claims = write_report(runs, args.out, args.figures)
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
