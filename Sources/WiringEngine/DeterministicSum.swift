@@ -39,19 +39,27 @@ public enum DeterministicSum {
     static func dotRange<T: TensorElement>(
         _ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>, _ lo: Int, _ hi: Int
     ) -> Double {
-        // Four independent partial sums (element i goes to partial i % 4), kept as the lanes of one
-        // SIMD4<Double>: the same additions as four scalar accumulators, in one vector instruction.
-        var lanes = SIMD4<Double>()
+        // Thirty-two independent partial sums (element i goes to lane i % 32 of four SIMD8<Double>
+        // accumulators), so the Double additions are not one dependent chain (one accumulator
+        // made this pass latency-bound at about one element per cycle). The order depends only on
+        // lo and hi.
+        var s0 = SIMD8<Double>(), s1 = SIMD8<Double>(), s2 = SIMD8<Double>(), s3 = SIMD8<Double>()
+        let x = a.baseAddress!, y = b.baseAddress!
         var i = lo
-        while i + 4 <= hi {
-            let x = SIMD4<Double>(Double(a[i]), Double(a[i + 1]), Double(a[i + 2]), Double(a[i + 3]))
-            let y = SIMD4<Double>(Double(b[i]), Double(b[i + 1]), Double(b[i + 2]), Double(b[i + 3]))
-            lanes += x * y
-            i += 4
+        while i + 32 <= hi {
+            s0 += SIMD8<Double>(load8(x + i)) * SIMD8<Double>(load8(y + i))
+            s1 += SIMD8<Double>(load8(x + i + 8)) * SIMD8<Double>(load8(y + i + 8))
+            s2 += SIMD8<Double>(load8(x + i + 16)) * SIMD8<Double>(load8(y + i + 16))
+            s3 += SIMD8<Double>(load8(x + i + 24)) * SIMD8<Double>(load8(y + i + 24))
+            i += 32
         }
-        var s0 = lanes[0]
-        let s1 = lanes[1], s2 = lanes[2], s3 = lanes[3]
-        while i < hi { s0 += Double(a[i]) * Double(b[i]); i += 1 }
-        return (s0 + s1) + (s2 + s3)
+        var tail = 0.0
+        while i < hi { tail += Double(x[i]) * Double(y[i]); i += 1 }
+        return ((s0 + s1) + (s2 + s3)).sum() + tail
+    }
+
+    @inlinable @inline(__always)
+    static func load8<T: TensorElement>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
     }
 }

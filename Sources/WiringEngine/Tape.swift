@@ -49,8 +49,11 @@ public final class Tape<T: TensorElement> {
     public var profile: TapeProfile? = nil
     @usableFromInline var profileMark: UInt64 = 0
     /// `cost` results since the last `backward`: probes ask for one tensor under several names (a skip
-    /// edge's input is its output, a node with one edge is that edge's output).
-    @usableFromInline var costs: [Int: Double] = [:]
+    /// edge's input is its output, a node with one edge is that edge's output). Backward kernels whose
+    /// own sums give their output's cost put it here first (`BackwardContext.setOutputCost`). Keyed
+    /// by the pair of storages, not the tensor: an identity's output is its input's value with its
+    /// gradient, and must get the very same number however the first of the two was computed.
+    @usableFromInline var costs: [CostKey: Double] = [:]
 
     public init() {}
 
@@ -121,16 +124,18 @@ public final class Tape<T: TensorElement> {
 
     /// The paper's cost of a recorded tensor X: sum over all elements of dL/dX * X, accumulated in
     /// Double in a fixed order (independent of the thread count). Zero when no gradient reached X.
+    /// A normalisation's output comes from its backward's plane sums (no pass over X).
     @inlinable
     public func cost(_ v: Var) -> Double {
         guard let g = grads[v.id] else { return 0 }
-        if let known = costs[v.id] { return known }
+        let key = CostKey(value: values[v.id].storage, gradient: g)
+        if let known = costs[key] { return known }
         let start = profile == nil ? 0 : TapeProfile.now()
         defer { if profile != nil { profile!.add("cost", TapeProfile.now() - start) } }
         let value = values[v.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
-        costs[v.id] = value
+        costs[key] = value
         return value
     }
 
@@ -266,6 +271,19 @@ public final class Tape<T: TensorElement> {
     }
 }
 
+/// A (value, gradient) pair of storages whose cost is known. Storages are never written while both
+/// are held (gradients are copied before a shared one is added into), so the pair fixes the number.
+@usableFromInline
+struct CostKey: Hashable {
+    @usableFromInline let value: ObjectIdentifier, gradient: ObjectIdentifier
+
+    @inlinable
+    init<T>(value: TensorStorage<T>, gradient: TensorStorage<T>) {
+        self.value = ObjectIdentifier(value)
+        self.gradient = ObjectIdentifier(gradient)
+    }
+}
+
 /// Where a backward kernel puts an input's gradient. A tensor's first gradient is stored into a
 /// fresh buffer (`accumulate` false: its contents are undefined, so every element must be written);
 /// later ones are added (fan-out), which saves zero-filling the buffer and reading the zeros back.
@@ -328,6 +346,12 @@ public struct BackwardContext<T: TensorElement> {
     @inlinable public func input(_ k: Int) -> Tensor<T> { tape.values[inputs[k]] }
     /// The forward value of the output.
     @inlinable public var outputValue: Tensor<T> { tape.values[output] }
+    /// Records sum(dL/d(output) * output), the output's cost, for `Tape.cost` to return instead of
+    /// making its own pass: for a kernel whose backward sums already give it. The output's gradient
+    /// is complete when its record's backward runs (every consumer was recorded later).
+    @inlinable public func setOutputCost(_ value: Double) {
+        tape.costs[CostKey(value: tape.values[output].storage, gradient: tape.grads[output]!)] = value
+    }
     /// Whether input `k` wants a gradient.
     @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }
 

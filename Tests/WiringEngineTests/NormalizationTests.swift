@@ -241,4 +241,31 @@ private func runNorm<T: TensorElement>(
         let (cost, size) = costResidual(.batchEval, affine: affine, eps: 1e-12, Double.self)
         #expect(abs(cost) > 1e-3 * size, "cost \(cost) of \(size)")
     }
+
+    /// The cost of a norm's output, which its backward derives from the plane sums (scale * sum
+    /// dy * (x - centre) + shift * sum dy), against the plain dot product of dL/dy and the stored y,
+    /// with a shift large against the spread (beta 40), where the shift term dominates.
+    func outputCostError<T: TensorElement>(_ norm: NormCase, affine: Bool, _: T.Type) -> (error: Double, size: Double) {
+        let shape = [5, 3, 12, 13]
+        let (x, gamma, beta): (Tensor<T>, Tensor<T>, Tensor<T>) = normInputs(shape, seed: 11)
+        let shiftedBeta = Tensor<T>(shape: beta.shape, scalars: beta.scalars.map { $0 + 40 })
+        let tape = Tape<T>()
+        let y = norm.record(tape, tape.leaf(x), gamma: affine ? tape.leaf(gamma) : nil,
+                            beta: affine ? tape.leaf(shiftedBeta) : nil)
+        var rng = RNG(seed: 12)
+        let seed = Tensor<T>.normal(shape: shape, mean: 0.1, std: 1, rng: &rng)
+        tape.backward(y, seed: seed)
+        let value = tape.value(y)
+        let direct = seed.withUnsafeBufferPointer { g in value.withUnsafeBufferPointer { DeterministicSum.dot(g, $0) } }
+        let size = (0..<value.count).reduce(0.0) { $0 + abs(Double(seed[flat: $1]) * Double(value[flat: $1])) }
+        return (abs(tape.cost(y) - direct), size)
+    }
+
+    @Test(arguments: NormCase.allCases, [true, false])
+    func outputCostFromPlaneSumsMatchesTheDotProduct(norm: NormCase, affine: Bool) {
+        let float = outputCostError(norm, affine: affine, Float.self)
+        #expect(float.error <= 1e-6 * float.size, "Float \(norm): error \(float.error) of \(float.size)")
+        let double = outputCostError(norm, affine: affine, Double.self)
+        #expect(double.error <= 1e-13 * double.size, "Double \(norm): error \(double.error) of \(double.size)")
+    }
 }

@@ -22,8 +22,8 @@
 // gamma and beta are always per channel (shape [C]), also for layer norm (GroupNorm(1, C) style).
 //
 // Accuracy: the mean is summed in Double; the centred sums (variance, gradient sums) run in T over
-// short SIMD blocks that are flushed into a Double accumulator, and the variance is a second pass
-// over (x - mean), so Float statistics match a float64 reference to ~1e-7 relative. The loops
+// short SIMD blocks that are flushed into a Double accumulator, and the variance sums (x - mean)^2
+// per plane around the plane's own mean (combined per group in Double), so Float statistics match a float64 reference to ~1e-7 relative. The loops
 // centre on T(mean); the remainder mean - T(mean) is carried in Double into the shift (forward),
 // the d term and the plane sums (backward). Without that, every element of a channel is offset by
 // (mean - T(mean)) * invStd, up to ~3e-8 * |mean| / std: small, but of one sign over the channel,
@@ -130,8 +130,9 @@ public struct NormalizationSaved: Sendable {
 /// Normalises `x` with the statistics of its own groups:
 /// y = (x - mean[g]) * invStd[g] * gamma[c] + beta[c] for every element of plane (n, c) in group g.
 ///
-/// Each group is reduced in two passes (mean, then the biased variance around it, which avoids the
-/// cancellation of E[x^2] - E[x]^2) and normalised right away, while its planes are still in cache.
+/// Two passes over memory: each plane's sum and squared deviations around its own mean (a second
+/// loop over the plane while it is in L1, which avoids the cancellation of E[x^2] - E[x]^2), combined
+/// per group in Double; then the affine pass.
 /// - Parameters:
 ///   - y: [N, C, H, W], fully overwritten.
 ///   - x: [N, C, H, W].
@@ -154,31 +155,34 @@ public func normalizationForward<T: TensorElement>(
     // Every pass walks the planes in memory order. A batch-norm group is one plane per sample, a
     // plane every C planes; walking a group at a time (its planes 64 KiB apart for C = 16) lands
     // them all in a few cache sets, so each re-read of the group missed the L2.
-    var planeSums = [Double](repeating: 0, count: planes)
+    var planeSums = [Double](repeating: 0, count: planes), planeSquares = planeSums
     saved.mean.withUnsafeMutableBufferPointer { mean in
         saved.variance.withUnsafeMutableBufferPointer { variance in
             saved.invStd.withUnsafeMutableBufferPointer { invStd in
                 planeSums.withUnsafeMutableBufferPointer { planeSums in
-                    // Pass 1: the mean, from plane sums added in the group's plane order.
-                    Parallel.forEach(planes) { p in planeSums[p] = NormalizationPlane.sum(xBase + p * hw, hw) }
-                    for g in 0..<groups {
-                        var sum = 0.0
-                        for j in 0..<shape.planesPerGroup { sum += planeSums[shape.plane(group: g, j)] }
-                        mean[g] = sum / m
-                    }
-                    // Pass 2: the biased variance around the mean.
-                    Parallel.forEach(planes) { p in
-                        let center = T(mean[shape.group(ofPlane: p)])
-                        planeSums[p] = NormalizationPlane.squaredDeviations(xBase + p * hw, hw, center)
-                    }
-                    for g in 0..<groups {
-                        var squares = 0.0
-                        for j in 0..<shape.planesPerGroup { squares += planeSums[shape.plane(group: g, j)] }
-                        variance[g] = squares / m
-                        invStd[g] = 1 / (variance[g] + eps).squareRoot()
+                    planeSquares.withUnsafeMutableBufferPointer { planeSquares in
+                        // Pass 1: each plane's sum and squared deviations around its own mean, the
+                        // second loop re-reading the plane from L1 (one pass over memory, not two).
+                        Parallel.forEach(planes) { p in
+                            (planeSums[p], planeSquares[p]) = NormalizationPlane.moments(xBase + p * hw, hw)
+                        }
+                        // Per group, in plane order: the mean, and the biased variance combined from
+                        // the planes' (Chan et al.): M2 = sum_p M2_p + hw * (mean_p - mean)^2.
+                        for g in 0..<groups {
+                            var sum = 0.0
+                            for j in 0..<shape.planesPerGroup { sum += planeSums[shape.plane(group: g, j)] }
+                            mean[g] = sum / m
+                            var squares = 0.0
+                            for j in 0..<shape.planesPerGroup {
+                                let p = shape.plane(group: g, j), offset = planeSums[p] / Double(hw) - mean[g]
+                                squares += planeSquares[p] + Double(hw) * offset * offset
+                            }
+                            variance[g] = squares / m
+                            invStd[g] = 1 / (variance[g] + eps).squareRoot()
+                        }
                     }
                 }
-                // Pass 3: normalise.
+                // Pass 2: normalise.
                 let statistics = UnsafeBufferPointer(mean), scales = UnsafeBufferPointer(invStd)
                 Parallel.forEach(planes) { p in
                     let g = shape.group(ofPlane: p)
@@ -222,13 +226,24 @@ func normalizePlane<T: TensorElement>(
     _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
     _ p: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
 ) {
-    let hw = shape.hw, ch = p % shape.c
+    let hw = shape.hw, map = planeAffineMap(gamma, beta, p, mean: mean, invStd: invStd, shape)
+    NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
+                              center: map.center, scale: map.scale, shift: map.shift)
+}
+
+/// The map y = (x - center) * scale + shift that the forward applies to plane `p` (the backward's
+/// output cost relies on it being the same).
+@inlinable
+func planeAffineMap<T: TensorElement>(
+    _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
+    _ p: Int, mean: Double, invStd: Double, _ shape: NormalizationShape
+) -> (center: T, scale: T, shift: T) {
+    let ch = p % shape.c
     // The scale is folded in Double and rounded once to T. The centre is the mean rounded to T; the
     // rounding remainder is moved into the shift, so no channel is offset by (mean - T(mean)) * scale.
     let scale = T(invStd * Double(gamma?[ch] ?? 1)), center = T(mean)
     let shift = T(Double(beta?[ch] ?? 0) - (mean - Double(center)) * Double(scale))
-    NormalizationPlane.affine(y.baseAddress! + p * hw, x.baseAddress! + p * hw, hw,
-                              center: center, scale: scale, shift: shift)
+    return (center, scale, shift)
 }
 
 /// Adds the gradients of a normalisation into `dx`, `dGamma` and `dBeta`.
@@ -252,8 +267,9 @@ public func normalizationBackward<T: TensorElement>(
     _ dx: UnsafeMutableBufferPointer<T>?, _ dGamma: UnsafeMutableBufferPointer<T>?,
     _ dBeta: UnsafeMutableBufferPointer<T>?,
     _ dy: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gamma: UnsafeBufferPointer<T>?,
-    _ saved: NormalizationSaved, _ shape: NormalizationShape, accumulateInput: Bool = true
-) {
+    _ saved: NormalizationSaved, _ shape: NormalizationShape, accumulateInput: Bool = true,
+    beta: UnsafeBufferPointer<T>? = nil
+) -> Double {
     precondition(x.count == shape.n * shape.c * shape.hw && dy.count == x.count,
                  "normalization backward: x \(x.count), dy \(dy.count) elements for \(shape)")
     let hw = shape.hw, channels = shape.c, planes = shape.n * shape.c, m = Double(shape.groupSize)
@@ -261,7 +277,7 @@ public func normalizationBackward<T: TensorElement>(
     // Per plane: sum dy and sum dy * (x - mean). Everything else is a weighted sum of these.
     var sumDy = [Double](repeating: 0, count: planes)
     var sumDyX = [Double](repeating: 0, count: planes)
-    sumDy.withUnsafeMutableBufferPointer { sumDy in
+    return sumDy.withUnsafeMutableBufferPointer { sumDy in
         sumDyX.withUnsafeMutableBufferPointer { sumDyX in
             // Step 1: plane sums, the planes in memory order (see the forward). The loop centres on
             // the mean rounded to T; the remainder is taken out in Double:
@@ -271,6 +287,15 @@ public func normalizationBackward<T: TensorElement>(
                 let (dySum, dyXSum) = NormalizationPlane.gradientSums(dyBase + p * hw, xBase + p * hw, hw, center)
                 sumDy[p] = dySum
                 sumDyX[p] = dyXSum - (mean - Double(center)) * dySum
+            }
+            // sum dy * y, planes in index order: sum dy * (x - center) is sumDyX + (mean - center) * sumDy.
+            var outputCost = 0.0
+            for p in 0..<planes {
+                let g = shape.group(ofPlane: p), mean = saved.mean[g]
+                let map: (center: T, scale: T, shift: T) = planeAffineMap(gamma, beta, p, mean: mean,
+                                                                          invStd: saved.invStd[g], shape)
+                let centred = sumDyX[p] + (mean - Double(map.center)) * sumDy[p]
+                outputCost += Double(map.scale) * centred + Double(map.shift) * sumDy[p]
             }
             if let dx {
                 // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
@@ -302,7 +327,7 @@ public func normalizationBackward<T: TensorElement>(
                 }
             }
             // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
-            guard dGamma != nil || dBeta != nil else { return }
+            guard dGamma != nil || dBeta != nil else { return outputCost }
             for ch in 0..<channels {
                 var gammaSum = 0.0, betaSum = 0.0
                 for sample in 0..<shape.n {
@@ -313,6 +338,7 @@ public func normalizationBackward<T: TensorElement>(
                 dGamma?[ch] += T(gammaSum)
                 dBeta?[ch] += T(betaSum)
             }
+            return outputCost
         }
     }
 }
@@ -352,6 +378,17 @@ enum NormalizationPlane {
         var total = (a0 + a1).sum()
         while i < n { total += Double(x[i]); i += 1 }
         return total
+    }
+
+    /// (sum x[i], sum (x[i] - mean)^2) for i < n, with mean = sum / n: the sum widened to Double
+    /// (see `sum`), then the squared deviations around T(mean) while the plane is still in L1, and
+    /// the centre's rounding remainder taken out in Double:
+    /// sum (x - mean)^2 = sum (x - c)^2 - n (mean - c)^2 for c = T(mean).
+    @inlinable
+    static func moments<T: TensorElement>(_ x: UnsafePointer<T>, _ n: Int) -> (sum: Double, squares: Double) {
+        let total = sum(x, n), mean = total / Double(n), center = T(mean)
+        let remainder = mean - Double(center)
+        return (total, squaredDeviations(x, n, center) - Double(n) * remainder * remainder)
     }
 
     /// sum (x[i] - center)^2 for i < n.
@@ -548,12 +585,15 @@ extension Tape {
         let output = record(name, inputs: [x] + [gamma, beta].compactMap { $0 }, output: y) { ctx in
             let dx = ctx.dInputTarget(0)
             let dGamma = gammaIndex.flatMap { ctx.dInput($0) }, dBeta = betaIndex.flatMap { ctx.dInput($0) }
-            ctx.input(0).withUnsafeBufferPointer { x in
+            let outputCost = ctx.input(0).withUnsafeBufferPointer { x in
                 withAffineParameter(gammaIndex.map { ctx.input($0) }) { g in
-                    normalizationBackward(dx?.buffer, dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
-                                          accumulateInput: dx?.accumulate ?? true)
+                    withAffineParameter(betaIndex.map { ctx.input($0) }) { b in
+                        normalizationBackward(dx?.buffer, dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
+                                              accumulateInput: dx?.accumulate ?? true, beta: b)
+                    }
                 }
             }
+            ctx.setOutputCost(outputCost)
         }
         return (output, saved)
     }
