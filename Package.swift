@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "wiringlab",
             dependencies: [
-                "WiringExperiment",
+                "WiringEngine", "WiringExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "wiringbench", dependencies: ["WiringExperiment", "WiringModel", "WiringEngine"]),

@@ -226,13 +226,15 @@ public final class Tape<T: TensorElement> {
     public func reset() {
         profileMark = profile == nil ? 0 : TapeProfile.now()
         records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
-        for i in values.indices {
-            if isKnownUniquelyReferenced(&values[i].storage) {
-                pool[values[i].storage.count, default: []].append(values[i].storage)
+        for i in grads.indices { recycle(&grads[i]) }
+        // Last first, each released before the next is looked at: an identity's output shares its
+        // input's storage, and only the last holder let go of finds it unique. (Checking every entry
+        // while all were still held pooled neither, so each step allocated, and page-faulted, anew.)
+        while var tensor = values.popLast() {
+            if isKnownUniquelyReferenced(&tensor.storage) {
+                pool[tensor.storage.count, default: []].append(tensor.storage)
             }
-            recycle(&grads[i])
         }
-        values.removeAll(keepingCapacity: true)
         grads.removeAll(keepingCapacity: true)
         costs.removeAll(keepingCapacity: true)
         needsGrad.removeAll(keepingCapacity: true)

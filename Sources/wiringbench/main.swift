@@ -5,6 +5,9 @@
 // wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
 // wiringbench precision [seeds [cells]] [smooth] [edges]   Float against Double on 8 original cells, cost errors
 import Foundation
+import WiringEngine
+
+HeapTuning.retainFreedMemory()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "conv" {

@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Foundation
+import WiringEngine
 import WiringExperiment
 
 @main
@@ -25,6 +26,7 @@ struct WiringLab: ParsableCommand {
     /// manifest, data set, result or checkpoint problem) prints its one line on stderr, and
     /// argument-parser's usage errors (which would exit 64) print as usual.
     static func main() {
+        HeapTuning.retainFreedMemory()
         do {
             var command = try parseAsRoot()
             try command.run()
