@@ -189,8 +189,17 @@ public final class Tape<T: TensorElement> {
 
     /// The gradient buffer of tensor `id` for a kernel that writes every element: an existing one
     /// to add into, or a fresh one, not zero-filled, that the kernel must store into.
+    /// With `fromSharedBase`, a gradient shared with another tensor is not copied first: the target
+    /// is a fresh buffer with the shared one as `base`, and the kernel writes base + value (one pass
+    /// instead of a copy and an add).
     @inlinable
-    func gradientTarget(_ id: Int) -> GradientTarget<T> {
+    func gradientTarget(_ id: Int, fromSharedBase: Bool = false) -> GradientTarget<T> {
+        // (The uniqueness test must come before any other reference to the storage is taken.)
+        if fromSharedBase, grads[id] != nil, !isKnownUniquelyReferenced(&grads[id]!) {
+            let shared = grads[id]!, fresh = takeStorage(count: shared.count, zeroed: false)
+            grads[id] = fresh  // `shared` stays alive: the tensor it was shared with still holds it
+            return GradientTarget(buffer: fresh.buffer, accumulate: true, base: UnsafePointer(shared.pointer))
+        }
         if grads[id] != nil { return GradientTarget(buffer: ownedGradient(id).buffer, accumulate: true) }
         let g = takeStorage(count: values[id].count, zeroed: false)
         grads[id] = g
@@ -292,11 +301,15 @@ struct CostKey: Hashable {
 public struct GradientTarget<T: TensorElement> {
     public let buffer: UnsafeMutableBufferPointer<T>
     public let accumulate: Bool
+    /// When set (only for kernels that ask, `dInputTarget(_:fromSharedBase:)`), the gradient so far is
+    /// here, shared with another tensor, and `buffer` is a fresh one: write base[i] + value.
+    public let base: UnsafePointer<T>?
 
     @inlinable
-    public init(buffer: UnsafeMutableBufferPointer<T>, accumulate: Bool) {
+    public init(buffer: UnsafeMutableBufferPointer<T>, accumulate: Bool, base: UnsafePointer<T>? = nil) {
         self.buffer = buffer
         self.accumulate = accumulate
+        self.base = base
     }
 
     /// Writes `value` at `i`: stores it, or adds it to what is there.
@@ -376,8 +389,9 @@ public struct BackwardContext<T: TensorElement> {
     /// Input `k`'s gradient for a kernel that writes every element of it (see `GradientTarget`),
     /// or nil when that input needs no gradient. When one tensor is several inputs of an op, ask for
     /// them in order and write them in that order per element: only the first one stores.
+    /// `fromSharedBase`: the kernel handles `GradientTarget.base` (see there).
     @inlinable
-    public func dInputTarget(_ k: Int) -> GradientTarget<T>? {
-        tape.needsGrad[inputs[k]] ? tape.gradientTarget(inputs[k]) : nil
+    public func dInputTarget(_ k: Int, fromSharedBase: Bool = false) -> GradientTarget<T>? {
+        tape.needsGrad[inputs[k]] ? tape.gradientTarget(inputs[k], fromSharedBase: fromSharedBase) : nil
     }
 }

@@ -121,4 +121,19 @@ private func reluConv(_ x: Tensor<Float>, _ w: Tensor<Float>, _ g: Tensor<Float>
         // Sample 0 gets channels 0-2, 3-5 and 6-8 of the seed, sample 1 channels 9-11, 12-14, 15-17.
         #expect(tape.gradient(x)!.scalars == [9, 12, 15, 36, 39, 42])
     }
+
+    /// Gradients passed through identities and sums are shared until someone adds into one; the
+    /// add then writes shared + new into a fresh buffer and must leave the other holders' gradient alone.
+    @Test func addingIntoASharedGradientLeavesItsOtherHoldersAlone() {
+        let tape = Tape<Float>()
+        let x = tape.leaf(Tensor(shape: [1, 2, 1, 3], scalars: [1, -2, 3, -4, 5, -6]))
+        let a = tape.identity(x), b = tape.identity(x)
+        let out = tape.sum([a, b])
+        let seed: [Float] = [0.5, -1.25, 2, 3.5, -0.75, 1e-3]
+        tape.backward(out, seed: Tensor(shape: [1, 2, 1, 3], scalars: seed))
+        // out's gradient is shared by a, b and (through b's identity) x; a's identity then adds.
+        #expect(tape.gradient(x)!.scalars == seed.map { $0 + $0 })
+        #expect(tape.gradient(a)!.scalars == seed && tape.gradient(b)!.scalars == seed)
+        #expect(tape.gradient(out)!.scalars == seed)
+    }
 }

@@ -85,14 +85,16 @@ public func sumForward<T: TensorElement>(_ out: UnsafeMutableBufferPointer<T>, _
     }
 }
 
-/// dxs[k] (+)= dOut for every k with a target (nil = that input needs no gradient), in k order per
-/// chunk, so a tensor passed twice is stored once and then added. Also the backward of `addForward`.
+/// dxs[k] (+)= dOut for every k with a target (nil = that input needs no gradient; a target with a
+/// `base` gets base + dOut), in k order per chunk, so a tensor passed twice is stored once and then added. Also the backward of `addForward`.
 @inlinable
 public func sumBackward<T: TensorElement>(_ dxs: [GradientTarget<T>?], _ dOut: UnsafeBufferPointer<T>) {
     elementwiseForEachChunk(dOut.count) { r in
         for case let dx? in dxs {
             let b = dx.buffer
-            if dx.accumulate {
+            if let base = dx.base {
+                for i in r { b[i] = base[i] + dOut[i] }
+            } else if dx.accumulate {
                 for i in r { b[i] += dOut[i] }
             } else {
                 for i in r { b[i] = dOut[i] }
@@ -234,7 +236,7 @@ extension Tape {
             bv.withUnsafeBufferPointer { bb in out.withUnsafeMutableBufferPointer { addForward($0, ab, bb) } }
         }
         return record("add", inputs: [a, b], output: out) { ctx in
-            sumBackward((0..<2).map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
+            sumBackward((0..<2).map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0, fromSharedBase: true) }, ctx.dOutput)
         }
     }
 
@@ -251,7 +253,7 @@ extension Tape {
             out.withUnsafeMutableBufferPointer { sumForward($0, readBuffers(values)) }
         }
         return record("sum", inputs: xs, output: out) { ctx in
-            sumBackward(xs.indices.map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0) }, ctx.dOutput)
+            sumBackward(xs.indices.map { ctx.passOutputGradient($0) ? nil : ctx.dInputTarget($0, fromSharedBase: true) }, ctx.dOutput)
         }
     }
 

@@ -8,7 +8,7 @@ extension Tape {
     @inlinable
     public func identity(_ x: Var) -> Var {
         record("identity", inputs: [x], output: value(x)) { ctx in
-            guard !ctx.passOutputGradient(0), let dx = ctx.dInputTarget(0) else { return }
+            guard !ctx.passOutputGradient(0), let dx = ctx.dInputTarget(0, fromSharedBase: true) else { return }
             sumBackward([dx], ctx.dOutput)
         }
     }
