@@ -140,15 +140,16 @@ public func weightedSumForward<T: TensorElement>(
     }
 }
 
-/// dxs[k] += w[k] * dOut and dWeights[k] += sum_i dOut[i] * xs[k][i].
+/// dxs[k] (+)= w[k] * dOut and dWeights[k] += sum_i dOut[i] * xs[k][i].
 ///
-/// One pass over each input does both. The weight gradient is accumulated in Double: per fixed
-/// chunk of `elementwiseChunk` elements (four interleaved partial sums, as in
-/// `DeterministicSum.dot`), then the chunk sums in chunk order, and cast to T once, so it is the
-/// same for any thread count.
+/// One pass over each input does both. A target that does not accumulate is stored into (no
+/// zero-filled buffer to read back); targets are written in k order per chunk, so a tensor passed
+/// twice is stored once and then added. The weight gradient is accumulated in Double: per fixed
+/// chunk of `elementwiseChunk` elements (as in `DeterministicSum.dot`), then the chunk sums in chunk
+/// order, and cast to T once, so it is the same for any thread count.
 @inlinable
 public func weightedSumBackward<T: TensorElement>(
-    _ dxs: [UnsafeMutableBufferPointer<T>?], _ dWeights: UnsafeMutableBufferPointer<T>?,
+    _ dxs: [GradientTarget<T>?], _ dWeights: UnsafeMutableBufferPointer<T>?,
     _ dOut: UnsafeBufferPointer<T>, _ xs: [UnsafeBufferPointer<T>], _ weights: UnsafeBufferPointer<T>
 ) {
     let (n, count) = (xs.count, dOut.count)
@@ -159,11 +160,9 @@ public func weightedSumBackward<T: TensorElement>(
         Parallel.forEach(chunks) { c in
             let (lo, hi) = (c * elementwiseChunk, Swift.min(count, (c + 1) * elementwiseChunk))
             for k in 0..<n {
-                let (dx, x, w) = (dxs[k], xs[k], weights[k])
+                if let dx = dxs[k] { scaledGradientRange(dx, dOut.baseAddress!, weights[k], lo, hi) }
                 if dWeights != nil {
-                    partial[c * n + k] = weightedSumBackwardRange(dx, dOut.baseAddress!, x.baseAddress!, w, lo, hi)
-                } else if let dx {
-                    for i in lo..<hi { dx[i] += w * dOut[i] }
+                    partial[c * n + k] = DeterministicSum.dotRange(dOut, xs[k], lo, hi)
                 }
             }
         }
@@ -177,19 +176,17 @@ public func weightedSumBackward<T: TensorElement>(
     }
 }
 
-/// dx[i] += w * dOut[i] for i in lo..<hi (when dx is given) and returns sum_i dOut[i] * x[i] in
-/// Double (the same fixed-order sum as `DeterministicSum`).
+/// dx[i] (+)= w * dOut[i] for i in lo..<hi.
 @inlinable
-func weightedSumBackwardRange<T: TensorElement>(
-    _ dx: UnsafeMutableBufferPointer<T>?, _ dOut: UnsafePointer<T>, _ x: UnsafePointer<T>, _ w: T,
-    _ lo: Int, _ hi: Int
-) -> Double {
-    let dot = DeterministicSum.dotRange(UnsafeBufferPointer(start: dOut, count: hi),
-                                        UnsafeBufferPointer(start: x, count: hi), lo, hi)
-    if let dx {
-        for i in lo..<hi { dx[i] += w * dOut[i] }
+func scaledGradientRange<T: TensorElement>(
+    _ dx: GradientTarget<T>, _ dOut: UnsafePointer<T>, _ w: T, _ lo: Int, _ hi: Int
+) {
+    let b = dx.buffer
+    if dx.accumulate {
+        for i in lo..<hi { b[i] += w * dOut[i] }
+    } else {
+        for i in lo..<hi { b[i] = w * dOut[i] }
     }
-    return dot
 }
 
 // MARK: - Differentiable ops
@@ -302,7 +299,7 @@ extension Tape {
         }
         let n = xs.count
         return record("weightedSum", inputs: xs + [weights], output: out) { ctx in
-            let dxs = (0..<n).map { ctx.dInput($0) }
+            let dxs = (0..<n).map { ctx.dInputTarget($0) }
             let dw = ctx.dInput(n)
             withExtendedLifetime(values) {
                 let xbs = values.map { UnsafeBufferPointer(start: $0.storage.pointer, count: $0.count) }
