@@ -95,15 +95,23 @@ extension Layer {
 }
 
 extension Array where Element == Layer {
-    /// Records the layers in order on `tape`. A ReLU right before a convolution is fused into the
-    /// convolution's input read (`conv2d(reluInput:)`): the same values and gradients, without
-    /// storing the ReLU's output or running its backward as a separate pass.
+    /// Records the layers in order on `tape`. Two fusions give the same values and gradients with
+    /// fewer passes over memory: a ReLU right before a convolution is read by the convolution
+    /// (`conv2d(reluInput:)`), and a depthwise conv followed by a 1x1 conv (with that ReLU or not)
+    /// is one `separableConv2d`, which never stores the depthwise output.
     public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
                            training: Bool) -> Var {
         var h = x, i = 0
         while i < count {
-            if self[i] == .relu, i + 1 < count,
-               let fused = self[i + 1].forwardConv(h, tape: tape, vars: vars, reluInput: true) {
+            let relu = self[i] == .relu
+            let convAt = relu ? i + 1 : i
+            if convAt + 1 < count, let fused = self[convAt].forwardSeparable(then: self[convAt + 1], h, tape: tape,
+                                                                             vars: vars, reluInput: relu) {
+                h = fused
+                i = convAt + 2
+                continue
+            }
+            if relu, i + 1 < count, let fused = self[i + 1].forwardConv(h, tape: tape, vars: vars, reluInput: true) {
                 h = fused
                 i += 2
                 continue
@@ -112,5 +120,17 @@ extension Array where Element == Layer {
             i += 1
         }
         return h
+    }
+}
+
+extension Layer {
+    /// Records this depthwise conv and `next`, a 1x1 conv on its output, as one `separableConv2d`;
+    /// nil (nothing recorded) when the two layers are not of that form.
+    func forwardSeparable<T>(then next: Layer, _ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool) -> Var? {
+        guard case let .conv(name, cin, cout, _, stride, padding, dilation, groups) = self,
+              groups == cin, cout == cin,
+              case let .conv(nextName, nextIn, _, 1, 1, 0, _, 1) = next, nextIn == cout else { return nil }
+        return tape.separableConv2d(x, depthwise: vars[name]!, pointwise: vars[nextName]!, stride: stride,
+                                    padding: padding, dilation: dilation, reluInput: reluInput)
     }
 }

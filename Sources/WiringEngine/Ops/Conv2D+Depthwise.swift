@@ -26,28 +26,39 @@ func depthwiseForward<T: TensorElement>(
     _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
     reluInput: Bool
 ) {
-    let C = s.inChannels, K = s.kernel, H = s.height, W = s.width, P = s.padding
+    let C = s.inChannels, KK = s.kernel * s.kernel
+    let inPlane = s.height * s.width, outPlane = s.outHeight * s.outWidth
+    Parallel.forEach(s.batch * C) { plane in
+        depthwisePlaneForward(output + plane * outPlane, input + plane * inPlane, weight + (plane % C) * KK, s,
+                              reluInput: reluInput)
+    }
+}
+
+/// The depthwise forward of one (sample, channel) plane: `out` (OH x OW) = the plane `input`
+/// (H x W, max(input, 0) when `reluInput`) correlated with its K x K `taps`.
+@inlinable
+func depthwisePlaneForward<T: TensorElement>(
+    _ out: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
+    reluInput: Bool
+) {
+    let K = s.kernel, H = s.height, W = s.width, P = s.padding
     let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
     // With stride S, each needed output row is computed at stride 1 into `dense`, then subsampled:
     // S times the work, but at SIMD speed instead of scalar gathers. The dense row is rounded up
     // to whole vectors where the padded row allows (the stride-1 output width PW - D(K-1)).
     let denseWidth = Swift.min(((OW - 1) * s.stride + 8) / 8 * 8, PW - s.dilation * (K - 1))
-    Parallel.forEach(s.batch * C) { plane in
-        withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
-            let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
-            padPlane(padded, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
-            let taps = weight + (plane % C) * K * K
-            let out = output + plane * OH * OW
-            if s.stride == 1 {
-                depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
-                                   height: OH, width: OW, accumulate: false)
-                return
-            }
-            for y in 0..<OH {
-                depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
-                                      dilation: s.dilation, width: denseWidth, accumulate: false)
-                for x in 0..<OW { out[y &* OW &+ x] = dense[x &* s.stride] }
-            }
+    withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
+        let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
+        padPlane(padded, input, height: H, width: W, pad: P, relu: reluInput)
+        if s.stride == 1 {
+            depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
+                               height: OH, width: OW, accumulate: false)
+            return
+        }
+        for y in 0..<OH {
+            depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
+                                  dilation: s.dilation, width: denseWidth, accumulate: false)
+            for x in 0..<OW { out[y &* OW &+ x] = dense[x &* s.stride] }
         }
     }
 }
@@ -61,68 +72,80 @@ func depthwiseBackward<T: TensorElement>(
     _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
     accumulateInput: Bool, reluInput: Bool
 ) {
-    let N = s.batch, C = s.inChannels, K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
+    let N = s.batch, C = s.inChannels, KK = s.kernel * s.kernel
+    let inPlane = s.height * s.width, outPlane = s.outHeight * s.outWidth
+    let partials: UnsafeMutablePointer<T>? = dWeight == nil ? nil : .allocate(capacity: N * C * KK)
+    defer { partials?.deallocate() }
+    Parallel.forEach(N * C) { plane in
+        depthwisePlaneBackward(dInput.map { $0 + plane * inPlane }, partials.map { $0 + plane * KK },
+                               dOutput + plane * outPlane, input + plane * inPlane, weight + (plane % C) * KK, s,
+                               accumulateInput: accumulateInput, reluInput: reluInput)
+    }
+    // dW[c, t] += sum over n, in order, of partials[n, c, t].
+    if let dWeight, let partials { addPartialsInOrder(dWeight, partials, count: C * KK, parts: N) }
+}
+
+/// The depthwise backward of one (sample, channel) plane: dL/d(input) into `dx` (H x W, added when
+/// `accumulateInput`, else stored; nil to skip) and the plane's K*K weight-gradient sums stored
+/// into `partial` (nil to skip), from the plane's `dOut` (OH x OW), `input` and `taps`.
+@inlinable
+func depthwisePlaneBackward<T: TensorElement>(
+    _ dx: UnsafeMutablePointer<T>?, _ partial: UnsafeMutablePointer<T>?,
+    _ dOut: UnsafePointer<T>, _ input: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
+    accumulateInput: Bool, reluInput: Bool
+) {
+    let K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
     let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
     // dIn = stride-1 correlation, with the flipped kernel, of dOut spread onto a zero frame
     // (dOut[y, x] at (flipPad + y*S, flipPad + x*S)). That needs P <= D(K-1); otherwise scatter.
     let flipPad = D * (K - 1) - P
     let frameH = H + D * (K - 1), frameW = W + D * (K - 1)
-    let inputScratch = dInput == nil ? 0 : flipPad >= 0 ? frameH * frameW : PH * PW
+    let inputScratch = dx == nil ? 0 : flipPad >= 0 ? frameH * frameW : PH * PW
     // dW = dot products of dOut with shifted windows of the padded input; with S > 1, of dOut
     // spread by the stride (pad 0) with stride-1 windows, so the same SIMD loop serves. The spread
     // plane is as wide as a stride-1 output (PW - D(K-1)), which keeps whole vectors for even W.
     let spreadH = (OH - 1) * S + 1, spreadW = PW - D * (K - 1)
-    let weightScratch = dWeight == nil ? 0 : PH * PW + (S > 1 ? spreadH * spreadW : 0)
+    let weightScratch = partial == nil ? 0 : PH * PW + (S > 1 ? spreadH * spreadW : 0)
     let scratchCount = Swift.max(inputScratch, weightScratch)
-    let partials: UnsafeMutablePointer<T>? = dWeight == nil ? nil : .allocate(capacity: N * C * KK)
-    defer { partials?.deallocate() }
-
-    Parallel.forEach(N * C) { plane in
-        let taps = weight + (plane % C) * KK
-        let dOut = dOutput + plane * OH * OW
-        // Scratch, flipped taps, and for a fused ReLU the unmasked input gradient of the plane.
-        withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK + (reluInput ? H * W : 0)) { buffer in
-            let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
-            // Input gradient.
-            if let dInput {
-                let dx = dInput + plane * H * W
-                let mask = reluInput ? input + plane * H * W : nil
-                if flipPad >= 0 {
-                    for t in 0..<KK { flipped[t] = taps[KK - 1 - t] }  // reversing the K*K taps flips both axes
-                    spreadPlane(scratch, dOut, height: OH, width: OW, stride: S, pad: flipPad,
-                                frameHeight: frameH, frameWidth: frameW)
-                    if let mask {
-                        // The plane's gradient before the ReLU, then masked by input > 0 on the way out.
-                        let unmasked = flipped + KK
-                        depthwiseCorrelate(unmasked, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
-                                           height: H, width: W, accumulate: false)
-                        reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
-                    } else {
-                        depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
-                                           height: H, width: W, accumulate: accumulateInput)
-                    }
+    // Scratch, flipped taps, and for a fused ReLU the unmasked input gradient of the plane.
+    withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK + (reluInput ? H * W : 0)) { buffer in
+        let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
+        // Input gradient.
+        if let dx {
+            let mask = reluInput ? input : nil
+            if flipPad >= 0 {
+                for t in 0..<KK { flipped[t] = taps[KK - 1 - t] }  // reversing the K*K taps flips both axes
+                spreadPlane(scratch, dOut, height: OH, width: OW, stride: S, pad: flipPad,
+                            frameHeight: frameH, frameWidth: frameW)
+                if let mask {
+                    // The plane's gradient before the ReLU, then masked by input > 0 on the way out.
+                    let unmasked = flipped + KK
+                    depthwiseCorrelate(unmasked, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                       height: H, width: W, accumulate: false)
+                    reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
                 } else {
-                    depthwiseScatterInputGradient(dx, scratch, dOut, taps, s, accumulate: accumulateInput, mask: mask)
+                    depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
+                                       height: H, width: W, accumulate: accumulateInput)
                 }
+            } else {
+                depthwiseScatterInputGradient(dx, scratch, dOut, taps, s, accumulate: accumulateInput, mask: mask)
             }
-            // This plane's weight-gradient partial.
-            if let partials {
-                padPlane(scratch, input + plane * H * W, height: H, width: W, pad: P, relu: reluInput)
-                if S == 1 {
-                    depthwiseWeightGradient(partials + plane * KK, dOut, height: OH, width: OW, scratch,
-                                            sourceWidth: PW, kernel: K, dilation: D)
-                } else {
-                    let spread = scratch + PH * PW
-                    spreadPlane(spread, dOut, height: OH, width: OW, stride: S, pad: 0,
-                                frameHeight: spreadH, frameWidth: spreadW)
-                    depthwiseWeightGradient(partials + plane * KK, spread, height: spreadH, width: spreadW, scratch,
-                                            sourceWidth: PW, kernel: K, dilation: D)
-                }
+        }
+        // This plane's weight-gradient partial.
+        if let partial {
+            padPlane(scratch, input, height: H, width: W, pad: P, relu: reluInput)
+            if S == 1 {
+                depthwiseWeightGradient(partial, dOut, height: OH, width: OW, scratch, sourceWidth: PW, kernel: K,
+                                        dilation: D)
+            } else {
+                let spread = scratch + PH * PW
+                spreadPlane(spread, dOut, height: OH, width: OW, stride: S, pad: 0,
+                            frameHeight: spreadH, frameWidth: spreadW)
+                depthwiseWeightGradient(partial, spread, height: spreadH, width: spreadW, scratch, sourceWidth: PW,
+                                        kernel: K, dilation: D)
             }
         }
     }
-    // dW[c, t] += sum over n, in order, of partials[n, c, t].
-    if let dWeight, let partials { addPartialsInOrder(dWeight, partials, count: C * KK, parts: N) }
 }
 
 /// Writes a frameHeight x frameWidth zero frame with src[y, x] (height x width) at

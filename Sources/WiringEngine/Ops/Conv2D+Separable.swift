@@ -1,0 +1,162 @@
+// A depthwise conv followed by a 1x1 conv (the first three layers of sep_conv and dil_conv:
+// ReLU, KxK depthwise, 1x1 pointwise), as one op that works one sample at a time.
+//
+// As two ops, the depthwise output `a` (N, C, OH, OW) is written to memory, read back by the 1x1
+// conv, kept on the tape, and in the backward its gradient `da` is written and read back once more:
+// four passes over a tensor of the batch's size that the search never looks at (no probe reads an
+// op's inside). Here a sample's `a` (C planes, 64 KiB at C = 16, 32x32, Float) is computed into a
+// scratch that stays in L2, fed straight to the 1x1 GEMM, and recomputed in the backward (the
+// depthwise forward is the cheapest of the six kernels) instead of being stored.
+//
+// Same bits as the two ops: every value comes from the same kernels in the same order
+// (depthwisePlaneForward, gemm, gemmTransposedB, depthwisePlaneBackward), the weight gradients are
+// per-sample partials added in sample order as there, and `da` has one consumer, so the two-op
+// backward stores it exactly as the scratch here does. WiringEngineTests/SeparableConvTests checks it.
+
+// MARK: - Kernels
+
+/// The sizes of a depthwise conv (`depthwise`, G = C = O) followed by a 1x1 conv (`pointwise`,
+/// C -> O) on its output.
+public struct SeparableConvShape: Hashable, Sendable {
+    public let depthwise: Conv2DShape
+    public let pointwise: Conv2DShape
+
+    /// - Precondition: `depthwise` is a depthwise conv and `pointwise` a stride-1, unpadded,
+    ///   ungrouped 1x1 conv over its output.
+    @inlinable
+    public init(depthwise: Conv2DShape, pointwise: Conv2DShape) {
+        precondition(depthwise.path == .depthwise && pointwise.path == .pointwise
+                     && pointwise.batch == depthwise.batch && pointwise.inChannels == depthwise.outChannels
+                     && pointwise.height == depthwise.outHeight && pointwise.width == depthwise.outWidth,
+                     "separable conv: \(depthwise) then \(pointwise) is not a depthwise then a 1x1 conv")
+        self.depthwise = depthwise
+        self.pointwise = pointwise
+    }
+}
+
+/// output = pointwise(depthwise(input)) (max(input, 0) read when `reluInput`), overwritten.
+@inlinable
+func separableConvForward<T: TensorElement>(
+    _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
+    pointwise: UnsafePointer<T>, _ s: SeparableConvShape, reluInput: Bool
+) {
+    let d = s.depthwise, C = d.inChannels, O = s.pointwise.outChannels, KK = d.kernel * d.kernel
+    let inPlane = d.height * d.width, P = d.outHeight * d.outWidth
+    Parallel.forEach(d.batch) { n in
+        let a = UnsafeMutablePointer<T>.allocate(capacity: C * P)
+        defer { a.deallocate() }
+        for c in 0..<C {
+            depthwisePlaneForward(a + c * P, input + (n * C + c) * inPlane, depthwise + c * KK, d,
+                                  reluInput: reluInput)
+        }
+        gemm(output + n * O * P, ldc: P, pointwise, lda: C, a, ldb: P, m: O, n: P, k: C, accumulate: false)
+    }
+}
+
+/// The backward of `separableConvForward`: dL/d(input) into `dInput` (added when `accumulateInput`,
+/// else stored), and dL/d(weight) added into `dDepthwise` and `dPointwise` (any may be nil).
+@inlinable
+func separableConvBackward<T: TensorElement>(
+    _ dInput: UnsafeMutablePointer<T>?, dDepthwise: UnsafeMutablePointer<T>?, dPointwise: UnsafeMutablePointer<T>?,
+    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
+    pointwise: UnsafePointer<T>, _ s: SeparableConvShape, accumulateInput: Bool, reluInput: Bool
+) {
+    let d = s.depthwise, N = d.batch, C = d.inChannels, O = s.pointwise.outChannels, KK = d.kernel * d.kernel
+    let inPlane = d.height * d.width, P = d.outHeight * d.outWidth
+    let needsInner = dInput != nil || dDepthwise != nil  // anything below the 1x1 conv needs da
+    // The 1x1 weight transposed (C x O), so that da = W^T dOut is the forward's row-major GEMM.
+    let transposed = UnsafeMutablePointer<T>.allocate(capacity: needsInner ? C * O : 0)
+    defer { transposed.deallocate() }
+    if needsInner {
+        for o in 0..<O { for c in 0..<C { transposed[c * O + o] = pointwise[o * C + c] } }
+    }
+    // One weight-gradient partial per sample (per plane for the depthwise taps), added in order.
+    let pointwisePartials: UnsafeMutablePointer<T>? = dPointwise == nil ? nil : .allocate(capacity: N * O * C)
+    let depthwisePartials: UnsafeMutablePointer<T>? = dDepthwise == nil ? nil : .allocate(capacity: N * C * KK)
+    defer {
+        pointwisePartials?.deallocate()
+        depthwisePartials?.deallocate()
+    }
+    Parallel.forEach(N) { n in
+        let dOut = dOutput + n * O * P
+        // a (the depthwise output, recomputed) and da, C planes each.
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: 2 * C * P)
+        defer { scratch.deallocate() }
+        let a = scratch, da = scratch + C * P
+        if let pointwisePartials {
+            for c in 0..<C {
+                depthwisePlaneForward(a + c * P, input + (n * C + c) * inPlane, depthwise + c * KK, d,
+                                      reluInput: reluInput)
+            }
+            gemmTransposedB(pointwisePartials + n * O * C, ldc: C, dOut, lda: P, a, ldb: P, m: O, n: C, k: P)
+        }
+        guard needsInner else { return }
+        gemm(da, ldc: P, transposed, lda: O, dOut, ldb: P, m: C, n: P, k: O, accumulate: false)
+        for c in 0..<C {
+            let plane = n * C + c
+            depthwisePlaneBackward(dInput.map { $0 + plane * inPlane }, depthwisePartials.map { $0 + plane * KK },
+                                   da + c * P, input + plane * inPlane, depthwise + c * KK, d,
+                                   accumulateInput: accumulateInput, reluInput: reluInput)
+        }
+    }
+    if let dPointwise, let pointwisePartials { addPartialsInOrder(dPointwise, pointwisePartials, count: O * C, parts: N) }
+    if let dDepthwise, let depthwisePartials { addPartialsInOrder(dDepthwise, depthwisePartials, count: C * KK, parts: N) }
+}
+
+// MARK: - Differentiable op
+
+extension Tape {
+    /// conv2d(conv2d(x, depthwise, groups: C), pointwise): a depthwise KxK conv, then a 1x1 conv on
+    /// its output, without storing the depthwise output (see the top of this file). Same values and
+    /// gradients as the two `conv2d` calls.
+    ///
+    /// - Parameters:
+    ///   - x: (N, C, H, W).
+    ///   - depthwise: (C, 1, K, K); stride, padding, dilation are its.
+    ///   - pointwise: (O, C, 1, 1).
+    ///   - reluInput: convolve relu(x) (a fused ReLU, as in `conv2d(reluInput:)`).
+    /// - Returns: (N, O, OH, OW).
+    /// - Precondition: the weights have those shapes.
+    @inlinable
+    public func separableConv2d(_ x: Var, depthwise: Var, pointwise: Var, stride: Int = 1, padding: Int = 0,
+                                dilation: Int = 1, reluInput: Bool = false) -> Var {
+        let input = value(x), wd = value(depthwise), wp = value(pointwise)
+        precondition(input.shape.count == 4 && wd.shape.count == 4 && wp.shape.count == 4
+                     && wd.shape == [input.shape[1], 1, wd.shape[2], wd.shape[2]]
+                     && wp.shape == [wp.shape[0], input.shape[1], 1, 1],
+                     "separableConv2d: input \(input.shape), depthwise \(wd.shape), pointwise \(wp.shape)")
+        let inner = Conv2DShape(batch: input.shape[0], inChannels: input.shape[1], outChannels: input.shape[1],
+                                height: input.shape[2], width: input.shape[3], kernel: wd.shape[2], stride: stride,
+                                padding: padding, dilation: dilation, groups: input.shape[1])
+        let shape = SeparableConvShape(
+            depthwise: inner,
+            pointwise: Conv2DShape(batch: inner.batch, inChannels: inner.outChannels, outChannels: wp.shape[0],
+                                   height: inner.outHeight, width: inner.outWidth, kernel: 1))
+        var out = makeOutput(shape: shape.pointwise.outputShape)
+        out.withUnsafeMutableBufferPointer { o in
+            input.withUnsafeBufferPointer { xb in
+                wd.withUnsafeBufferPointer { db in
+                    wp.withUnsafeBufferPointer { pb in
+                        separableConvForward(o.baseAddress!, xb.baseAddress!, depthwise: db.baseAddress!,
+                                             pointwise: pb.baseAddress!, shape, reluInput: reluInput)
+                    }
+                }
+            }
+        }
+        return record(reluInput ? "relu+conv2d.separable" : "conv2d.separable", inputs: [x, depthwise, pointwise],
+                      output: out) { ctx in
+            let dX = ctx.dInputTarget(0)
+            let dDepthwise = ctx.dInput(1), dPointwise = ctx.dInput(2)
+            input.withUnsafeBufferPointer { xb in
+                wd.withUnsafeBufferPointer { db in
+                    wp.withUnsafeBufferPointer { pb in
+                        separableConvBackward(dX?.buffer.baseAddress, dDepthwise: dDepthwise?.baseAddress,
+                                              dPointwise: dPointwise?.baseAddress, ctx.dOutput.baseAddress!,
+                                              xb.baseAddress!, depthwise: db.baseAddress!, pointwise: pb.baseAddress!,
+                                              shape, accumulateInput: dX?.accumulate ?? true, reluInput: reluInput)
+                    }
+                }
+            }
+        }
+    }
+}
