@@ -19,7 +19,8 @@ extension WiringLab {
 
         @Option(help: """
             Runs side by side, each in its own process with cores / N threads (default: as many as there are \
-            cores and runs left, which beats one run on all cores: docs/cli.md).
+            cores and runs left, which beats one run on all cores: docs/cli.md); when fewer than N are left, \
+            they take the cores the finished ones freed.
             """)
         var jobs: Int?
 
@@ -87,6 +88,8 @@ extension WiringLab {
                                        progress: ProgressReporter(quiet: quiet, interactive: isChild ? false : nil),
                                        childArguments: child)
             request.checkpointInterval = checkpointEvery
+            // Once fewer runs than jobs are left, the ones still running take the freed cores.
+            if jobs > 1 { request.tailThreads = { running in max(1, cores / running) } }
             request.rerunCodeChanged = rerunCodeChanged
             request.force = force
             let report = try runSweep(request)

@@ -18,7 +18,9 @@ public enum CodeVersion {
         "ResultsView.swift", "PlanReport.swift", "SchemaDocs.swift", "RecordDocs.swift", "Collect.swift",
         "Compare.swift", "CodeVersion.swift", "Progress.swift",
         // Time and memory estimates of `plan`: they never change a result.
-        "CostModel.swift", "StepCostTable.swift", "CostDocs.swift", "MemoryEstimate.swift",
+        "CostModel.swift", "StepCostTable.swift", "CostDocs.swift", "MemoryEstimate.swift", "SweepSchedule.swift",
+        // How many threads a sweep's child takes: never a result (bitwise the same for any thread count).
+        "SweepThreadShare.swift",
     ]
 
     /// `src-` and 12 hex digits of SHA-256 over the computing sources of the package at `directory` (each

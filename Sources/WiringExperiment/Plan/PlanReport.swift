@@ -4,9 +4,11 @@
 import Foundation
 
 extension ExperimentPlan {
-    /// A table of the runs: index, id, status in `folder`, estimated steps and time, name; then totals.
+    /// A table of the runs: index, id, status in `folder`, estimated steps and time, name; then totals,
+    /// with the wall time of running what is left as `run` does by default on `cores` (SweepSchedule).
     /// Nothing is run or written.
-    public func table(resultsFolder folder: URL, costModel: CostModel = CostModel(), width: Int = 100) -> String {
+    public func table(resultsFolder folder: URL, costModel: CostModel = CostModel(), width: Int = 100,
+                      cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> String {
         let prior = priorResults(in: folder)
         let rows = runs.map { run -> (RunSpec, String, CostEstimate) in
             var status = RunStatus(id: run.id, in: folder).rawValue
@@ -38,7 +40,24 @@ extension ExperimentPlan {
         out += ([header] + cells).map { line($0) + "\n" }.joined()
         out += "total: \(count("new")) new, \(count("partial")) partial, \(count("running")) running, "
         out += "\(count("done")) done" + (count("old-code") > 0 ? ", \(count("old-code")) done by other code" : "") + "; "
-        out += "\(todo.map(\.2.steps).reduce(0, +)) steps, \(formatDuration(todo.map(\.2.seconds).reduce(0, +))) to go\n"
+        let serial = todo.map(\.2.seconds).reduce(0, +)
+        let jobs = SweepSchedule.defaultJobs(runs: todo.count, cores: cores)
+        out += "\(todo.map(\.2.steps).reduce(0, +)) steps, "
+        if jobs > 1 {
+            // Each run's time at any thread count, for the schedule of `run --jobs`.
+            let timed = todo.map { run, _, _ in
+                { (threads: Int) -> Double in
+                    var config = run.config
+                    config.threads = threads
+                    return costModel.estimate(config).seconds
+                }
+            }
+            let wall = SweepSchedule.wallSeconds(timed, jobs: jobs, cores: cores, ownThreads: todo.map(\.0.config.threads))
+            out += "\(formatDuration(wall)) to go\n"
+            out += "  (\(jobs) side by side as `run` does; \(formatDuration(serial)) one after another)\n"
+        } else {
+            out += "\(formatDuration(serial)) to go\n"
+        }
         // Why each run that is not done is new, when the folder has finished runs to compare with.
         let reasons = rows.filter { $0.1 == "new" || $0.1 == "old-code" }.compactMap { run, _, _ in
             run.reasonItIsNew(among: prior).map { (run, $0) }

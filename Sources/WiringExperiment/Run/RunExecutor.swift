@@ -110,6 +110,8 @@ final class RunExecutor<T: TensorElement> {
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
     var stepsThisInvocation = 0
     var lastCheckpoint = Date()
+    /// In a `--jobs N` sweep's child: the cores that finished siblings leave (SweepThreadShare).
+    let threadShare = SweepThreadShare.Follower()
     /// When this invocation started, and the wall seconds earlier invocations of the run spent (checkpoint).
     let invocationStart = Date()
     var earlierSeconds = 0.0
@@ -214,6 +216,9 @@ final class RunExecutor<T: TensorElement> {
             cursor.stepInPhase += 1
             cursor.loader = loader.position
             stepsThisInvocation += 1
+            if let threads = threadShare?.poll() {
+                options.progress.note("\(spec.id): \(threads) threads from now on (cores that finished runs freed)")
+            }
             options.progress.step(phase: config.name, epoch: epoch, epochs: epochs, done: log.count,
                                   loss: result.probe.loss, accuracy: result.probe.accuracy)
             if Interruption.pending != nil {

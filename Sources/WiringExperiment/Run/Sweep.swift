@@ -39,6 +39,9 @@ public struct SweepRequest {
     public var progress: ProgressReporter
     /// Arguments that make this program run one run by id (for `jobs > 1`), e.g. `run m.yaml --only <id>`.
     public var childArguments: ((RunSpec) -> [String])?
+    /// For `jobs > 1`: the threads each child may take when only `running` children are left and
+    /// nothing waits to start (SweepThreadShare); nil leaves every child its starting threads.
+    public var tailThreads: ((_ running: Int) -> Int)?
 
     public init(plan: ExperimentPlan, outFolder: URL, jobs: Int = 1, only: String? = nil, index: Int? = nil,
                 maxSteps: Int? = nil, progress: ProgressReporter, childArguments: ((RunSpec) -> [String])? = nil) {
@@ -149,6 +152,11 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
     var environment = ProcessInfo.processInfo.environment
     environment[sweepChildEnvironmentKey] = "1"
     defer { Interruption.setChildren([]) }
+    // The tail of the sweep: the cores that finished children leave go to the ones still running.
+    let shareFile = request.tailThreads == nil ? nil : SweepThreadShare.newFile()
+    if let shareFile { environment[SweepThreadShare.environmentKey] = shareFile.path }
+    defer { if let shareFile { try? FileManager.default.removeItem(at: shareFile) } }
+    var publishedShare: Int?
     let started = Date()
     var lastSweepLine = Date.distantPast
     var finishedSeconds: [Double] = []
@@ -191,6 +199,13 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
             return true
         }
         Interruption.setChildren(active.map { $0.1.processIdentifier })
+        if let shareFile, let tailThreads = request.tailThreads, queue.isEmpty, !active.isEmpty, active.count < jobs {
+            let share = tailThreads(active.count)
+            if share != publishedShare {
+                SweepThreadShare.publish(share, to: shareFile)
+                publishedShare = share
+            }
+        }
         // One line for the whole sweep every 10 s: how many runs are done, running and left, and when it ends.
         if Date().timeIntervalSince(lastSweepLine) >= 10 || (queue.isEmpty && active.isEmpty) {
             lastSweepLine = Date()
