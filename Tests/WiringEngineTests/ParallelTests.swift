@@ -1,0 +1,60 @@
+// Parallel.forEach on its spinning worker pool: every index runs exactly once whatever the thread
+// count, also for calls nested in a block and for calls from several threads at once (which run inline).
+import Foundation
+import Testing
+@testable import WiringEngine
+
+@Suite(.serialized) struct ParallelTests {
+    /// How often each index of 0..<count ran, for `forEach` at `threads`.
+    func visits(_ count: Int, threads: Int, nested: Bool = false) -> [Int] {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = threads
+        var hits = [Int](repeating: 0, count: count * (nested ? 3 : 1))
+        hits.withUnsafeMutableBufferPointer { h in
+            Parallel.forEach(count) { i in
+                if nested {
+                    Parallel.forEach(3) { j in h[i * 3 + j] += 1 }
+                } else {
+                    h[i] += 1
+                }
+            }
+        }
+        return hits
+    }
+
+    @Test func everyIndexRunsOnceAtAnyThreadCount() {
+        for threads in [1, 2, 3, 5, 2, 1, 4] {
+            for count in [0, 1, 2, 3, 7, 1000] {
+                #expect(visits(count, threads: threads) == [Int](repeating: 1, count: count), "threads \(threads) count \(count)")
+            }
+        }
+        // Many calls in a row, with pauses long enough for the workers to park between some of them.
+        for call in 0..<300 {
+            if call % 100 == 99 { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(visits(64, threads: 2) == [Int](repeating: 1, count: 64))
+        }
+    }
+
+    @Test func nestedCallsRunInline() {
+        #expect(visits(50, threads: 2, nested: true) == [Int](repeating: 1, count: 150))
+    }
+
+    @Test func callsFromSeveralThreadsAtOnceAllComplete() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        let callers = 4, count = 5000
+        let totals = UnsafeMutableBufferPointer<Int>.allocate(capacity: callers)
+        defer { totals.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            var sums = [Int](repeating: 0, count: count)
+            for _ in 0..<50 {
+                sums.withUnsafeMutableBufferPointer { s in Parallel.forEach(count) { i in s[i] += i } }
+            }
+            totals[c] = sums.reduce(0, +)
+        }
+        let expected = 50 * count * (count - 1) / 2
+        for c in 0..<callers { #expect(totals[c] == expected, "caller \(c)") }
+    }
+}
