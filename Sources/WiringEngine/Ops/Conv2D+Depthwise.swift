@@ -41,20 +41,32 @@ func depthwisePlaneForward<T: TensorElement>(
     _ out: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
     reluInput: Bool
 ) {
-    let K = s.kernel, H = s.height, W = s.width, P = s.padding
+    let P = s.padding, PW = s.width + 2 * P
+    withUnsafeTemporaryAllocation(of: T.self, capacity: (s.height + 2 * P) * PW) { scratch in
+        padPlane(scratch.baseAddress!, input, height: s.height, width: s.width, pad: P, relu: reluInput)
+        depthwisePlaneForward(out, padded: scratch.baseAddress!, taps, s)
+    }
+}
+
+/// `depthwisePlaneForward` from the plane already copied into its zero frame by `padPlane`
+/// ((H + 2P) x (W + 2P), the ReLU applied).
+@inlinable
+func depthwisePlaneForward<T: TensorElement>(
+    _ out: UnsafeMutablePointer<T>, padded: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape
+) {
+    let K = s.kernel, W = s.width, P = s.padding
     let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
+    if s.stride == 1 {
+        depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
+                           height: OH, width: OW, accumulate: false)
+        return
+    }
     // With stride S, each needed output row is computed at stride 1 into `dense`, then subsampled:
     // S times the work, but at SIMD speed instead of scalar gathers. The dense row is rounded up
     // to whole vectors where the padded row allows (the stride-1 output width PW - D(K-1)).
     let denseWidth = Swift.min(((OW - 1) * s.stride + 8) / 8 * 8, PW - s.dilation * (K - 1))
-    withUnsafeTemporaryAllocation(of: T.self, capacity: (H + 2 * P) * PW + denseWidth) { scratch in
-        let padded = scratch.baseAddress!, dense = padded + (H + 2 * P) * PW
-        padPlane(padded, input, height: H, width: W, pad: P, relu: reluInput)
-        if s.stride == 1 {
-            depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
-                               height: OH, width: OW, accumulate: false)
-            return
-        }
+    withUnsafeTemporaryAllocation(of: T.self, capacity: denseWidth) { row in
+        let dense = row.baseAddress!
         for y in 0..<OH {
             depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
                                   dilation: s.dilation, width: denseWidth, accumulate: false)
@@ -88,11 +100,12 @@ func depthwiseBackward<T: TensorElement>(
 /// The depthwise backward of one (sample, channel) plane: dL/d(input) into `dx` (H x W, added when
 /// `accumulateInput`, else stored; nil to skip) and the plane's K*K weight-gradient sums stored
 /// into `partial` (nil to skip), from the plane's `dOut` (OH x OW), `input` and `taps`.
+/// `padded`: the input plane as `padPlane` frames it (the ReLU applied), when the caller has it.
 @inlinable
 func depthwisePlaneBackward<T: TensorElement>(
     _ dx: UnsafeMutablePointer<T>?, _ partial: UnsafeMutablePointer<T>?,
     _ dOut: UnsafePointer<T>, _ input: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
-    accumulateInput: Bool, reluInput: Bool
+    accumulateInput: Bool, reluInput: Bool, padded: UnsafePointer<T>? = nil
 ) {
     let K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
     let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
@@ -133,15 +146,21 @@ func depthwisePlaneBackward<T: TensorElement>(
         }
         // This plane's weight-gradient partial.
         if let partial {
-            padPlane(scratch, input, height: H, width: W, pad: P, relu: reluInput)
+            let source: UnsafePointer<T>
+            if let padded {
+                source = padded
+            } else {
+                padPlane(scratch, input, height: H, width: W, pad: P, relu: reluInput)
+                source = UnsafePointer(scratch)
+            }
             if S == 1 {
-                depthwiseWeightGradient(partial, dOut, height: OH, width: OW, scratch, sourceWidth: PW, kernel: K,
+                depthwiseWeightGradient(partial, dOut, height: OH, width: OW, source, sourceWidth: PW, kernel: K,
                                         dilation: D)
             } else {
                 let spread = scratch + PH * PW
                 spreadPlane(spread, dOut, height: OH, width: OW, stride: S, pad: 0,
                             frameHeight: spreadH, frameWidth: spreadW)
-                depthwiseWeightGradient(partial, spread, height: spreadH, width: spreadW, scratch, sourceWidth: PW,
+                depthwiseWeightGradient(partial, spread, height: spreadH, width: spreadW, source, sourceWidth: PW,
                                         kernel: K, dilation: D)
             }
         }

@@ -77,16 +77,21 @@ func separableConvBackward<T: TensorElement>(
         pointwisePartials?.deallocate()
         depthwisePartials?.deallocate()
     }
+    let framed = (d.height + 2 * d.padding) * (d.width + 2 * d.padding)  // a plane in its zero frame
     Parallel.forEach(N) { n in
         let dOut = dOutput + n * O * P
-        // a (the depthwise output, recomputed) and da, C planes each.
-        let scratch = UnsafeMutablePointer<T>.allocate(capacity: 2 * C * P)
+        // a (the depthwise output, recomputed), da, and the input planes framed for the depthwise
+        // kernels (kept from the recomputation for the weight gradient, which reads the same frames).
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: 2 * C * P + C * framed)
         defer { scratch.deallocate() }
-        let a = scratch, da = scratch + C * P
+        let a = scratch, da = scratch + C * P, frames = da + C * P
+        let keepFrames = pointwisePartials != nil && depthwisePartials != nil
         if let pointwisePartials {
             for c in 0..<C {
-                depthwisePlaneForward(a + c * P, input + (n * C + c) * inPlane, depthwise + c * KK, d,
-                                      reluInput: reluInput)
+                let frame = frames + c * framed
+                padPlane(frame, input + (n * C + c) * inPlane, height: d.height, width: d.width, pad: d.padding,
+                         relu: reluInput)
+                depthwisePlaneForward(a + c * P, padded: frame, depthwise + c * KK, d)
             }
             gemmTransposedB(pointwisePartials + n * O * C, ldc: C, dOut, lda: P, a, ldb: P, m: O, n: C, k: P)
         }
@@ -96,7 +101,8 @@ func separableConvBackward<T: TensorElement>(
             let plane = n * C + c
             depthwisePlaneBackward(dInput.map { $0 + plane * inPlane }, depthwisePartials.map { $0 + plane * KK },
                                    da + c * P, input + plane * inPlane, depthwise + c * KK, d,
-                                   accumulateInput: accumulateInput, reluInput: reluInput)
+                                   accumulateInput: accumulateInput, reluInput: reluInput,
+                                   padded: keepFrames ? UnsafePointer(frames + c * framed) : nil)
         }
     }
     if let dPointwise, let pointwisePartials { addPartialsInOrder(dPointwise, pointwisePartials, count: O * C, parts: N) }
