@@ -229,7 +229,8 @@ func depthwiseCorrelate<T: TensorElement>(
 }
 
 /// One output row of `depthwiseCorrelate`: 32 outputs per step (four independent FMA chains
-/// hide the latency), then 8, then scalars. Wrapping index arithmetic keeps overflow checks out.
+/// hide the latency), then 8, then the tail (one overlapping vector, or scalars in rows under 8).
+/// Wrapping index arithmetic keeps overflow checks out.
 @inlinable
 func depthwiseCorrelateRow<T: TensorElement>(
     _ o: UnsafeMutablePointer<T>, _ top: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
@@ -273,6 +274,27 @@ func depthwiseCorrelateRow<T: TensorElement>(
         }
         convStore(s0, o + x, accumulate: accumulate)
         x &+= 8
+    }
+    // A tail narrower than a vector (W = 28: four outputs a row) as the last whole vector of the row,
+    // overlapping outputs already done: each lane sums its taps in the scalar loop's order with the same
+    // fused multiply-adds, so the tail's bits are the scalar loop's, and only its own lanes are written.
+    if x < width && width >= 8 {
+        var s0 = SIMD8<T>()
+        let start = width &- 8
+        var row = top + start, tap = taps
+        for _ in 0..<K {
+            var p = row
+            for _ in 0..<K {
+                convFMA(&s0, SIMD8<T>(repeating: tap.pointee), convLoad(p))
+                p += D
+                tap += 1
+            }
+            row += rowStep
+        }
+        for lane in (x &- start)..<8 {
+            if accumulate { o[start &+ lane] += s0[lane] } else { o[start &+ lane] = s0[lane] }
+        }
+        return
     }
     while x < width {
         var s0: T = 0
