@@ -2,35 +2,25 @@
 // at most once a second, never above the cores and never below what it has.
 import Foundation
 import Testing
-import WiringEngine
 @testable import WiringExperiment
 
-@Suite(.serialized) struct SweepThreadShareTests {
+@Suite struct SweepThreadShareTests {
     @Test func aChildTakesThePublishedShareButNeverLessNorMoreThanTheCores() throws {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         let file = SweepThreadShare.newFile()
         defer { try? FileManager.default.removeItem(at: file) }
         #expect(SweepThreadShare.Follower(environment: [:]) == nil, "outside a sweep there is nothing to follow")
         let follower = try #require(SweepThreadShare.Follower(environment: [SweepThreadShare.environmentKey: file.path],
                                                              cores: 4))
-        Parallel.threads = 2
         let start = Date()
-        follower.poll(now: start)  // no file yet
-        #expect(Parallel.threads == 2)
+        #expect(follower.poll(now: start, current: 2) == nil, "no file yet")
         SweepThreadShare.publish(3, to: file)
-        follower.poll(now: start.addingTimeInterval(0.5))  // within the second: not looked at
-        #expect(Parallel.threads == 2)
-        #expect(follower.poll(now: start.addingTimeInterval(1.5)) == 3)
-        #expect(Parallel.threads == 3)
-        SweepThreadShare.publish(1, to: file)  // a lower share is not taken
-        follower.poll(now: start.addingTimeInterval(3))
-        #expect(Parallel.threads == 3)
-        SweepThreadShare.publish(16, to: file)  // capped at the cores
-        follower.poll(now: start.addingTimeInterval(4.5))
-        #expect(Parallel.threads == 4)
-        try Data("garbage".utf8).write(to: file)  // unreadable: ignored
-        follower.poll(now: start.addingTimeInterval(6))
-        #expect(Parallel.threads == 4)
+        #expect(follower.poll(now: start.addingTimeInterval(0.5), current: 2) == nil, "within the second: not looked at")
+        #expect(follower.poll(now: start.addingTimeInterval(1.5), current: 2) == 3)
+        SweepThreadShare.publish(1, to: file)
+        #expect(follower.poll(now: start.addingTimeInterval(3), current: 3) == nil, "a lower share is not taken")
+        SweepThreadShare.publish(16, to: file)
+        #expect(follower.poll(now: start.addingTimeInterval(4.5), current: 3) == 4, "capped at the cores")
+        try Data("garbage".utf8).write(to: file)
+        #expect(follower.poll(now: start.addingTimeInterval(6), current: 1) == nil, "an unreadable file is ignored")
     }
 }

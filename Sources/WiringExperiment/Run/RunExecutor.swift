@@ -216,7 +216,8 @@ final class RunExecutor<T: TensorElement> {
             cursor.stepInPhase += 1
             cursor.loader = loader.position
             stepsThisInvocation += 1
-            if let threads = threadShare?.poll() {
+            if let threads = threadShare?.poll(current: Parallel.threads) {
+                Parallel.threads = threads
                 options.progress.note("\(spec.id): \(threads) threads from now on (cores that finished runs freed)")
             }
             options.progress.step(phase: config.name, epoch: epoch, epochs: epochs, done: log.count,

@@ -5,7 +5,6 @@
 // alone on 1 of 2 cores (fig4-quick: its third run took a third of the sweep's wall time).
 // Results do not depend on the thread count (bitwise), so a run may change it at any step.
 import Foundation
-import WiringEngine
 
 public enum SweepThreadShare {
     /// The environment variable that names the share file in a child's environment.
@@ -30,8 +29,8 @@ public enum SweepThreadShare {
         return number
     }
 
-    /// A child's side: looks at the share file at most once a second and raises `Parallel.threads`
-    /// to what it says (never above the cores, never lower than now: a run keeps what it started with).
+    /// A child's side: looks at the share file at most once a second and says when its thread count
+    /// should rise to what the file says (never above the cores, never lower: a run keeps what it has).
     public final class Follower {
         let file: URL
         let cores: Int
@@ -45,16 +44,14 @@ public enum SweepThreadShare {
             self.cores = max(1, cores)
         }
 
-        /// Call between steps; cheap when called often. Returns the new thread count when it was raised.
-        @discardableResult
-        public func poll(now: Date = Date()) -> Int? {
+        /// Call between steps with the threads in use; cheap when called often. Returns the new thread
+        /// count when it should rise (the caller sets `Parallel.threads`), else nil.
+        public func poll(now: Date = Date(), current: Int) -> Int? {
             guard now.timeIntervalSince(lastLook) >= 1 else { return nil }
             lastLook = now
             guard let share = SweepThreadShare.read(file) else { return nil }
             let threads = min(share, cores)
-            guard threads > Parallel.threads else { return nil }
-            Parallel.threads = threads
-            return threads
+            return threads > current ? threads : nil
         }
     }
 }
