@@ -265,7 +265,11 @@ struct SlurmClusterTests {
             }
             return false
         }
-        let log = try String(contentsOf: cluster.appendingPathComponent("slurm/\(id).log"), encoding: .utf8)
+        // The result is renamed into place before the run prints its summary and exits, and the batch
+        // script logs the exit status after that: wait for that line too.
+        let logFile = cluster.appendingPathComponent("slurm/\(id).log")
+        _ = wait(30) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("run \(id) exited with") }
+        let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(finished, "no result 240 s after the SIGTERM; log:\n\(log)")
         print("SLURM requeue: \(String(format: "%.1f", Date().timeIntervalSince(started))) s from submit to the result")
         #expect(log.contains("interrupted at step"), "\(log)")
