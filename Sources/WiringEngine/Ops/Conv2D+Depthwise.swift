@@ -261,36 +261,16 @@ func depthwiseCorrelateRow<T: TensorElement>(
         x &+= 32
     }
     while x &+ 8 <= width {
-        var s0 = SIMD8<T>()
-        var row = top + x, tap = taps
-        for _ in 0..<K {
-            var p = row
-            for _ in 0..<K {
-                convFMA(&s0, SIMD8<T>(repeating: tap.pointee), convLoad(p))
-                p += D
-                tap += 1
-            }
-            row += rowStep
-        }
-        convStore(s0, o + x, accumulate: accumulate)
+        convStore(depthwiseCorrelateVector(top + x, rowStep: rowStep, taps, kernel: K, dilation: D), o + x,
+                  accumulate: accumulate)
         x &+= 8
     }
     // A tail narrower than a vector (W = 28: four outputs a row) as the last whole vector of the row,
     // overlapping outputs already done: each lane sums its taps in the scalar loop's order with the same
     // fused multiply-adds, so the tail's bits are the scalar loop's, and only its own lanes are written.
     if x < width && width >= 8 {
-        var s0 = SIMD8<T>()
         let start = width &- 8
-        var row = top + start, tap = taps
-        for _ in 0..<K {
-            var p = row
-            for _ in 0..<K {
-                convFMA(&s0, SIMD8<T>(repeating: tap.pointee), convLoad(p))
-                p += D
-                tap += 1
-            }
-            row += rowStep
-        }
+        let s0 = depthwiseCorrelateVector(top + start, rowStep: rowStep, taps, kernel: K, dilation: D)
         for lane in (x &- start)..<8 {
             if accumulate { o[start &+ lane] += s0[lane] } else { o[start &+ lane] = s0[lane] }
         }
@@ -311,6 +291,26 @@ func depthwiseCorrelateRow<T: TensorElement>(
         if accumulate { o[x] += s0 } else { o[x] = s0 }
         x &+= 1
     }
+}
+
+/// Eight outputs of a row starting at `p`: sum over taps (i, j), in row-major order, of
+/// taps[i*K + j] * p[i*rowStep + j*D + lane], one fused multiply-add per tap.
+@inlinable @inline(__always)
+func depthwiseCorrelateVector<T: TensorElement>(
+    _ p: UnsafePointer<T>, rowStep: Int, _ taps: UnsafePointer<T>, kernel K: Int, dilation D: Int
+) -> SIMD8<T> {
+    var s0 = SIMD8<T>()
+    var row = p, tap = taps
+    for _ in 0..<K {
+        var q = row
+        for _ in 0..<K {
+            convFMA(&s0, SIMD8<T>(repeating: tap.pointee), convLoad(q))
+            q += D
+            tap += 1
+        }
+        row += rowStep
+    }
+    return s0
 }
 
 /// dx (+)= dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
