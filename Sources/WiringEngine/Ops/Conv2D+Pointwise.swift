@@ -212,8 +212,73 @@ func gemmPanel1x16<T: TensorElement>(
 
 /// C = A * B^T (overwritten): A is m x k (lda), B is n x k (ldb), C is m x n (ldc). Every entry
 /// is a dot product of two rows, taken 8 lanes at a time and finished with `convLaneSum`.
+///
+/// The weight gradients call this with k = H * W (1024 for 32 x 32) and m, n = 16: the 32 rows
+/// (128 KiB) do not fit L1, and each 4 x 2 block re-read its 6 rows from L2. So k goes in tiles
+/// whose rows fit L1 together, every block's accumulators kept in a scratch between tiles. Each
+/// lane still adds its terms in k order with one FMA each, so the bits are those of
+/// `gemmTransposedBPlain` (the untiled loop, kept as the test oracle).
 @inlinable
 func gemmTransposedB<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+    m: Int, n: Int, k: Int
+) {
+    let kVec = k - k % 8, blockRows = m / 4, blockColumns = n / 2
+    // 128 elements: (16 + 16) rows x 512 bytes = 16 KiB, half of L1.
+    let kTile = 128
+    guard kVec > kTile, blockRows > 0, blockColumns > 0 else {
+        gemmTransposedBPlain(c, ldc: ldc, a, lda: lda, b, ldb: ldb, m: m, n: n, k: k)
+        return
+    }
+    let accumulators = 8  // per 4 x 2 block
+    withUnsafeTemporaryAllocation(of: SIMD8<T>.self, capacity: blockRows * blockColumns * accumulators) { scratch in
+        let acc = scratch.baseAddress!
+        acc.initialize(repeating: SIMD8<T>(), count: scratch.count)
+        var tileStart = 0
+        while tileStart < kVec {
+            let tileEnd = Swift.min(kVec, tileStart + kTile)
+            for bi in 0..<blockRows {
+                let a0 = a + 4 * bi * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+                for bj in 0..<blockColumns {
+                    let b0 = b + 2 * bj * ldb, b1 = b0 + ldb, s = acc + (bi * blockColumns + bj) * accumulators
+                    var s00 = s[0], s01 = s[1], s10 = s[2], s11 = s[3], s20 = s[4], s21 = s[5], s30 = s[6], s31 = s[7]
+                    var p = tileStart
+                    while p < tileEnd {
+                        let x0 = convLoad(b0 + p), x1 = convLoad(b1 + p)
+                        convFMA(&s00, convLoad(a0 + p), x0); convFMA(&s01, convLoad(a0 + p), x1)
+                        convFMA(&s10, convLoad(a1 + p), x0); convFMA(&s11, convLoad(a1 + p), x1)
+                        convFMA(&s20, convLoad(a2 + p), x0); convFMA(&s21, convLoad(a2 + p), x1)
+                        convFMA(&s30, convLoad(a3 + p), x0); convFMA(&s31, convLoad(a3 + p), x1)
+                        p += 8
+                    }
+                    (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) = (s00, s01, s10, s11, s20, s21, s30, s31)
+                }
+            }
+            tileStart = tileEnd
+        }
+        for bi in 0..<blockRows {
+            let i = 4 * bi
+            for bj in 0..<blockColumns {
+                let j = 2 * bj, s = acc + (bi * blockColumns + bj) * accumulators
+                let b0 = b + j * ldb, b1 = b0 + ldb, ci = c + i * ldc + j
+                for r in 0..<4 {
+                    finishDotPair(ci + r * ldc, s[2 * r], s[2 * r + 1], a + (i + r) * lda, b0, b1, from: kVec, to: k)
+                }
+            }
+        }
+    }
+    // The rows and the column left over by the blocks, one dot each, as in the plain loop.
+    if n % 2 != 0 {
+        for r in 0..<(4 * blockRows) { c[r * ldc + n - 1] = convDot(a + r * lda, b + (n - 1) * ldb, count: k) }
+    }
+    for i in (4 * blockRows)..<m {
+        for j in 0..<n { c[i * ldc + j] = convDot(a + i * lda, b + j * ldb, count: k) }
+    }
+}
+
+/// `gemmTransposedB` untiled: each 4 x 2 block runs over all of k. The test oracle of the tiled loop.
+@inlinable
+func gemmTransposedBPlain<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
     m: Int, n: Int, k: Int
 ) {

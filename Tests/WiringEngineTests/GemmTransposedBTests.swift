@@ -1,0 +1,79 @@
+// gemmTransposedB (C = A * B^T, the weight-gradient GEMM) takes k in L1-sized tiles and promises
+// the bits of the untiled loop it replaced, gemmTransposedBPlain, which is checked in turn against
+// dot products in Double.
+import Testing
+@testable import WiringEngine
+
+/// A fixed pseudo-random matrix with values in [-1, 1).
+private func matrix<T: TensorElement>(_ count: Int, seed: UInt64, as _: T.Type) -> [T] {
+    var state = seed
+    return (0..<count).map { _ in
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        return T(Double(state >> 11) / Double(1 << 53) * 2 - 1)
+    }
+}
+
+/// m x n result of A (m x k, row stride lda) times B^T (B n x k, stride ldb), by the kernel asked for.
+private func product<T: TensorElement>(
+    _ a: [T], lda: Int, _ b: [T], ldb: Int, m: Int, n: Int, k: Int, tiled: Bool
+) -> [T] {
+    var c = [T](repeating: .nan, count: m * n)
+    c.withUnsafeMutableBufferPointer { cb in
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                if tiled {
+                    gemmTransposedB(cb.baseAddress!, ldc: n, ab.baseAddress!, lda: lda, bb.baseAddress!, ldb: ldb,
+                                    m: m, n: n, k: k)
+                } else {
+                    gemmTransposedBPlain(cb.baseAddress!, ldc: n, ab.baseAddress!, lda: lda, bb.baseAddress!,
+                                         ldb: ldb, m: m, n: n, k: k)
+                }
+            }
+        }
+    }
+    return c
+}
+
+// (m, n, k): the separable weight gradient (16 x 16 x 1024), Fashion-MNIST planes (784), tiles with
+// a ragged last one and a scalar tail (1000 + 3), odd m and n (row and column tails), the stem's
+// unfolded 27 columns, and k just over one tile.
+private let shapes: [(m: Int, n: Int, k: Int)] = [
+    (16, 16, 1024), (16, 16, 784), (16, 16, 1003), (7, 5, 1003), (16, 27, 256), (6, 3, 129), (4, 2, 136), (3, 1, 300),
+]
+
+@Suite struct GemmTransposedBTests {
+    @Test(arguments: shapes.indices)
+    func tiledGivesTheBitsOfThePlainLoop(_ index: Int) {
+        let (m, n, k) = shapes[index]
+        let lda = k + 5, ldb = k + 3  // strides wider than k: the kernels must honour them
+        for seed in [UInt64(1), 2] {
+            let a = matrix(m * lda, seed: seed, as: Float.self), b = matrix(n * ldb, seed: seed + 10, as: Float.self)
+            let tiled = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: true)
+            let plain = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: false)
+            #expect(tiled.map(\.bitPattern) == plain.map(\.bitPattern), "Float m\(m) n\(n) k\(k)")
+            let ad = matrix(m * lda, seed: seed, as: Double.self), bd = matrix(n * ldb, seed: seed + 10, as: Double.self)
+            let tiledD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: true)
+            let plainD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: false)
+            #expect(tiledD.map(\.bitPattern) == plainD.map(\.bitPattern), "Double m\(m) n\(n) k\(k)")
+        }
+    }
+
+    @Test(arguments: shapes.indices)
+    func plainLoopIsTheProduct(_ index: Int) {
+        let (m, n, k) = shapes[index]
+        let a = matrix(m * k, seed: 3, as: Float.self), b = matrix(n * k, seed: 4, as: Float.self)
+        let c = product(a, lda: k, b, ldb: k, m: m, n: n, k: k, tiled: false)
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = 0.0, magnitude = 0.0
+                for p in 0..<k {
+                    exact += Double(a[i * k + p]) * Double(b[j * k + p])
+                    magnitude += abs(Double(a[i * k + p]) * Double(b[j * k + p]))
+                }
+                // Float summation error bound: k ulps of the sum of magnitudes, loosely.
+                #expect(abs(Double(c[i * n + j]) - exact) <= Double(k) * 1.2e-7 * magnitude + 1e-12,
+                        "m\(m) n\(n) k\(k) entry (\(i), \(j))")
+            }
+        }
+    }
+}
