@@ -1,6 +1,5 @@
 // gemmTransposedB (C = A * B^T, the weight-gradient GEMM) takes k in L1-sized tiles and promises
-// the bits of the untiled loop it replaced, gemmTransposedBPlain, which is checked in turn against
-// dot products in Double.
+// the bits of the untiled loop (kTile: .max), which is checked in turn against dot products in Double.
 import Testing
 @testable import WiringEngine
 
@@ -21,13 +20,8 @@ private func product<T: TensorElement>(
     c.withUnsafeMutableBufferPointer { cb in
         a.withUnsafeBufferPointer { ab in
             b.withUnsafeBufferPointer { bb in
-                if tiled {
-                    gemmTransposedB(cb.baseAddress!, ldc: n, ab.baseAddress!, lda: lda, bb.baseAddress!, ldb: ldb,
-                                    m: m, n: n, k: k)
-                } else {
-                    gemmTransposedBPlain(cb.baseAddress!, ldc: n, ab.baseAddress!, lda: lda, bb.baseAddress!,
-                                         ldb: ldb, m: m, n: n, k: k)
-                }
+                gemmTransposedB(cb.baseAddress!, ldc: n, ab.baseAddress!, lda: lda, bb.baseAddress!, ldb: ldb,
+                                m: m, n: n, k: k, kTile: tiled ? 128 : .max)
             }
         }
     }

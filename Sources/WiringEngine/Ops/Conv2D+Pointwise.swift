@@ -214,29 +214,24 @@ func gemmPanel1x16<T: TensorElement>(
 /// is a dot product of two rows, taken 8 lanes at a time and finished with `convLaneSum`.
 ///
 /// The weight gradients call this with k = H * W (1024 for 32 x 32) and m, n = 16: the 32 rows
-/// (128 KiB) do not fit L1, and each 4 x 2 block re-read its 6 rows from L2. So k goes in tiles
-/// whose rows fit L1 together, every block's accumulators kept in a scratch between tiles. Each
-/// lane still adds its terms in k order with one FMA each, so the bits are those of
-/// `gemmTransposedBPlain` (the untiled loop, kept as the test oracle).
+/// (128 KiB) do not fit L1, and a 4 x 2 block running over all of k re-read its 6 rows from L2.
+/// So k goes in tiles of `kTile` (128: 32 rows x 512 bytes = 16 KiB, half of L1), every block's
+/// accumulators kept in a scratch between tiles. Each lane still adds its terms in k order with
+/// one FMA each, so every tile size gives the same bits; `kTile: .max` is the untiled loop, the
+/// test oracle.
 @inlinable
 func gemmTransposedB<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-    m: Int, n: Int, k: Int
+    m: Int, n: Int, k: Int, kTile: Int = 128
 ) {
     let kVec = k - k % 8, blockRows = m / 4, blockColumns = n / 2
-    // 128 elements: (16 + 16) rows x 512 bytes = 16 KiB, half of L1.
-    let kTile = 128
-    guard kVec > kTile, blockRows > 0, blockColumns > 0 else {
-        gemmTransposedBPlain(c, ldc: ldc, a, lda: lda, b, ldb: ldb, m: m, n: n, k: k)
-        return
-    }
-    let accumulators = 8  // per 4 x 2 block
+    let accumulators = 8  // per block of 4 rows of A x 2 rows of B: 6 loads per 8 multiply-adds
     withUnsafeTemporaryAllocation(of: SIMD8<T>.self, capacity: blockRows * blockColumns * accumulators) { scratch in
-        let acc = scratch.baseAddress!
+        guard let acc = scratch.baseAddress else { return }
         acc.initialize(repeating: SIMD8<T>(), count: scratch.count)
         var tileStart = 0
         while tileStart < kVec {
-            let tileEnd = Swift.min(kVec, tileStart + kTile)
+            let tileEnd = kVec - tileStart > kTile ? tileStart + kTile : kVec
             for bi in 0..<blockRows {
                 let a0 = a + 4 * bi * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
                 for bj in 0..<blockColumns {
@@ -245,10 +240,12 @@ func gemmTransposedB<T: TensorElement>(
                     var p = tileStart
                     while p < tileEnd {
                         let x0 = convLoad(b0 + p), x1 = convLoad(b1 + p)
-                        convFMA(&s00, convLoad(a0 + p), x0); convFMA(&s01, convLoad(a0 + p), x1)
-                        convFMA(&s10, convLoad(a1 + p), x0); convFMA(&s11, convLoad(a1 + p), x1)
-                        convFMA(&s20, convLoad(a2 + p), x0); convFMA(&s21, convLoad(a2 + p), x1)
-                        convFMA(&s30, convLoad(a3 + p), x0); convFMA(&s31, convLoad(a3 + p), x1)
+                        let y0 = convLoad(a0 + p), y1 = convLoad(a1 + p)
+                        let y2 = convLoad(a2 + p), y3 = convLoad(a3 + p)
+                        convFMA(&s00, y0, x0); convFMA(&s01, y0, x1)
+                        convFMA(&s10, y1, x0); convFMA(&s11, y1, x1)
+                        convFMA(&s20, y2, x0); convFMA(&s21, y2, x1)
+                        convFMA(&s30, y3, x0); convFMA(&s31, y3, x1)
                         p += 8
                     }
                     (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]) = (s00, s01, s10, s11, s20, s21, s30, s31)
@@ -257,67 +254,22 @@ func gemmTransposedB<T: TensorElement>(
             tileStart = tileEnd
         }
         for bi in 0..<blockRows {
-            let i = 4 * bi
             for bj in 0..<blockColumns {
-                let j = 2 * bj, s = acc + (bi * blockColumns + bj) * accumulators
-                let b0 = b + j * ldb, b1 = b0 + ldb, ci = c + i * ldc + j
+                let i = 4 * bi, j = 2 * bj, s = acc + (bi * blockColumns + bj) * accumulators
+                let b0 = b + j * ldb, b1 = b0 + ldb
                 for r in 0..<4 {
-                    finishDotPair(ci + r * ldc, s[2 * r], s[2 * r + 1], a + (i + r) * lda, b0, b1, from: kVec, to: k)
+                    finishDotPair(c + (i + r) * ldc + j, s[2 * r], s[2 * r + 1], a + (i + r) * lda, b0, b1,
+                                  from: kVec, to: k)
                 }
             }
         }
     }
-    // The rows and the column left over by the blocks, one dot each, as in the plain loop.
+    // The column and the rows the blocks leave over, one dot product each.
     if n % 2 != 0 {
         for r in 0..<(4 * blockRows) { c[r * ldc + n - 1] = convDot(a + r * lda, b + (n - 1) * ldb, count: k) }
     }
     for i in (4 * blockRows)..<m {
         for j in 0..<n { c[i * ldc + j] = convDot(a + i * lda, b + j * ldb, count: k) }
-    }
-}
-
-/// `gemmTransposedB` untiled: each 4 x 2 block runs over all of k. The test oracle of the tiled loop.
-@inlinable
-func gemmTransposedBPlain<T: TensorElement>(
-    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
-    m: Int, n: Int, k: Int
-) {
-    let kVec = k - k % 8
-    // Blocks of 4 rows of A x 2 rows of B: 8 accumulators, 6 loads per 8 multiply-adds.
-    var i = 0
-    while i + 4 <= m {
-        var j = 0
-        while j + 2 <= n {
-            let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
-            let b0 = b + j * ldb, b1 = b0 + ldb
-            var s00 = SIMD8<T>(), s01 = SIMD8<T>(), s10 = SIMD8<T>(), s11 = SIMD8<T>()
-            var s20 = SIMD8<T>(), s21 = SIMD8<T>(), s30 = SIMD8<T>(), s31 = SIMD8<T>()
-            var p = 0
-            while p < kVec {
-                let x0 = convLoad(b0 + p), x1 = convLoad(b1 + p)
-                let y0 = convLoad(a0 + p), y1 = convLoad(a1 + p)
-                let y2 = convLoad(a2 + p), y3 = convLoad(a3 + p)
-                convFMA(&s00, y0, x0); convFMA(&s01, y0, x1)
-                convFMA(&s10, y1, x0); convFMA(&s11, y1, x1)
-                convFMA(&s20, y2, x0); convFMA(&s21, y2, x1)
-                convFMA(&s30, y3, x0); convFMA(&s31, y3, x1)
-                p += 8
-            }
-            let ci = c + i * ldc + j
-            finishDotPair(ci, s00, s01, a0, b0, b1, from: kVec, to: k)
-            finishDotPair(ci + ldc, s10, s11, a1, b0, b1, from: kVec, to: k)
-            finishDotPair(ci + 2 * ldc, s20, s21, a2, b0, b1, from: kVec, to: k)
-            finishDotPair(ci + 3 * ldc, s30, s31, a3, b0, b1, from: kVec, to: k)
-            j += 2
-        }
-        if j < n {
-            for r in i..<(i + 4) { c[r * ldc + j] = convDot(a + r * lda, b + j * ldb, count: k) }
-        }
-        i += 4
-    }
-    while i < m {
-        for j in 0..<n { c[i * ldc + j] = convDot(a + i * lda, b + j * ldb, count: k) }
-        i += 1
     }
 }
 
