@@ -222,16 +222,28 @@ func depthwiseCorrelate<T: TensorElement>(
     kernel K: Int, dilation D: Int, height: Int, width: Int, accumulate: Bool
 ) {
     // (Blocking two rows to share each tap's broadcast measured ~15% slower: the loop is load-bound.)
+    // A literal kernel size unrolls the tap loops of the search's 3x3 and 5x5 convs: with K a variable,
+    // a row of 28 or 16 spent more time in loop control and spilled pointers than in its FMAs.
     for y in 0..<height {
-        depthwiseCorrelateRow(out + y &* width, src + y &* sourceWidth, sourceWidth: sourceWidth, taps, kernel: K,
-                              dilation: D, width: width, accumulate: accumulate)
+        let o = out + y &* width, top = src + y &* sourceWidth
+        switch K {
+        case 3:
+            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: 3, dilation: D, width: width,
+                                  accumulate: accumulate)
+        case 5:
+            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: 5, dilation: D, width: width,
+                                  accumulate: accumulate)
+        default:
+            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, width: width,
+                                  accumulate: accumulate)
+        }
     }
 }
 
 /// One output row of `depthwiseCorrelate`: 32 outputs per step (four independent FMA chains
-/// hide the latency), then 8, then the tail (one overlapping vector, or scalars in rows under 8).
-/// Wrapping index arithmetic keeps overflow checks out.
-@inlinable
+/// hide the latency), then 16 (two chains), the last vector overlapping (or scalars in rows under 8).
+/// Wrapping index arithmetic keeps overflow checks out. Always inlined, so that a literal `K` unrolls.
+@inlinable @inline(__always)
 func depthwiseCorrelateRow<T: TensorElement>(
     _ o: UnsafeMutablePointer<T>, _ top: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
     kernel K: Int, dilation D: Int, width: Int, accumulate: Bool
@@ -260,19 +272,26 @@ func depthwiseCorrelateRow<T: TensorElement>(
         convStore(s3, o + x + 24, accumulate: accumulate)
         x &+= 32
     }
-    while x &+ 8 <= width {
-        convStore(depthwiseCorrelateVector(top + x, rowStep: rowStep, taps, kernel: K, dilation: D), o + x,
-                  accumulate: accumulate)
-        x &+= 8
-    }
-    // A tail narrower than a vector (W = 28: four outputs a row) as the last whole vector of the row,
-    // overlapping outputs already done: each lane sums its taps in the scalar loop's order with the same
-    // fused multiply-adds, so the tail's bits are the scalar loop's, and only its own lanes are written.
+    // The columns left (under 32), two vectors at a time as two independent chains (one chain alone
+    // waits on each fused multiply-add's latency: rows of 8, 16 and 28 had nothing else to overlap).
+    // The last vector ends at the row's end, overlapping columns already done when the width is not a
+    // multiple of 8: each lane sums its taps in the scalar loop's order with the same fused
+    // multiply-adds, so every output has the scalar loop's bits, and only columns not yet written are.
     if x < width && width >= 8 {
-        let start = width &- 8
-        let s0 = depthwiseCorrelateVector(top + start, rowStep: rowStep, taps, kernel: K, dilation: D)
-        for lane in (x &- start)..<8 {
-            if accumulate { o[start &+ lane] += s0[lane] } else { o[start &+ lane] = s0[lane] }
+        let last = width &- 8
+        while x < width {
+            let a = Swift.min(x, last), b = Swift.min(x &+ 8, last)
+            if b > a {
+                let (s0, s1) = depthwiseCorrelatePair(top + a, top + b, rowStep: rowStep, taps, kernel: K,
+                                                      dilation: D)
+                depthwiseStoreNewLanes(s0, o, at: a, from: x, accumulate: accumulate)
+                depthwiseStoreNewLanes(s1, o, at: b, from: a &+ 8, accumulate: accumulate)
+                x = b &+ 8
+            } else {
+                let s0 = depthwiseCorrelateVector(top + a, rowStep: rowStep, taps, kernel: K, dilation: D)
+                depthwiseStoreNewLanes(s0, o, at: a, from: x, accumulate: accumulate)
+                x = a &+ 8
+            }
         }
         return
     }
@@ -311,6 +330,45 @@ func depthwiseCorrelateVector<T: TensorElement>(
         row += rowStep
     }
     return s0
+}
+
+/// `depthwiseCorrelateVector` at `p` and at `q` (the same row, another column), as two
+/// interleaved chains of fused multiply-adds.
+@inlinable @inline(__always)
+func depthwiseCorrelatePair<T: TensorElement>(
+    _ p: UnsafePointer<T>, _ q: UnsafePointer<T>, rowStep: Int, _ taps: UnsafePointer<T>, kernel K: Int,
+    dilation D: Int
+) -> (SIMD8<T>, SIMD8<T>) {
+    var s0 = SIMD8<T>(), s1 = SIMD8<T>()
+    var rowP = p, rowQ = q, tap = taps
+    for _ in 0..<K {
+        var column = 0
+        for _ in 0..<K {
+            let w = SIMD8<T>(repeating: tap.pointee)
+            convFMA(&s0, w, convLoad(rowP + column))
+            convFMA(&s1, w, convLoad(rowQ + column))
+            column &+= D
+            tap += 1
+        }
+        rowP += rowStep
+        rowQ += rowStep
+    }
+    return (s0, s1)
+}
+
+/// Stores (or adds) the lanes of `v`, the outputs at columns start..<start+8 of row `o`, that lie at
+/// or past column `from`: the earlier ones were written already.
+@inlinable @inline(__always)
+func depthwiseStoreNewLanes<T: TensorElement>(
+    _ v: SIMD8<T>, _ o: UnsafeMutablePointer<T>, at start: Int, from: Int, accumulate: Bool
+) {
+    if from <= start {
+        convStore(v, o + start, accumulate: accumulate)
+        return
+    }
+    for lane in (from &- start)..<8 {
+        if accumulate { o[start &+ lane] += v[lane] } else { o[start &+ lane] = v[lane] }
+    }
 }
 
 /// dx (+)= dL/d(input) of one plane by scattering every dOut pixel through the kernel into a
