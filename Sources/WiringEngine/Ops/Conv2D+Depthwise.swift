@@ -69,7 +69,8 @@ func depthwisePlaneForward<T: TensorElement>(
         let dense = row.baseAddress!
         for y in 0..<OH {
             depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
-                                  dilation: s.dilation, width: denseWidth, accumulate: false)
+                                  dilation: s.dilation, width: denseWidth, accumulate: false,
+                                  size: DepthwiseKernelAny.self)
             for x in 0..<OW { out[y &* OW &+ x] = dense[x &* s.stride] }
         }
     }
@@ -222,32 +223,55 @@ func depthwiseCorrelate<T: TensorElement>(
     kernel K: Int, dilation D: Int, height: Int, width: Int, accumulate: Bool
 ) {
     // (Blocking two rows to share each tap's broadcast measured ~15% slower: the loop is load-bound.)
-    // A literal kernel size unrolls the tap loops of the search's 3x3 and 5x5 convs: with K a variable,
-    // a row of 28 or 16 spent more time in loop control and spilled pointers than in its FMAs.
+    // The search's 3x3 and 5x5 kernels get rows specialised on a kernel size fixed in a type, so their
+    // tap loops unroll: with K a variable, a row of 28 or 16 spent more time in loop control and
+    // spilled pointers than in its FMAs (a literal K at an inlined call site was not enough).
+    switch K {
+    case 3:
+        depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
+                               width: width, accumulate: accumulate, size: DepthwiseKernel3.self)
+    case 5:
+        depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
+                               width: width, accumulate: accumulate, size: DepthwiseKernel5.self)
+    default:
+        depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
+                               width: width, accumulate: accumulate, size: DepthwiseKernelAny.self)
+    }
+}
+
+/// A kernel size known to the type, for kernels specialised on it (`fixed` nil: the size is a variable).
+@usableFromInline protocol DepthwiseKernelSize { static var fixed: Int? { get } }
+@usableFromInline enum DepthwiseKernel3: DepthwiseKernelSize {
+    @inlinable static var fixed: Int? { 3 }
+}
+@usableFromInline enum DepthwiseKernel5: DepthwiseKernelSize {
+    @inlinable static var fixed: Int? { 5 }
+}
+@usableFromInline enum DepthwiseKernelAny: DepthwiseKernelSize {
+    @inlinable static var fixed: Int? { nil }
+}
+
+/// The rows of `depthwiseCorrelate`, one at a time.
+@inlinable
+func depthwiseCorrelateRows<T: TensorElement, Size: DepthwiseKernelSize>(
+    _ out: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
+    kernel K: Int, dilation D: Int, height: Int, width: Int, accumulate: Bool, size: Size.Type
+) {
     for y in 0..<height {
-        let o = out + y &* width, top = src + y &* sourceWidth
-        switch K {
-        case 3:
-            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: 3, dilation: D, width: width,
-                                  accumulate: accumulate)
-        case 5:
-            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: 5, dilation: D, width: width,
-                                  accumulate: accumulate)
-        default:
-            depthwiseCorrelateRow(o, top, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, width: width,
-                                  accumulate: accumulate)
-        }
+        depthwiseCorrelateRow(out + y &* width, src + y &* sourceWidth, sourceWidth: sourceWidth, taps, kernel: K,
+                              dilation: D, width: width, accumulate: accumulate, size: size)
     }
 }
 
 /// One output row of `depthwiseCorrelate`: 32 outputs per step (four independent FMA chains
 /// hide the latency), then 16 (two chains), the last vector overlapping (or scalars in rows under 8).
-/// Wrapping index arithmetic keeps overflow checks out. Always inlined, so that a literal `K` unrolls.
-@inlinable @inline(__always)
-func depthwiseCorrelateRow<T: TensorElement>(
+/// Wrapping index arithmetic keeps overflow checks out. `size` fixes K where the type knows it.
+@inlinable
+func depthwiseCorrelateRow<T: TensorElement, Size: DepthwiseKernelSize>(
     _ o: UnsafeMutablePointer<T>, _ top: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
-    kernel K: Int, dilation D: Int, width: Int, accumulate: Bool
+    kernel: Int, dilation D: Int, width: Int, accumulate: Bool, size: Size.Type
 ) {
+    let K = Size.fixed ?? kernel
     let rowStep = D &* sourceWidth
     var x = 0
     while x &+ 32 <= width {
