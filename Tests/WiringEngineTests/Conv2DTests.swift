@@ -158,6 +158,7 @@ private func relativeError<A: TensorElement, B: TensorElement>(_ a: Tensor<A>, _
         ConvCase(n: 1, c: 16, o: 16, h: 4, w: 8, k: 1),
         ConvCase(c: 3, o: 5, h: 5, w: 5, k: 1, p: 1),                    // padded 1x1
         ConvCase(c: 2, o: 8, h: 5, w: 5, k: 3, p: 1, g: 2),               // channel multiplier 4
+        ConvCase(n: 1, c: 2, o: 2, h: 4, w: 28, k: 5, p: 2, g: 2),        // Fashion-MNIST's 28: three vectors, then the overlapping one
     ]
 
     @Test(arguments: oracleCases)

@@ -459,6 +459,12 @@ func depthwiseWeightGradient<T: TensorElement>(
 
 /// (sum_{y, x} g[y, x] * a[y*sourceWidth + x], the same with b): the weight-gradient dot
 /// products of two taps (`b` nil for a lone last tap).
+///
+/// Each accumulator takes fixed columns of every row, so rows under 32 wide (Fashion-MNIST's 28, the
+/// 16 and 8 of reduction cells) are still four chains per tap rather than one waiting on each FMA:
+/// columns past the last 32 go one vector to each of s0, s1, s2, and a last part-vector is read as
+/// the row's final 8 columns with the lanes already summed zeroed in g (into s3). Only rows under 8
+/// wide are summed one element at a time.
 @inlinable
 func tapPairDots<T: TensorElement>(
     _ g: UnsafePointer<T>, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>?, sourceWidth: Int, height: Int, width: Int
@@ -469,10 +475,17 @@ func tapPairDots<T: TensorElement>(
     var g = g, rowA = a
     // Without a second tap, the second row aliases the first and its sums are discarded.
     var rowB = b ?? a
+    let blocks = width / 32 * 32
+    let vectors = min((width &- blocks) / 8, 3)
+    let tailStart = blocks &+ vectors &* 8
+    // The overlapping last vector starts at width - 8; its lanes before tailStart were summed already.
+    let overlapStart = width &- 8
+    let overlap = width >= 8 && tailStart < width
+    var alreadySummed = SIMDMask<SIMD8<T>.MaskStorage>()
+    for lane in 0..<8 { alreadySummed[lane] = overlapStart &+ lane < tailStart }
     for _ in 0..<height {
         var x = 0
-        // Eight accumulators, each summing over the whole plane.
-        while x &+ 32 <= width {
+        while x < blocks {
             let g0 = convLoad(g + x), g1 = convLoad(g + x + 8)
             let g2 = convLoad(g + x + 16), g3 = convLoad(g + x + 24)
             convFMA(&s0, g0, convLoad(rowA + x))
@@ -485,16 +498,32 @@ func tapPairDots<T: TensorElement>(
             convFMA(&t3, g3, convLoad(rowB + x + 24))
             x &+= 32
         }
-        while x &+ 8 <= width {
+        if vectors > 0 {
             let g0 = convLoad(g + x)
             convFMA(&s0, g0, convLoad(rowA + x))
             convFMA(&t0, g0, convLoad(rowB + x))
-            x &+= 8
+            if vectors > 1 {
+                let g1 = convLoad(g + x + 8)
+                convFMA(&s1, g1, convLoad(rowA + x + 8))
+                convFMA(&t1, g1, convLoad(rowB + x + 8))
+                if vectors > 2 {
+                    let g2 = convLoad(g + x + 16)
+                    convFMA(&s2, g2, convLoad(rowA + x + 16))
+                    convFMA(&t2, g2, convLoad(rowB + x + 16))
+                }
+            }
         }
-        while x < width {
-            tailA.addProduct(g[x], rowA[x])
-            tailB.addProduct(g[x], rowB[x])
-            x &+= 1
+        if overlap {
+            let g3 = convLoad(g + overlapStart).replacing(with: 0, where: alreadySummed)
+            convFMA(&s3, g3, convLoad(rowA + overlapStart))
+            convFMA(&t3, g3, convLoad(rowB + overlapStart))
+        } else {
+            x = tailStart
+            while x < width {
+                tailA.addProduct(g[x], rowA[x])
+                tailB.addProduct(g[x], rowB[x])
+                x &+= 1
+            }
         }
         g += width
         rowA += sourceWidth
