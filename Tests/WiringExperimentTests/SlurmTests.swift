@@ -197,8 +197,11 @@ struct SlurmClusterTests {
               + "cluster \(String(format: "%.1f", Date().timeIntervalSince(submitted))) s from submit to 3 results")
         try expectSameResults(local, cluster, count: 3)
         // Every task's log names its job and the run's exit.
+        // The batch script logs the exit status after the run has renamed its result into place: wait for it.
         for id in results(cluster).map({ String($0.dropLast(3)) }) {
-            let log = try String(contentsOf: cluster.appendingPathComponent("slurm/\(id).log"), encoding: .utf8)
+            let logFile = cluster.appendingPathComponent("slurm/\(id).log")
+            _ = wait(30) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("run \(id) exited with") }
+            let log = try String(contentsOf: logFile, encoding: .utf8)
             #expect(log.contains("run \(id) exited with 0"), "\(log)")
         }
         // Everything is done: plan says so and a resubmission has nothing to send.
@@ -266,9 +269,14 @@ struct SlurmClusterTests {
             return false
         }
         // The result is renamed into place before the run prints its summary and exits, and the batch
-        // script logs the exit status after that: wait for that line too.
+        // script logs the exit status after that: wait for that line too. The stopped first attempt already
+        // logged "exited with 143", so look only at what the restart wrote.
         let logFile = cluster.appendingPathComponent("slurm/\(id).log")
-        _ = wait(30) { ((try? String(contentsOf: logFile, encoding: .utf8)) ?? "").contains("run \(id) exited with") }
+        _ = wait(30) {
+            let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+            guard let restart = text.range(of: "restart 1: run \(id)") else { return false }
+            return text[restart.upperBound...].contains("run \(id) exited with")
+        }
         let log = try String(contentsOf: logFile, encoding: .utf8)
         #expect(finished, "no result 240 s after the SIGTERM; log:\n\(log)")
         print("SLURM requeue: \(String(format: "%.1f", Date().timeIntervalSince(started))) s from submit to the result")
