@@ -126,13 +126,22 @@ public final class Tape<T: TensorElement> {
     /// Double in a fixed order (independent of the thread count). Zero when no gradient reached X.
     /// A normalisation's output comes from its backward's plane sums (no pass over X).
     @inlinable
-    public func cost(_ v: Var) -> Double {
+    public func cost(_ v: Var) -> Double { cost(v, against: v) }
+
+    /// sum over all elements of dL/dv * value(x) for a tensor x of v's shape: for example the gradient
+    /// that reached one handle of a node against the node itself. Known pairs are not recomputed, so
+    /// where x and v share their value (an identity handle) this is `cost(v)`, one dot product for both.
+    /// - Precondition: x has v's shape.
+    @inlinable
+    public func cost(_ v: Var, against x: Var) -> Double {
         guard let g = grads[v.id] else { return 0 }
-        let key = CostKey(value: values[v.id].storage, gradient: g)
+        precondition(values[x.id].shape == values[v.id].shape,
+                     "cost: gradient of shape \(values[v.id].shape) against a value of shape \(values[x.id].shape)")
+        let key = CostKey(value: values[x.id].storage, gradient: g)
         if let known = costs[key] { return known }
         let start = profile == nil ? 0 : TapeProfile.now()
         defer { if profile != nil { profile!.add("cost", TapeProfile.now() - start) } }
-        let value = values[v.id].withUnsafeBufferPointer { x in
+        let value = values[x.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
         costs[key] = value

@@ -84,12 +84,9 @@ extension Supernet {
             for i in 0..<steps {
                 guard let node = trace.nodes[c][i] else { continue }
                 probe.nodeCost[c][i] = tape.cost(node)
-                // Costs of the node's own handles: one per outgoing edge, one for the concat.
-                let value = tape.value(node)
-                func costAgainstNode(_ v: Var?) -> Double {
-                    guard let v, let g = tape.gradient(v) else { return 0 }
-                    return g.withUnsafeBufferPointer { gb in value.withUnsafeBufferPointer { DeterministicSum.dot(gb, $0) } }
-                }
+                // Costs of the node's own handles: one per outgoing edge, one for the concat. A handle
+                // shares the node's value, so an edge's is its edge-input cost above, not a second dot.
+                func costAgainstNode(_ v: Var?) -> Double { v.map { tape.cost($0, against: node) } ?? 0 }
                 probe.nodeCostViaOutput[c][i] = costAgainstNode(trace.nodeOutputCopies[c][i])
                 probe.nodeCostViaEdges[c][i] = topology.outgoing(i + 2).reduce(0) {
                     $0 + costAgainstNode(trace.edgeInputs[c][$1.index])

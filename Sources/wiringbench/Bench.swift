@@ -10,6 +10,7 @@ import Dispatch
 import Foundation
 import WiringEngine
 import WiringModel
+import WiringExperiment
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
@@ -229,7 +230,12 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
                                     block as NSString, threads, forward, both))
             costRows.append((block, threads, forward, both))
         }
-        for text in costLines.suffix(6) { print(text) }
+        // The speed probe `plan` times on the user's machine, measured here beside the rows it scales.
+        let probe = HostSpeed.probe(budget: 3, maximumSteps: 5000)
+        costLines.append(String(format: "COST block=%@ (plan's speed probe) threads=1 ms_per_image=%.4f",
+                                HostSpeed.tableBlock as NSString, probe))
+        costRows.append((HostSpeed.tableBlock, 1, 0, probe))
+        for text in costLines.suffix(7) { print(text) }
     }
     print("The same as StepCostTable.measured rows (Sources/WiringExperiment/Plan/StepCostTable.swift):")
     for (block, threads, forward, both) in costRows {

@@ -1,11 +1,13 @@
 // wiringbench [repetitions [name-filter]]   op blocks and supernet steps next to PyTorch (BENCH lines)
 // wiringbench conv                          the conv2d kernels alone, per path
-// wiringbench runner                        the runner's probe / train steps per image (the cost table's run: rows)
+// wiringbench runner                        the runner's probe / train steps per image and the host speed probe
+//                                           (the cost table's run: and host_probe rows)
 // wiringbench checksum                      bit patterns of one step's probes and gradients (before/after checks)
 // wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
 // wiringbench precision [seeds [cells]] [smooth] [edges]   Float against Double on 8 original cells, cost errors
 import Foundation
 import WiringEngine
+import WiringExperiment
 
 HeapTuning.retainFreedMemory()
 
@@ -23,6 +25,9 @@ if arguments.first == "conv" {
         print(String(format: "        Row(block: \"%@\", threads: %d, forward: %.4f, forwardBackward: %.4f),",
                      block as NSString, threads, forward, both))
     }
+    // The speed probe `plan` times on the user's machine, measured here beside the rows it scales.
+    print(String(format: "        Row(block: \"%@\", threads: 1, forward: 0.0000, forwardBackward: %.4f),",
+                 HostSpeed.tableBlock as NSString, HostSpeed.probe(budget: 3, maximumSteps: 5000)))
 } else if arguments.first == "profile" {
     runStepProfiles(repetitions: arguments.dropFirst().first.flatMap { Int($0) } ?? 10,
                     only: arguments.dropFirst(2).first)

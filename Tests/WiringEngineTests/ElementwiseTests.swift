@@ -53,6 +53,24 @@ private func normal(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
         #expect(tape.gradient(y)!.scalars == [1, -1, 0.5])
     }
 
+    @Test func aHandlesCostAgainstItsNodeIsTheDotOfItsOwnGradientWithTheNodesValue() {
+        // Two identity handles of x, used as 3h1 + h2 (Float): each handle's gradient against x is
+        // sum(g_h * x), the handle's own cost bit for bit (they share x's value), and not x's total cost.
+        let tape = Tape<Float>()
+        let x = tape.leaf(Tensor(shape: [40], scalars: (0..<40).map { Float($0) * 0.37 - 5 }))
+        let h1 = tape.identity(x), h2 = tape.identity(x)
+        let s = tape.sum([tape.add(h1, tape.add(h1, h1)), h2])
+        let seed = Tensor<Float>(shape: [40], scalars: (0..<40).map { Float(($0 * 7) % 11) - 4.5 })
+        tape.backward(s, seed: seed)
+        let xs = tape.value(x).scalars, gs = seed.scalars
+        let plain1 = zip(gs, xs).reduce(0.0) { $0 + 3 * Double($1.0) * Double($1.1) }
+        let plain2 = zip(gs, xs).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let against1 = tape.cost(h1, against: x), against2 = tape.cost(h2, against: x)
+        #expect(abs(against1 - plain1) <= 1e-12 * abs(plain1) && abs(against2 - plain2) <= 1e-12 * abs(plain2))
+        #expect(against1.bitPattern == tape.cost(h1).bitPattern && against2.bitPattern == tape.cost(h2).bitPattern)
+        #expect(abs(tape.cost(x) - (plain1 + plain2)) <= 1e-12 * abs(plain1 + plain2))
+    }
+
     @Test func weightedSumMatchesFiniteDifferencesIncludingWeights() {
         let xs = (0..<4).map { normal([2, 3, 5], seed: 10 + UInt64($0)) }
         let w = Tensor<Double>(shape: [4], scalars: [0.1, -0.7, 0.25, 1.3])

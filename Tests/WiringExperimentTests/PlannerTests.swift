@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import WiringModel
+import WiringEngine
 @testable import WiringExperiment
 
 /// A manifest with one probe phase plus `extra` lines.
@@ -174,4 +175,31 @@ private func plan(_ extra: String, overrides: [String] = [], codeVersion: String
     let estimate = CostModel().estimate(c)
     #expect(estimate.steps == 42)
     #expect(estimate.seconds > 0)
+}
+
+@Test func aHostFactorMultipliesEveryEstimateAndLeavesTheSteps() throws {
+    let c = try plan("", overrides: ["data.train_size=1000", "data.batch_size=64",
+                                     "phases=[{kind: probe, batches: 10}, {kind: train, epochs: 2}]"]).runs[0].config
+    let table = CostModel().estimate(c), slower = CostModel(hostFactor: 2.5).estimate(c)
+    #expect(slower.steps == table.steps)
+    #expect(abs(slower.seconds - 2.5 * table.seconds) <= 1e-12 * table.seconds)
+}
+
+@Test func theHostFactorIsTheProbeOverTheTablesRowWithinBounds() {
+    let table = StepCostTable(rows: [.init(block: HostSpeed.tableBlock, threads: 1, forward: 0, forwardBackward: 0.4)],
+                              source: "test")
+    #expect(abs(HostSpeed.factor(measured: 0.6, table: table) - 1.5) < 1e-15)
+    #expect(HostSpeed.factor(measured: 0.001, table: table) == 0.05)
+    #expect(HostSpeed.factor(measured: 1000, table: table) == 100)
+    #expect(HostSpeed.factor(measured: .nan, table: table) == 1)
+    #expect(HostSpeed.factor(measured: 0.6, table: StepCostTable(rows: [], source: "none")) == 1)
+    // The shipped table has the probe's row, measured beside the others.
+    #expect(StepCostTable.measured.cost(HostSpeed.tableBlock, threads: 1).forwardBackward > 0)
+}
+
+@Test func theSpeedProbeTimesRealStepsAndStopsAtItsLimit() {
+    let threads = Parallel.threads
+    let perImage = HostSpeed.probe(budget: 0, maximumSteps: 3)
+    #expect(perImage > 0 && perImage.isFinite)
+    #expect(Parallel.threads == threads)  // the probe runs at one thread and puts the setting back
 }

@@ -19,6 +19,7 @@ public enum CodeVersion {
         "Compare.swift", "CodeVersion.swift", "Progress.swift",
         // Time and memory estimates of `plan`: they never change a result.
         "CostModel.swift", "StepCostTable.swift", "CostDocs.swift", "MemoryEstimate.swift", "SweepSchedule.swift",
+        "HostSpeed.swift",
         // How many threads a sweep's child takes: never a result (bitwise the same for any thread count).
         "SweepThreadShare.swift",
     ]

@@ -19,9 +19,12 @@ public struct CostEstimate: Codable, Hashable, Sendable {
 /// Turns a configuration into steps and seconds.
 public struct CostModel: Sendable {
     public var table: StepCostTable
+    /// How many times slower this machine is than the table's (HostSpeed.factor); every time is multiplied by it.
+    public var hostFactor: Double
 
-    public init(table: StepCostTable = .measured) {
+    public init(table: StepCostTable = .measured, hostFactor: Double = 1) {
         self.table = table
+        self.hostFactor = hostFactor
     }
 
     /// The estimate for one run.
@@ -41,7 +44,7 @@ public struct CostModel: Sendable {
                 : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
             milliseconds += Double(passes * config.data.testSize) * (blocks.sampled + factors.probe)
         }
-        return CostEstimate(steps: steps, seconds: milliseconds / 1000)
+        return CostEstimate(steps: steps, seconds: milliseconds * hostFactor / 1000)
     }
 
     /// Milliseconds per training image of one step of `phase`.

@@ -58,6 +58,10 @@ extension ExperimentPlan {
         } else {
             out += "\(formatDuration(serial)) to go\n"
         }
+        if costModel.hostFactor != 1 {
+            out += String(format: "  (times: the cost table x%.2f, this machine's speed probe against the table's)\n",
+                          costModel.hostFactor)
+        }
         // Why each run that is not done is new, when the folder has finished runs to compare with.
         let reasons = rows.filter { $0.1 == "new" || $0.1 == "old-code" }.compactMap { run, _, _ in
             run.reasonItIsNew(among: prior).map { (run, $0) }

@@ -1,0 +1,60 @@
+// How fast this machine runs the supernet next to the one StepCostTable was measured on. The table's
+// milliseconds hold only on its own host: the same code ran 1.45x slower on the development VM one day
+// than the day before, and a laptop or a busy node differs more. So `plan` times a fixed small step
+// (HostSpeed.probe) for a fraction of a second and scales every estimate by the ratio of that time to
+// the table's `host_probe` row, which the bench measures with the same function beside the other rows.
+import Foundation
+import WiringEngine
+import WiringModel
+
+public enum HostSpeed {
+    /// The table row that holds the probe's milliseconds per image on the table's host.
+    public static let tableBlock = "host_probe"
+    /// The probe's batch (milliseconds are reported per image of it).
+    static let batch = 16
+
+    /// Median wall milliseconds per image of the probe step: a DSNAS probe step (forward, backward, every
+    /// cost) of one minimal cell at C = 8 on 16 x 16 colour images, at one thread, after one warm-up step,
+    /// repeated until `budget` seconds have passed (at least 3 and at most `maximumSteps` timed steps).
+    /// One thread because that is the machine's speed per core, which a 2-thread step doubles on any host.
+    public static func probe(budget: Double, maximumSteps: Int = 400) -> Double {
+        var config = NetworkConfig(cell: .minimal)
+        config.cells = 1
+        config.channels = 8
+        config.inputChannels = 3
+        var rng = RNG(seed: 7)
+        let net = Supernet<Float>(config: config, rng: &rng)
+        let images = Tensor<Float>.normal(shape: [batch, 3, 16, 16], rng: &rng)
+        let labels = (0..<batch).map { $0 % config.numClasses }
+        let domains = (try? config.edgeDomains()) ?? []
+        var sampler = UniformSampler()
+        let tape = Tape<Float>()
+        let threads = Parallel.threads
+        Parallel.threads = 1
+        defer { Parallel.threads = threads }
+        func step() {
+            let architecture = sampler.sample(domains: domains, cells: config.cells, rng: &rng)
+            tape.reset()
+            _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+        }
+        step()
+        var times: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            step()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        } while times.count < maximumSteps
+            && (times.count < 3 || Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 < budget)
+        return times.sorted()[times.count / 2] / Double(batch)
+    }
+
+    /// How many times slower this host is than the table's: `measured` (the probe here) over the table's
+    /// probe row, kept within [1/20, 100] so that one disturbed probe cannot make an estimate absurd; 1 when
+    /// the table has no probe row or the measurement is not a positive number.
+    public static func factor(measured: Double, table: StepCostTable) -> Double {
+        let reference = table.cost(tableBlock, threads: 1).forwardBackward
+        guard reference > 0, measured > 0, measured.isFinite else { return 1 }
+        return min(100, max(0.05, measured / reference))
+    }
+}
