@@ -111,12 +111,19 @@ private let goodManifest = """
     let result = try runTool(binary, ["plan", "good.yaml", "--out", "out", "--code-version", "cli-test"], in: folder)
     #expect(result.status == 0)
     let lines = result.stdout.split(separator: "\n").map(String.init)
-    #expect(lines.count == 6, "\(result.stdout)")
+    #expect(lines.count == 7, "\(result.stdout)")
     #expect(lines[0] == "cli: 2 runs, code cli-test")
     #expect(lines[1] == "results in out/")
     #expect(lines[3].contains(runs[0].id) && lines[3].contains(" new ") && lines[3].hasSuffix("cells=1"))
     #expect(lines[4].contains(runs[1].id) && lines[4].contains(" done ") && lines[4].hasSuffix("cells=2"))
     #expect(lines[5].hasPrefix("total: 1 new, 0 partial, 0 running, 1 done; 4 steps"))
+    #expect(lines[6].hasPrefix("  (times: the cost table x") && lines[6].hasSuffix("for this machine, from a 0.3 s speed probe)"))
+    // Without the probe, the table's own times and no factor line.
+    let unscaled = try runTool(binary, ["plan", "good.yaml", "--out", "out", "--code-version", "cli-test", "--no-speed-probe"],
+                               in: folder)
+    let unscaledLines = unscaled.stdout.split(separator: "\n").map(String.init)
+    #expect(unscaledLines.count == 6 && unscaledLines.prefix(3) == lines.prefix(3), "\(unscaled.stdout)")
+    #expect(unscaledLines.last?.hasPrefix("total: 1 new, 0 partial, 0 running, 1 done; 4 steps") == true)
 
     try Data().write(to: out.appendingPathComponent("\(runs[0].id).ckpt"))
     let again = try runTool(binary, ["plan", "good.yaml", "--out", "out", "--code-version", "cli-test"], in: folder)

@@ -1,8 +1,10 @@
 // How fast this machine runs the supernet next to the one StepCostTable was measured on. The table's
 // milliseconds hold only on its own host: the same code ran 1.45x slower on the development VM one day
-// than the day before, and a laptop or a busy node differs more. So `plan` times a fixed small step
-// (HostSpeed.probe) for a fraction of a second and scales every estimate by the ratio of that time to
-// the table's `host_probe` row, which the bench measures with the same function beside the other rows.
+// than the day before, and another CPU differs more. So `plan` times a fixed small step (HostSpeed.probe)
+// for a fraction of a second and scales every estimate by the ratio of that time to the table's
+// `host_probe` row, which the bench measures with the same function beside the other rows. It sees the
+// machine, not other work that will share it: with two busy loops on 2 cores it read x0.95 while the run
+// took 3x as long (a short new process is scheduled first).
 import Foundation
 import WiringEngine
 import WiringModel

@@ -59,7 +59,7 @@ extension ExperimentPlan {
             out += "\(formatDuration(serial)) to go\n"
         }
         if costModel.hostFactor != 1 {
-            out += String(format: "  (times: the cost table x%.2f, this machine's speed probe against the table's)\n",
+            out += String(format: "  (times: the cost table x%.2f for this machine, from a 0.3 s speed probe)\n",
                           costModel.hostFactor)
         }
         // Why each run that is not done is new, when the folder has finished runs to compare with.
