@@ -18,12 +18,12 @@ extension WiringLab {
         @OptionGroup var results: ResultsOptions
         @OptionGroup var version: CodeVersionOptions
         @Flag(help: ArgumentHelp("Estimate times from the cost table as measured, without timing this machine first.",
-                                 discussion: "By default a 0.3 s speed probe scales the table to this machine."))
+                                 discussion: "By default a \(HostSpeed.planBudget) s speed probe scales the table to this machine."))
         var noSpeedProbe = false
 
         func run() throws {
             let plan = try manifest.load().plan(codeVersion: version.resolved)
-            let factor = noSpeedProbe ? 1 : HostSpeed.factor(measured: HostSpeed.probe(budget: 0.3), table: .measured)
+            let factor = noSpeedProbe ? 1 : HostSpeed.factor(measured: HostSpeed.probe(budget: HostSpeed.planBudget), table: .measured)
             print(plan.table(resultsFolder: results.folder(for: plan), costModel: CostModel(hostFactor: factor),
                              width: Terminal.width()), terminator: "")
         }

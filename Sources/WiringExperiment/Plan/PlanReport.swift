@@ -59,8 +59,8 @@ extension ExperimentPlan {
             out += "\(formatDuration(serial)) to go\n"
         }
         if costModel.hostFactor != 1 {
-            out += String(format: "  (times: the cost table x%.2f for this machine, from a 0.3 s speed probe)\n",
-                          costModel.hostFactor)
+            out += String(format: "  (times: the cost table x%.2f for this machine, from a %.1f s speed probe)\n",
+                          costModel.hostFactor, HostSpeed.planBudget)
         }
         // Why each run that is not done is new, when the folder has finished runs to compare with.
         let reasons = rows.filter { $0.1 == "new" || $0.1 == "old-code" }.compactMap { run, _, _ in
