@@ -14,8 +14,9 @@ public enum Parallel {
     /// never while one runs.
     nonisolated(unsafe) public static var threads: Int = 1
 
-    /// Runs `body(i)` for `i` in `0..<count`, spread over `threads` threads, each taking one
-    /// contiguous block of indices (cache locality).
+    /// Runs `body(i)` for `i` in `0..<count`, spread over `threads` threads. The indices are cut into
+    /// contiguous blocks (cache locality) that the threads claim as they come free, so a thread the
+    /// system has descheduled holds up at most the one block it is running.
     /// `body` must write to disjoint memory for distinct `i`.
     @inlinable
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
@@ -25,14 +26,12 @@ public enum Parallel {
             return
         }
         withoutActuallyEscaping(body) { body in
-            let block: (Int) -> Void = { w in
-                let lo = count * w / workers, hi = count * (w + 1) / workers
-                for i in lo..<hi { body(i) }
-            }
             if #available(macOS 15, *) {
-                WorkerPool.shared.run(blocks: workers, block)
+                WorkerPool.shared.run(count: count, workers: workers, body)
             } else {
-                DispatchQueue.concurrentPerform(iterations: workers, execute: block)
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    for i in (count * w / workers)..<(count * (w + 1) / workers) { body(i) }
+                }
             }
         }
     }
@@ -40,10 +39,15 @@ public enum Parallel {
 
 /// Threads that stay awake between `Parallel.forEach` calls: after a call each worker spins on the
 /// job counter for `spinNanoseconds` before it parks on a condition, so a call that follows within
-/// that time starts on every thread at once. The calling thread runs block 0 itself.
+/// that time starts on every thread at once. The calling thread works on the call too.
+///
+/// Work is handed out in blocks claimed from one atomic cursor, not one fixed share per thread: on a
+/// shared or virtual machine one of two threads is often descheduled for milliseconds, and a fixed
+/// split made the other wait for it; now it takes the blocks that are left. Which thread runs a block
+/// never changes a result (each index writes its own memory), so results stay bitwise the same.
 ///
 /// A call made while another is running (a nested `forEach`, or a second thread such as a test
-/// runner's) runs its blocks inline on its own thread: the same blocks, so the same results.
+/// runner's) runs its indices inline on its own thread: the same per-index work, so the same results.
 @available(macOS 15, *)
 @usableFromInline
 final class WorkerPool: @unchecked Sendable {
@@ -51,55 +55,85 @@ final class WorkerPool: @unchecked Sendable {
 
     /// How long an idle worker spins before it parks (a step's gaps between kernels are shorter).
     static let spinNanoseconds: UInt64 = 2_000_000
+    /// Blocks per thread: enough that a late thread's share is soon taken over, few enough that
+    /// claiming (one compare-and-swap per block) stays far below a block's work.
+    static let blocksPerThread = 8
 
-    /// Bumped once per call; a worker runs the job of each new value.
+    /// Bumped once per call; an idle worker waits for it to change.
     private let generation = Atomic<Int>(0)
-    /// Workers that have not yet finished the current call. Every started worker takes part in every
-    /// call (those beyond `jobBlocks` only report in), so no worker can lag into the next call's job.
-    private let remaining = Atomic<Int>(0)
+    /// The current call's claim state, packed so one compare-and-swap checks and claims at once:
+    /// bits 32... the call's generation (low 32 bits), bits 16..<32 its block count, bits 0..<16 the
+    /// next unclaimed block. A claim succeeds only for the generation the worker woke for, so a late
+    /// worker can never run a block of a newer call with an older call's job.
+    private let cursor = Atomic<Int>(0)
+    /// Workers inside the claim loop. The caller returns only when it is 0 and every block is claimed;
+    /// a worker enters before it reads `cursor`, so once the caller has seen 0 no worker can claim.
+    private let active = Atomic<Int>(0)
     /// Workers parked on `wake` (so a call knows whether to signal).
     private let parked = Atomic<Int>(0)
     /// Held by the thread that is running a call.
     private let busy = Atomic<Bool>(false)
     private let wake = NSCondition()
-    /// The current call, written before `generation` is bumped and read after it is seen.
+    /// The current call, written before `cursor` and `generation` publish it and read only after a
+    /// successful claim.
     private var job: ((Int) -> Void)?
-    private var jobBlocks = 0
-    /// Started worker threads; worker k runs block k (k >= 1).
+    private var jobCount = 0
+    /// Started worker threads.
     private var started = 0
 
-    /// Runs `block(w)` for w in 0..<blocks, w = 0 on the calling thread, and returns when all are done.
+    /// Runs `body(i)` for i in 0..<count on the calling thread and up to `workers - 1` pool threads,
+    /// and returns when all are done.
     @usableFromInline
-    func run(blocks: Int, _ block: @escaping (Int) -> Void) {
+    func run(count: Int, workers: Int, _ body: @escaping (Int) -> Void) {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for w in 0..<blocks { block(w) }
+            for i in 0..<count { body(i) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
-        // A new worker starts from the generation before this call's, so it takes part in this call.
-        let before = generation.load(ordering: .relaxed)
-        while started < blocks - 1 {
+        while started < workers - 1 {
             started += 1
-            let index = started
-            let thread = Thread { [self] in work(index: index, seen: before) }
+            let thread = Thread { [self] in work(seen: 0) }
             thread.stackSize = 8 << 20  // kernels keep scratch planes on the stack
             thread.start()
         }
-        job = block
-        jobBlocks = blocks
-        remaining.store(started, ordering: .relaxed)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        let blocks = Swift.min(count, workers * WorkerPool.blocksPerThread, 0xFFFF)
+        job = body
+        jobCount = count
+        let call = generation.load(ordering: .relaxed) &+ 1
+        cursor.store(WorkerPool.packed(call, blocks: blocks, next: 0), ordering: .sequentiallyConsistent)
+        generation.store(call, ordering: .sequentiallyConsistent)
         if parked.load(ordering: .sequentiallyConsistent) > 0 {
             wake.lock()
             wake.broadcast()
             wake.unlock()
         }
-        block(0)
-        while remaining.load(ordering: .acquiring) > 0 {}
+        claimAndRun(call: call)
+        while active.load(ordering: .sequentiallyConsistent) > 0 {}
         job = nil
     }
 
-    private func work(index: Int, seen start: Int) {
+    private static func packed(_ call: Int, blocks: Int, next: Int) -> Int {
+        (call & 0xFFFF_FFFF) << 32 | blocks << 16 | next
+    }
+
+    /// Claims blocks of call `call` until none is left (or a newer call has replaced it), running each.
+    private func claimAndRun(call: Int) {
+        while true {
+            let state = cursor.load(ordering: .sequentiallyConsistent)
+            guard state >> 32 == call & 0xFFFF_FFFF else { return }
+            let blocks = (state >> 16) & 0xFFFF, next = state & 0xFFFF
+            guard next < blocks else { return }
+            guard cursor.compareExchange(expected: state, desired: state + 1,
+                                         ordering: .sequentiallyConsistent).exchanged else { continue }
+            // Claimed: the caller of `call` cannot return (and so cannot replace the job) before this
+            // thread leaves the claim loop.
+            let count = jobCount
+            guard let job else { return }
+            for i in (count * next / blocks)..<(count * (next + 1) / blocks) { job(i) }
+        }
+    }
+
+    private func work(seen start: Int) {
         var seen = start
         while true {
             // Spin for the next call, then park.
@@ -117,8 +151,9 @@ final class WorkerPool: @unchecked Sendable {
                 wake.unlock()
             }
             seen = generation.load(ordering: .acquiring)
-            if index < jobBlocks, let job { job(index) }
-            remaining.subtract(1, ordering: .releasing)
+            active.add(1, ordering: .sequentiallyConsistent)
+            claimAndRun(call: seen)
+            active.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 }

@@ -1,6 +1,8 @@
 // Parallel.forEach on its spinning worker pool: every index runs exactly once whatever the thread
-// count, also for calls nested in a block and for calls from several threads at once (which run inline).
+// count, also for calls nested in a block and for calls from several threads at once (which run inline);
+// a thread that stalls holds up only the block it is running.
 import Foundation
+import Synchronization
 import Testing
 @testable import WiringEngine
 
@@ -56,5 +58,30 @@ import Testing
         }
         let expected = 50 * count * (count - 1) / 2
         for c in 0..<callers { #expect(totals[c] == expected, "caller \(c)") }
+    }
+
+    /// The pool's threads claim blocks as they come free: while the worker is stuck in its first block
+    /// (here a 0.2 s sleep standing in for a descheduled vCPU), the calling thread runs all the others.
+    @Test func aStalledWorkerHoldsUpOnlyItsOwnBlock() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        Parallel.forEach(2) { _ in }  // the worker thread exists before the measured call
+        let caller = pthread_self()
+        let count = 16
+        var ranOnCaller = [Bool](repeating: false, count: count)
+        let stalled = Atomic<Int>(0)
+        ranOnCaller.withUnsafeMutableBufferPointer { onCaller in
+            Parallel.forEach(count) { i in
+                if pthread_equal(pthread_self(), caller) != 0 {
+                    onCaller[i] = true
+                } else if stalled.add(1, ordering: .relaxed).newValue == 1 {
+                    Thread.sleep(forTimeInterval: 0.2)
+                }
+            }
+        }
+        // 16 blocks of one index for two threads: the worker runs its stalled one and perhaps one it
+        // claimed before the caller got going; a fixed half-and-half split would give it 8.
+        #expect(ranOnCaller.filter { $0 }.count >= count - 2, "caller ran \(ranOnCaller.filter { $0 }.count) of \(count)")
     }
 }
