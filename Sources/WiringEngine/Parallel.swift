@@ -57,7 +57,7 @@ final class WorkerPool: @unchecked Sendable {
     static let spinNanoseconds: UInt64 = 2_000_000
     /// Blocks per thread: enough that a late thread's share is soon taken over, few enough that
     /// claiming (one compare-and-swap per block) stays far below a block's work.
-    static let blocksPerThread = 8
+    static let blocksPerThread = 32
 
     /// Bumped once per call; an idle worker waits for it to change.
     private let generation = Atomic<Int>(0)
