@@ -62,9 +62,11 @@ final class WorkerPool: @unchecked Sendable {
     /// Bumped once per call; an idle worker waits for it to change.
     private let generation = Atomic<Int>(0)
     /// The current call's claim state, packed so one compare-and-swap checks and claims at once:
-    /// bits 32... the call's generation (low 32 bits), bits 16..<32 its block count, bits 0..<16 the
-    /// next unclaimed block. A claim succeeds only for the generation the worker woke for, so a late
-    /// worker can never run a block of a newer call with an older call's job.
+    /// bits 40..<63 the call's generation (its low 23 bits), bits 32..<40 the threads it may use,
+    /// bits 16..<32 its block count, bits 0..<16 the next unclaimed block. A claim succeeds only for
+    /// the generation the worker woke for, so a late worker can never run a block of a newer call
+    /// with an older call's job; workers numbered past the call's threads do not claim (a pool
+    /// started for 4 threads uses 2 when `Parallel.threads` is 2).
     private let cursor = Atomic<Int>(0)
     /// Workers inside the claim loop. The caller returns only when it is 0 and every block is claimed;
     /// a worker enters before it reads `cursor`, so once the caller has seen 0 no worker can claim.
@@ -78,7 +80,7 @@ final class WorkerPool: @unchecked Sendable {
     /// successful claim.
     private var job: ((Int) -> Void)?
     private var jobCount = 0
-    /// Started worker threads.
+    /// Started worker threads; worker k (k >= 1) takes part in calls for more than k threads.
     private var started = 0
 
     /// Runs `body(i)` for i in 0..<count on the calling thread and up to `workers - 1` pool threads,
@@ -92,7 +94,8 @@ final class WorkerPool: @unchecked Sendable {
         defer { busy.store(false, ordering: .releasing) }
         while started < workers - 1 {
             started += 1
-            let thread = Thread { [self] in work(seen: 0) }
+            let index = started
+            let thread = Thread { [self] in work(index: index, seen: 0) }
             thread.stackSize = 8 << 20  // kernels keep scratch planes on the stack
             thread.start()
         }
@@ -100,27 +103,30 @@ final class WorkerPool: @unchecked Sendable {
         job = body
         jobCount = count
         let call = generation.load(ordering: .relaxed) &+ 1
-        cursor.store(WorkerPool.packed(call, blocks: blocks, next: 0), ordering: .sequentiallyConsistent)
+        cursor.store(WorkerPool.packed(call, threads: workers, blocks: blocks), ordering: .sequentiallyConsistent)
         generation.store(call, ordering: .sequentiallyConsistent)
         if parked.load(ordering: .sequentiallyConsistent) > 0 {
             wake.lock()
             wake.broadcast()
             wake.unlock()
         }
-        claimAndRun(call: call)
+        claimAndRun(call: call, index: 0)
         while active.load(ordering: .sequentiallyConsistent) > 0 {}
         job = nil
     }
 
-    private static func packed(_ call: Int, blocks: Int, next: Int) -> Int {
-        (call & 0xFFFF_FFFF) << 32 | blocks << 16 | next
+    /// The claim state of a new call (next block 0).
+    private static func packed(_ call: Int, threads: Int, blocks: Int) -> Int {
+        (call & generationMask) << 40 | Swift.min(threads, 0xFF) << 32 | blocks << 16
     }
+    private static let generationMask = (1 << 23) - 1
 
-    /// Claims blocks of call `call` until none is left (or a newer call has replaced it), running each.
-    private func claimAndRun(call: Int) {
+    /// Claims blocks of call `call` until none is left (or a newer call has replaced it), running each;
+    /// thread `index` (0 = the caller) claims nothing from a call for `index` threads or fewer.
+    private func claimAndRun(call: Int, index: Int) {
         while true {
             let state = cursor.load(ordering: .sequentiallyConsistent)
-            guard state >> 32 == call & 0xFFFF_FFFF else { return }
+            guard state >> 40 == call & WorkerPool.generationMask, index < (state >> 32) & 0xFF else { return }
             let blocks = (state >> 16) & 0xFFFF, next = state & 0xFFFF
             guard next < blocks else { return }
             guard cursor.compareExchange(expected: state, desired: state + 1,
@@ -133,7 +139,7 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func work(seen start: Int) {
+    private func work(index: Int, seen start: Int) {
         var seen = start
         while true {
             // Spin for the next call, then park.
@@ -152,7 +158,7 @@ final class WorkerPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             active.add(1, ordering: .sequentiallyConsistent)
-            claimAndRun(call: seen)
+            claimAndRun(call: seen, index: index)
             active.subtract(1, ordering: .sequentiallyConsistent)
         }
     }

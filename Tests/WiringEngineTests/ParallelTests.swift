@@ -75,13 +75,39 @@ import Testing
             Parallel.forEach(count) { i in
                 if pthread_equal(pthread_self(), caller) != 0 {
                     onCaller[i] = true
+                    Thread.sleep(forTimeInterval: 0.002)  // so that the worker surely claims a block
                 } else if stalled.add(1, ordering: .relaxed).newValue == 1 {
                     Thread.sleep(forTimeInterval: 0.2)
                 }
             }
         }
+        #expect(stalled.load(ordering: .relaxed) >= 1, "the worker ran no block")
         // 16 blocks of one index for two threads: the worker runs its stalled one and perhaps one it
         // claimed before the caller got going; a fixed half-and-half split would give it 8.
         #expect(ranOnCaller.filter { $0 }.count >= count - 2, "caller ran \(ranOnCaller.filter { $0 }.count) of \(count)")
+    }
+
+    /// A pool started for 4 threads runs a call for 2 on 2: the workers numbered past a call's thread
+    /// count do not claim its blocks.
+    @Test func aCallRunsOnAtMostParallelThreadsThreads() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 4
+        Parallel.forEach(64) { _ in }  // starts three workers
+        Parallel.threads = 2
+        let count = 512
+        var runners = [pthread_t?](repeating: nil, count: count)
+        runners.withUnsafeMutableBufferPointer { r in
+            Parallel.forEach(count) { i in
+                r[i] = pthread_self()
+                var x = Double(i)
+                for _ in 0..<2000 { x = (x * 1.000001).squareRoot() + 1 }  // long enough for every worker to try
+                if x < 0 { r[i] = nil }
+            }
+        }
+        var distinct: [pthread_t] = []
+        for case let t? in runners where !distinct.contains(where: { pthread_equal($0, t) != 0 }) { distinct.append(t) }
+        #expect(runners.allSatisfy { $0 != nil })
+        #expect(distinct.count <= 2, "\(distinct.count) threads ran a call for 2")
     }
 }
