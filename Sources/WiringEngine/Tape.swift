@@ -124,7 +124,8 @@ public final class Tape<T: TensorElement> {
 
     /// The paper's cost of a recorded tensor X: sum over all elements of dL/dX * X, accumulated in
     /// Double in a fixed order (independent of the thread count). Zero when no gradient reached X.
-    /// A normalisation's output comes from its backward's plane sums (no pass over X).
+    /// A normalisation's output comes from its backward's plane sums, and the input of a separable
+    /// conv that alone wrote its gradient from that backward's own plane dots (no pass over X).
     @inlinable
     public func cost(_ v: Var) -> Double { cost(v, against: v) }
 
@@ -190,7 +191,7 @@ public final class Tape<T: TensorElement> {
     /// The gradient buffer of tensor `id`, created zero-filled on first use.
     @inlinable
     func gradientBuffer(_ id: Int) -> UnsafeMutableBufferPointer<T> {
-        if grads[id] != nil { return ownedGradient(id).buffer }
+        if grads[id] != nil { forgetCost(id); return ownedGradient(id).buffer }
         let g = takeStorage(count: values[id].count, zeroed: true)
         grads[id] = g
         return g.buffer
@@ -205,14 +206,23 @@ public final class Tape<T: TensorElement> {
     func gradientTarget(_ id: Int, fromSharedBase: Bool = false) -> GradientTarget<T> {
         // (The uniqueness test must come before any other reference to the storage is taken.)
         if fromSharedBase, grads[id] != nil, !isKnownUniquelyReferenced(&grads[id]!) {
+            forgetCost(id)
             let shared = grads[id]!, fresh = takeStorage(count: shared.count, zeroed: false)
             grads[id] = fresh  // `shared` stays alive: the tensor it was shared with still holds it
             return GradientTarget(buffer: fresh.buffer, accumulate: true, base: UnsafePointer(shared.pointer))
         }
-        if grads[id] != nil { return GradientTarget(buffer: ownedGradient(id).buffer, accumulate: true) }
+        if grads[id] != nil { forgetCost(id); return GradientTarget(buffer: ownedGradient(id).buffer, accumulate: true) }
         let g = takeStorage(count: values[id].count, zeroed: false)
         grads[id] = g
         return GradientTarget(buffer: g.buffer, accumulate: false)
+    }
+
+    /// Drops a cost that a backward kernel recorded for tensor `id` (`BackwardContext.setInputCost`)
+    /// before its gradient is added into: the cost was of the gradient so far.
+    @inlinable
+    func forgetCost(_ id: Int) {
+        guard !costs.isEmpty, let g = grads[id] else { return }
+        costs.removeValue(forKey: CostKey(value: values[id].storage, gradient: g))
     }
 
     /// Makes tensor `id`'s gradient the gradient of tensor `source` itself when it has none yet,
@@ -375,6 +385,12 @@ public struct BackwardContext<T: TensorElement> {
     /// is complete when its record's backward runs (every consumer was recorded later).
     @inlinable public func setOutputCost(_ value: Double) {
         tape.costs[CostKey(value: tape.values[output].storage, gradient: tape.grads[output]!)] = value
+    }
+    /// Records `value` as the cost of input `k` (sum of its gradient times its value), for a kernel
+    /// that summed it while it stored the input's first gradient (a `dInputTarget` with `accumulate`
+    /// false). Should a later op add into that gradient, the tape drops the number (`forgetCost`).
+    @inlinable public func setInputCost(_ k: Int, _ value: Double) {
+        tape.costs[CostKey(value: tape.values[inputs[k]].storage, gradient: tape.grads[inputs[k]]!)] = value
     }
     /// Whether input `k` wants a gradient.
     @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }

@@ -110,4 +110,27 @@ private func operands<T: TensorElement>(_ c: SeparableCase, seed: UInt64, as: T.
         #expect(maxAbsDifference(fused.dDepthwise, dDepthwise) < 1e-11, "\(c)")
         #expect(maxAbsDifference(fused.dx, dx) < 1e-11, "\(c)")
     }
+
+    /// The backward hands the tape its input's cost, sum(dL/dx * x), summed plane by plane while it
+    /// stored dx (no pass over x for the probes); when a second use then adds into dx, the tape must
+    /// drop that number and compute the cost of the whole gradient.
+    @Test(arguments: cases)
+    func givesTheTapeItsInputsCostAndDropsItWhenAnotherUseAdds(_ c: SeparableCase) {
+        let (x, wd, wp, g) = operands(c, seed: 64, as: Float.self)
+        let s = c.depthwise
+        for uses in [1, 2] {
+            let tape = Tape<Float>()
+            let xv = tape.leaf(x), dv = tape.leaf(wd), pv = tape.leaf(wp)
+            let outputs = (0..<uses).map { _ in
+                tape.separableConv2d(xv, depthwise: dv, pointwise: pv, stride: s.stride, padding: s.padding,
+                                     dilation: s.dilation, reluInput: true)
+            }
+            tape.backward(uses == 1 ? outputs[0] : tape.sum(outputs), seed: g)
+            let key = CostKey(value: tape.values[xv.id].storage, gradient: tape.grads[xv.id]!)
+            #expect((tape.costs[key] != nil) == (uses == 1), "\(c) uses \(uses): a cost left by the backward")
+            let terms = zip(tape.gradient(xv)!.scalars, x.scalars).map { Double($0) * Double($1) }
+            let plain = terms.reduce(0, +), scale = terms.reduce(0) { $0 + abs($1) }
+            #expect(abs(tape.cost(xv) - plain) <= 1e-12 * scale, "\(c) uses \(uses)")
+        }
+    }
 }

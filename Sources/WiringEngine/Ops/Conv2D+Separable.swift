@@ -55,12 +55,14 @@ func separableConvForward<T: TensorElement>(
 
 /// The backward of `separableConvForward`: dL/d(input) into `dInput` (added when `accumulateInput`,
 /// else stored), and dL/d(weight) added into `dDepthwise` and `dPointwise` (any may be nil).
-@inlinable
+/// Returns the input's cost sum(dInput * input) when it stored dInput (nil when it added): each
+/// plane's Double dot taken while the plane is in cache, the planes added in index order.
+@inlinable @discardableResult
 func separableConvBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, dDepthwise: UnsafeMutablePointer<T>?, dPointwise: UnsafeMutablePointer<T>?,
     _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
     pointwise: UnsafePointer<T>, _ s: SeparableConvShape, accumulateInput: Bool, reluInput: Bool
-) {
+) -> Double? {
     let d = s.depthwise, N = d.batch, C = d.inChannels, O = s.pointwise.outChannels, KK = d.kernel * d.kernel
     let inPlane = d.height * d.width, P = d.outHeight * d.outWidth
     let needsInner = dInput != nil || dDepthwise != nil  // anything below the 1x1 conv needs da
@@ -78,6 +80,8 @@ func separableConvBackward<T: TensorElement>(
         depthwisePartials?.deallocate()
     }
     let framed = (d.height + 2 * d.padding) * (d.width + 2 * d.padding)  // a plane in its zero frame
+    let planeCosts: UnsafeMutablePointer<Double>? = dInput != nil && !accumulateInput ? .allocate(capacity: N * C) : nil
+    defer { planeCosts?.deallocate() }
     Parallel.forEach(N) { n in
         let dOut = dOutput + n * O * P
         // a (the depthwise output, recomputed), da, and the input planes framed for the depthwise
@@ -103,10 +107,17 @@ func separableConvBackward<T: TensorElement>(
                                    da + c * P, input + plane * inPlane, depthwise + c * KK, d,
                                    accumulateInput: accumulateInput, reluInput: reluInput,
                                    padded: keepFrames ? UnsafePointer(frames + c * framed) : nil)
+            if let planeCosts, let dInput {
+                planeCosts[plane] = DeterministicSum.dotRange(UnsafeBufferPointer(start: dInput + plane * inPlane,
+                                                                                  count: inPlane),
+                                                              UnsafeBufferPointer(start: input + plane * inPlane,
+                                                                                  count: inPlane), 0, inPlane)
+            }
         }
     }
     if let dPointwise, let pointwisePartials { addPartialsInOrder(dPointwise, pointwisePartials, count: O * C, parts: N) }
     if let dDepthwise, let depthwisePartials { addPartialsInOrder(dDepthwise, depthwisePartials, count: C * KK, parts: N) }
+    return planeCosts.map { costs in (0..<(N * C)).reduce(0.0) { $0 + costs[$1] } }
 }
 
 // MARK: - Differentiable op
@@ -156,10 +167,11 @@ extension Tape {
             input.withUnsafeBufferPointer { xb in
                 wd.withUnsafeBufferPointer { db in
                     wp.withUnsafeBufferPointer { pb in
-                        separableConvBackward(dX?.buffer.baseAddress, dDepthwise: dDepthwise?.baseAddress,
+                        let inputCost = separableConvBackward(dX?.buffer.baseAddress, dDepthwise: dDepthwise?.baseAddress,
                                               dPointwise: dPointwise?.baseAddress, ctx.dOutput.baseAddress!,
                                               xb.baseAddress!, depthwise: db.baseAddress!, pointwise: pb.baseAddress!,
                                               shape, accumulateInput: dX?.accumulate ?? true, reluInput: reluInput)
+                        if let inputCost { ctx.setInputCost(0, inputCost) }
                     }
                 }
             }
