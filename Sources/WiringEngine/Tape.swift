@@ -27,13 +27,18 @@ public final class Tape<T: TensorElement> {
         let name: String
         let inputs: [Int]
         let output: Int
+        /// The backward reads its output's gradient through `BackwardContext.outputGradient`, so it
+        /// may be a deferred one (see DeferredGradient.swift).
+        let readsDeferredOutput: Bool
         let backward: (BackwardContext<T>) -> Void
 
         @usableFromInline
-        init(name: String, inputs: [Int], output: Int, backward: @escaping (BackwardContext<T>) -> Void) {
+        init(name: String, inputs: [Int], output: Int, readsDeferredOutput: Bool,
+             backward: @escaping (BackwardContext<T>) -> Void) {
             self.name = name
             self.inputs = inputs
             self.output = output
+            self.readsDeferredOutput = readsDeferredOutput
             self.backward = backward
         }
     }
@@ -41,6 +46,22 @@ public final class Tape<T: TensorElement> {
     @usableFromInline var values: [Tensor<T>] = []
     @usableFromInline var grads: [TensorStorage<T>?] = []
     @usableFromInline var needsGrad: [Bool] = []
+    /// Per tensor: its producer's backward takes a deferred output gradient.
+    @usableFromInline var readsDeferredGradient: [Bool] = []
+    /// Gradients left as a map by the backward that produced them (`BackwardContext.deferInputGradient`),
+    /// written out when anyone but the tensor's producer needs them (`settleGradient`).
+    @usableFromInline var deferred: [Int: DeferredGradient<T>] = [:]
+    /// Per tensor, the moments of each of its planes, when the kernel that wrote it took them for a
+    /// normalisation that reads it next (`conv2d(outputMoments:)`).
+    @usableFromInline var outputMoments: [Int: [PlaneMoments]] = [:]
+    /// Whether convs take their output's plane moments when asked (`conv2d(outputMoments:)`; on by
+    /// default, off gives the normalisation's own pass, which the tests compare it with bit for bit).
+    public var takesOutputMoments = true
+    /// Whether backward kernels may defer gradients (on by default; off gives the stored path, which
+    /// the tests compare it with bit for bit).
+    public var defersGradients = true
+    /// How many gradients the last `backward` deferred.
+    @usableFromInline var deferredCount = 0
     @usableFromInline var records: [Record] = []
     @usableFromInline var pool: [Int: [TensorStorage<T>]] = [:]
 
@@ -69,6 +90,7 @@ public final class Tape<T: TensorElement> {
         values.append(value)
         grads.append(nil)
         needsGrad.append(requiresGrad)
+        readsDeferredGradient.append(false)
         return Var(id: values.count - 1)
     }
 
@@ -89,13 +111,15 @@ public final class Tape<T: TensorElement> {
     ///   - name: the op name, for debug dumps.
     ///   - inputs: the op's tensor inputs; `backward` addresses them by position.
     ///   - output: the forward result.
+    ///   - readsDeferredOutput: `backward` reads the output's gradient only through
+    ///     `context.outputGradient` (never `dOutput`), so it may be left deferred.
     ///   - backward: adds the vector-Jacobian product of the output's gradient into each input's
     ///     gradient (`context.dInput(k)`, nil when input k needs none). It must not capture the tape.
     /// - Returns: the output's handle. When no input needs a gradient, the output is a constant and
     ///   `backward` is dropped.
     @inlinable
     public func record(
-        _ name: String, inputs: [Var], output: Tensor<T>,
+        _ name: String, inputs: [Var], output: Tensor<T>, readsDeferredOutput: Bool = false,
         backward: @escaping (BackwardContext<T>) -> Void
     ) -> Var {
         if profile != nil { chargeForward(name) }
@@ -103,7 +127,9 @@ public final class Tape<T: TensorElement> {
         let differentiable = inputIDs.contains { needsGrad[$0] }
         let out = leaf(output, requiresGrad: differentiable)
         if differentiable {
-            records.append(Record(name: name, inputs: inputIDs, output: out.id, backward: backward))
+            records.append(Record(name: name, inputs: inputIDs, output: out.id, readsDeferredOutput: readsDeferredOutput,
+                                  backward: backward))
+            readsDeferredGradient[out.id] = readsDeferredOutput
         }
         return out
     }
@@ -118,6 +144,7 @@ public final class Tape<T: TensorElement> {
     /// (which means zero).
     @inlinable
     public func gradient(_ v: Var) -> Tensor<T>? {
+        settleGradient(v.id)
         guard let g = grads[v.id] else { return nil }
         return Tensor(shape: values[v.id].shape, storage: g)
     }
@@ -135,6 +162,7 @@ public final class Tape<T: TensorElement> {
     /// - Precondition: x has v's shape.
     @inlinable
     public func cost(_ v: Var, against x: Var) -> Double {
+        settleGradient(v.id)
         guard let g = grads[v.id] else { return 0 }
         precondition(values[x.id].shape == values[v.id].shape,
                      "cost: gradient of shape \(values[v.id].shape) against a value of shape \(values[x.id].shape)")
@@ -166,6 +194,8 @@ public final class Tape<T: TensorElement> {
     /// Gradients from earlier calls are cleared first.
     public func backward(_ root: Var, seed: Tensor<T>? = nil) {
         costs.removeAll(keepingCapacity: true)
+        deferred.removeAll(keepingCapacity: true)  // first: the maps hold gradient buffers
+        deferredCount = 0
         for i in grads.indices where grads[i] != nil { recycle(&grads[i]) }
         let rootGrad = takeStorage(count: values[root.id].count, zeroed: false)
         if let seed {
@@ -179,13 +209,34 @@ public final class Tape<T: TensorElement> {
         }
         grads[root.id] = rootGrad
         for record in records.reversed() where record.output <= root.id {
-            guard let dOut = grads[record.output] else { continue }
+            // A deferred gradient is written out before anyone but its tensor's producer adds into it.
+            if !deferred.isEmpty { for id in record.inputs { settleGradient(id) } }
+            let context: BackwardContext<T>
+            if let pending = deferred[record.output], record.readsDeferredOutput {
+                context = BackwardContext(tape: self, inputs: record.inputs, output: record.output,
+                                          dOutput: UnsafeBufferPointer(start: nil, count: 0),
+                                          outputGradient: OutputGradient(deferred: pending))
+            } else {
+                settleGradient(record.output)
+                guard let dOut = grads[record.output] else { continue }
+                context = BackwardContext(tape: self, inputs: record.inputs, output: record.output,
+                                          dOutput: UnsafeBufferPointer(dOut.buffer),
+                                          outputGradient: OutputGradient(stored: UnsafePointer(dOut.pointer)))
+            }
             let start = profile == nil ? 0 : TapeProfile.now()
-            record.backward(BackwardContext(tape: self, inputs: record.inputs, output: record.output,
-                                            dOutput: UnsafeBufferPointer(dOut.buffer)))
+            record.backward(context)
             if profile != nil { profile!.add(record.name + ".backward", TapeProfile.now() - start) }
         }
         profileMark = 0
+    }
+
+    /// Writes tensor `id`'s deferred gradient, if it has one, into a buffer of its own.
+    @inlinable
+    func settleGradient(_ id: Int) {
+        guard !deferred.isEmpty, let pending = deferred.removeValue(forKey: id) else { return }
+        let g = takeStorage(count: values[id].count, zeroed: false)
+        pending.write(into: g.pointer)
+        grads[id] = g
     }
 
     /// The gradient buffer of tensor `id`, created zero-filled on first use.
@@ -253,6 +304,8 @@ public final class Tape<T: TensorElement> {
     /// Forgets every recorded tensor and returns the buffers nobody else holds to the pool.
     public func reset() {
         profileMark = profile == nil ? 0 : TapeProfile.now()
+        deferred.removeAll(keepingCapacity: true)
+        outputMoments.removeAll(keepingCapacity: true)
         records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
         for i in grads.indices { recycle(&grads[i]) }
         // Last first, each released before the next is looked at: an identity's output shares its
@@ -365,15 +418,20 @@ public struct BackwardContext<T: TensorElement> {
     @usableFromInline unowned let tape: Tape<T>
     @usableFromInline let inputs: [Int]
     @usableFromInline let output: Int
-    /// dL/d(output), in the output's layout.
+    /// dL/d(output), in the output's layout. Empty for a record that reads a deferred gradient
+    /// (`readsDeferredOutput`): such a backward reads `outputGradient` instead.
     public let dOutput: UnsafeBufferPointer<T>
+    /// dL/d(output), stored or deferred.
+    public let outputGradient: OutputGradient<T>
 
     @inlinable
-    init(tape: Tape<T>, inputs: [Int], output: Int, dOutput: UnsafeBufferPointer<T>) {
+    init(tape: Tape<T>, inputs: [Int], output: Int, dOutput: UnsafeBufferPointer<T>,
+         outputGradient: OutputGradient<T>) {
         self.tape = tape
         self.inputs = inputs
         self.output = output
         self.dOutput = dOutput
+        self.outputGradient = outputGradient
     }
 
     /// The forward value of input `k`.
@@ -384,13 +442,28 @@ public struct BackwardContext<T: TensorElement> {
     /// making its own pass: for a kernel whose backward sums already give it. The output's gradient
     /// is complete when its record's backward runs (every consumer was recorded later).
     @inlinable public func setOutputCost(_ value: Double) {
-        tape.costs[CostKey(value: tape.values[output].storage, gradient: tape.grads[output]!)] = value
+        guard let g = tape.grads[output] else { return }  // a deferred gradient has no storage to key on
+        tape.costs[CostKey(value: tape.values[output].storage, gradient: g)] = value
     }
+    /// The storage of the output's gradient (nil when it is deferred), for a closure that must keep
+    /// it alive.
+    @inlinable var storedOutputGradient: TensorStorage<T>? { tape.grads[output] }
     /// Records `value` as the cost of input `k` (sum of its gradient times its value), for a kernel
     /// that summed it while it stored the input's first gradient (a `dInputTarget` with `accumulate`
     /// false). Should a later op add into that gradient, the tape drops the number (`forgetCost`).
     @inlinable public func setInputCost(_ k: Int, _ value: Double) {
         tape.costs[CostKey(value: tape.values[inputs[k]].storage, gradient: tape.grads[inputs[k]]!)] = value
+    }
+    /// Leaves input `k`'s gradient as `gradient` instead of writing it, when that is its whole
+    /// gradient so far (none stored), the tape allows it and the input's producer reads deferred
+    /// gradients. Returns false when the caller must write the gradient itself (`dInputTarget`).
+    @inlinable public func deferInputGradient(_ k: Int, _ gradient: DeferredGradient<T>) -> Bool {
+        let id = inputs[k]
+        guard tape.defersGradients, tape.needsGrad[id], tape.readsDeferredGradient[id], tape.grads[id] == nil,
+              tape.deferred[id] == nil, gradient.planes * gradient.planeSize == tape.values[id].count else { return false }
+        tape.deferred[id] = gradient
+        tape.deferredCount += 1
+        return true
     }
     /// Whether input `k` wants a gradient.
     @inlinable public func needsGradient(_ k: Int) -> Bool { tape.needsGrad[inputs[k]] }

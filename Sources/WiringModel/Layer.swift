@@ -38,14 +38,16 @@ extension Layer {
     }
 
     /// Records this layer's forward on `tape`. `vars` maps parameter names to their tape handles.
+    /// `normalizedNext`: a normalisation from the output's own statistics follows (a conv then takes
+    /// its output's plane moments as it writes them, `conv2d(outputMoments:)`).
     public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
-                           training: Bool) -> Var {
+                           training: Bool, normalizedNext: Bool = false) -> Var {
         switch self {
         case .relu:
             return tape.relu(x)
         case let .conv(name, _, _, _, stride, padding, dilation, groups):
             return tape.conv2d(x, weight: vars[name]!, stride: stride, padding: padding, dilation: dilation,
-                               groups: groups)
+                               groups: groups, outputMoments: normalizedNext)
         case let .norm(prefix, _, config):
             let gamma = config.affine ? vars[prefix + ".weight"] : nil
             let beta = config.affine ? vars[prefix + ".bias"] : nil
@@ -60,10 +62,17 @@ extension Layer {
     }
 
     /// Records a convolution layer on `x`, reading relu(x) when `reluInput` (the fused ReLU).
-    func forwardConv<T>(_ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool) -> Var? {
+    func forwardConv<T>(_ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool, normalizedNext: Bool) -> Var? {
         guard case let .conv(name, _, _, _, stride, padding, dilation, groups) = self else { return nil }
         return tape.conv2d(x, weight: vars[name]!, stride: stride, padding: padding, dilation: dilation,
-                           groups: groups, reluInput: reluInput)
+                           groups: groups, reluInput: reluInput, outputMoments: normalizedNext)
+    }
+
+    /// Whether this layer normalises with its input's own statistics (so a conv before it may take
+    /// them as it writes, see `forward(normalizedNext:)`): instance and layer norm, and batch norm in training.
+    func normalisesWithInputStatistics(training: Bool) -> Bool {
+        guard case let .norm(_, _, config) = self, let kind = config.kind.statisticsKind else { return false }
+        return kind != .batch || training
     }
 
     /// Names of the parameters this layer owns.
@@ -101,22 +110,27 @@ extension Array where Element == Layer {
     /// is one `separableConv2d`, which never stores the depthwise output.
     public func forward<T>(_ x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
                            training: Bool) -> Var {
+        /// Whether layer j normalises with its input's statistics (false past the end).
+        func normalizes(_ j: Int) -> Bool { j < count && self[j].normalisesWithInputStatistics(training: training) }
         var h = x, i = 0
         while i < count {
             let relu = self[i] == .relu
             let convAt = relu ? i + 1 : i
             if convAt + 1 < count, let fused = self[convAt].forwardSeparable(then: self[convAt + 1], h, tape: tape,
-                                                                             vars: vars, reluInput: relu) {
+                                                                             vars: vars, reluInput: relu,
+                                                                             normalizedNext: normalizes(convAt + 2)) {
                 h = fused
                 i = convAt + 2
                 continue
             }
-            if relu, i + 1 < count, let fused = self[i + 1].forwardConv(h, tape: tape, vars: vars, reluInput: true) {
+            if relu, i + 1 < count, let fused = self[i + 1].forwardConv(h, tape: tape, vars: vars, reluInput: true,
+                                                                        normalizedNext: normalizes(i + 2)) {
                 h = fused
                 i += 2
                 continue
             }
-            h = self[i].forward(h, tape: tape, store: &store, vars: vars, training: training)
+            h = self[i].forward(h, tape: tape, store: &store, vars: vars, training: training,
+                                normalizedNext: normalizes(i + 1))
             i += 1
         }
         return h
@@ -126,11 +140,13 @@ extension Array where Element == Layer {
 extension Layer {
     /// Records this depthwise conv and `next`, a 1x1 conv on its output, as one `separableConv2d`;
     /// nil (nothing recorded) when the two layers are not of that form.
-    func forwardSeparable<T>(then next: Layer, _ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool) -> Var? {
+    func forwardSeparable<T>(then next: Layer, _ x: Var, tape: Tape<T>, vars: [String: Var], reluInput: Bool,
+                             normalizedNext: Bool) -> Var? {
         guard case let .conv(name, cin, cout, _, stride, padding, dilation, groups) = self,
               groups == cin, cout == cin,
               case let .conv(nextName, nextIn, _, 1, 1, 0, _, 1) = next, nextIn == cout else { return nil }
         return tape.separableConv2d(x, depthwise: vars[name]!, pointwise: vars[nextName]!, stride: stride,
-                                    padding: padding, dilation: dilation, reluInput: reluInput)
+                                    padding: padding, dilation: dilation, reluInput: reluInput,
+                                    outputMoments: normalizedNext)
     }
 }

@@ -38,7 +38,8 @@ public struct SeparableConvShape: Hashable, Sendable {
 @inlinable
 func separableConvForward<T: TensorElement>(
     _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
-    pointwise: UnsafePointer<T>, _ s: SeparableConvShape, reluInput: Bool
+    pointwise: UnsafePointer<T>, _ s: SeparableConvShape, reluInput: Bool,
+    moments: UnsafeMutablePointer<PlaneMoments>? = nil
 ) {
     let d = s.depthwise, C = d.inChannels, O = s.pointwise.outChannels, KK = d.kernel * d.kernel
     let inPlane = d.height * d.width, P = d.outHeight * d.outWidth
@@ -50,6 +51,8 @@ func separableConvForward<T: TensorElement>(
                                   reluInput: reluInput)
         }
         gemm(output + n * O * P, ldc: P, pointwise, lda: C, a, ldb: P, m: O, n: P, k: C, accumulate: false)
+        // The planes just written are still in cache.
+        if let moments { writePlaneMoments(moments + n * O, output + n * O * P, count: O, size: P) }
     }
 }
 
@@ -60,7 +63,7 @@ func separableConvForward<T: TensorElement>(
 @inlinable @discardableResult
 func separableConvBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, dDepthwise: UnsafeMutablePointer<T>?, dPointwise: UnsafeMutablePointer<T>?,
-    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
+    _ dOutput: OutputGradient<T>, _ input: UnsafePointer<T>, depthwise: UnsafePointer<T>,
     pointwise: UnsafePointer<T>, _ s: SeparableConvShape, accumulateInput: Bool, reluInput: Bool
 ) -> Double? {
     let d = s.depthwise, N = d.batch, C = d.inChannels, O = s.pointwise.outChannels, KK = d.kernel * d.kernel
@@ -83,7 +86,10 @@ func separableConvBackward<T: TensorElement>(
     let planeCosts: UnsafeMutablePointer<Double>? = dInput != nil && !accumulateInput ? .allocate(capacity: N * C) : nil
     defer { planeCosts?.deallocate() }
     Parallel.forEach(N) { n in
-        let dOut = dOutput + n * O * P
+        // This sample's output gradient (written into a scratch when it is deferred).
+        let dOutScratch: UnsafeMutablePointer<T>? = dOutput.needsScratch ? .allocate(capacity: O * P) : nil
+        defer { dOutScratch?.deallocate() }
+        let dOut = dOutput.elements(n * O * P, O * P, scratch: dOutScratch)
         // a (the depthwise output, recomputed), da, and the input planes framed for the depthwise
         // kernels (kept from the recomputation for the weight gradient, which reads the same frames).
         let scratch = UnsafeMutablePointer<T>.allocate(capacity: 2 * C * P + C * framed)
@@ -132,11 +138,12 @@ extension Tape {
     ///   - depthwise: (C, 1, K, K); stride, padding, dilation are its.
     ///   - pointwise: (O, C, 1, 1).
     ///   - reluInput: convolve relu(x) (a fused ReLU, as in `conv2d(reluInput:)`).
+    ///   - outputMoments: a normalisation of the output comes next (as in `conv2d(outputMoments:)`).
     /// - Returns: (N, O, OH, OW).
     /// - Precondition: the weights have those shapes.
     @inlinable
     public func separableConv2d(_ x: Var, depthwise: Var, pointwise: Var, stride: Int = 1, padding: Int = 0,
-                                dilation: Int = 1, reluInput: Bool = false) -> Var {
+                                dilation: Int = 1, reluInput: Bool = false, outputMoments: Bool = false) -> Var {
         let input = value(x), wd = value(depthwise), wp = value(pointwise)
         precondition(input.shape.count == 4 && wd.shape.count == 4 && wp.shape.count == 4
                      && wd.shape == [input.shape[1], 1, wd.shape[2], wd.shape[2]]
@@ -150,25 +157,30 @@ extension Tape {
             pointwise: Conv2DShape(batch: inner.batch, inChannels: inner.outChannels, outChannels: wp.shape[0],
                                    height: inner.outHeight, width: inner.outWidth, kernel: 1))
         var out = makeOutput(shape: shape.pointwise.outputShape)
+        let outputMoments = outputMoments && takesOutputMoments
+        var moments: [PlaneMoments] = outputMoments ? Array(repeating: (0, 0), count: inner.batch * wp.shape[0]) : []
         out.withUnsafeMutableBufferPointer { o in
             input.withUnsafeBufferPointer { xb in
                 wd.withUnsafeBufferPointer { db in
                     wp.withUnsafeBufferPointer { pb in
-                        separableConvForward(o.baseAddress!, xb.baseAddress!, depthwise: db.baseAddress!,
-                                             pointwise: pb.baseAddress!, shape, reluInput: reluInput)
+                        moments.withUnsafeMutableBufferPointer { m in
+                            separableConvForward(o.baseAddress!, xb.baseAddress!, depthwise: db.baseAddress!,
+                                                 pointwise: pb.baseAddress!, shape, reluInput: reluInput,
+                                                 moments: outputMoments ? m.baseAddress! : nil)
+                        }
                     }
                 }
             }
         }
-        return record(reluInput ? "relu+conv2d.separable" : "conv2d.separable", inputs: [x, depthwise, pointwise],
-                      output: out) { ctx in
+        let output = record(reluInput ? "relu+conv2d.separable" : "conv2d.separable", inputs: [x, depthwise, pointwise],
+                            output: out, readsDeferredOutput: true) { ctx in
             let dX = ctx.dInputTarget(0)
             let dDepthwise = ctx.dInput(1), dPointwise = ctx.dInput(2)
             input.withUnsafeBufferPointer { xb in
                 wd.withUnsafeBufferPointer { db in
                     wp.withUnsafeBufferPointer { pb in
                         let inputCost = separableConvBackward(dX?.buffer.baseAddress, dDepthwise: dDepthwise?.baseAddress,
-                                              dPointwise: dPointwise?.baseAddress, ctx.dOutput.baseAddress!,
+                                              dPointwise: dPointwise?.baseAddress, ctx.outputGradient,
                                               xb.baseAddress!, depthwise: db.baseAddress!, pointwise: pb.baseAddress!,
                                               shape, accumulateInput: dX?.accumulate ?? true, reluInput: reluInput)
                         if let inputCost { ctx.setInputCost(0, inputCost) }
@@ -176,5 +188,7 @@ extension Tape {
                 }
             }
         }
+        if outputMoments { self.outputMoments[output.id] = moments }
+        return output
     }
 }

@@ -175,7 +175,7 @@ public func conv2dBackward<T: TensorElement>(
         depthwiseBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape,
                           accumulateInput: accumulateInput, reluInput: reluInput)
     case .pointwise, .im2col:
-        gemmConvBackward(dInput?.baseAddress, dWeight?.baseAddress, g, x, w, shape,
+        gemmConvBackward(dInput?.baseAddress, dWeight?.baseAddress, OutputGradient(stored: g), x, w, shape,
                          accumulateInput: accumulateInput, reluInput: reluInput)
     }
 }
@@ -253,7 +253,7 @@ func col2imAdd<T: TensorElement>(
 @inlinable
 func gemmConvForward<T: TensorElement>(
     _ output: UnsafeMutablePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
-    reluInput: Bool
+    reluInput: Bool, moments: UnsafeMutablePointer<PlaneMoments>? = nil
 ) {
     let G = s.groups, Cg = s.groupInChannels, Og = s.groupOutChannels
     let R = Cg * s.kernel * s.kernel, P = s.outHeight * s.outWidth, HW = s.height * s.width
@@ -263,14 +263,16 @@ func gemmConvForward<T: TensorElement>(
         let x = input + (n * s.inChannels + g * Cg) * HW
         let out = output + (n * s.outChannels + g * Og) * P
         let w = weight + g * Og * R
-        if !unfold {
+        if unfold {
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: R * P)
+            defer { cols.deallocate() }
+            im2col(cols, x, channels: Cg, s)
+            gemm(out, ldc: P, w, lda: R, cols, ldb: P, m: Og, n: P, k: R, accumulate: false)
+        } else {
             gemm(out, ldc: P, w, lda: R, x, ldb: P, m: Og, n: P, k: R, accumulate: false, reluB: reluInput)
-            return
         }
-        let cols = UnsafeMutablePointer<T>.allocate(capacity: R * P)
-        defer { cols.deallocate() }
-        im2col(cols, x, channels: Cg, s)
-        gemm(out, ldc: P, w, lda: R, cols, ldb: P, m: Og, n: P, k: R, accumulate: false)
+        // The planes just written are still in cache.
+        if let moments { writePlaneMoments(moments + n * s.outChannels + g * Og, out, count: Og, size: P) }
     }
 }
 
@@ -279,7 +281,7 @@ func gemmConvForward<T: TensorElement>(
 @inlinable
 func gemmConvBackward<T: TensorElement>(
     _ dInput: UnsafeMutablePointer<T>?, _ dWeight: UnsafeMutablePointer<T>?,
-    _ dOutput: UnsafePointer<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
+    _ dOutput: OutputGradient<T>, _ input: UnsafePointer<T>, _ weight: UnsafePointer<T>, _ s: Conv2DShape,
     accumulateInput: Bool, reluInput: Bool
 ) {
     let N = s.batch, G = s.groups, Cg = s.groupInChannels, Og = s.groupOutChannels, O = s.outChannels
@@ -306,7 +308,10 @@ func gemmConvBackward<T: TensorElement>(
     Parallel.forEach(N * G) { item in
         let n = item / G, g = item % G
         let x = input + (n * s.inChannels + g * Cg) * HW
-        let dOut = dOutput + (n * O + g * Og) * P
+        // This sample's output gradient (written into a scratch when it is deferred).
+        let dOutScratch: UnsafeMutablePointer<T>? = dOutput.needsScratch ? .allocate(capacity: Og * P) : nil
+        defer { dOutScratch?.deallocate() }
+        let dOut = dOutput.elements((n * O + g * Og) * P, Og * P, scratch: dOutScratch)
         // Scratch of R x P: the unfolded input (im2col), or for a fused ReLU the masked-off input
         // gradient and then relu(input).
         var cols: UnsafeMutablePointer<T>? = nil
@@ -367,11 +372,13 @@ extension Tape {
     ///   - stride, padding, dilation, groups: as in PyTorch (square kernel, symmetric zero padding).
     ///   - reluInput: convolve relu(x) (the `relu` op fused into this conv's input read; its output
     ///     is never stored). Same values and gradients as `conv2d(relu(x), ...)`.
+    ///   - outputMoments: a normalisation of the output comes next: take each output plane's moments
+    ///     while it is in cache, so that it makes no pass of its own for them (GEMM paths).
     /// - Returns: (N, O, OH, OW) with OH = (H + 2*padding - dilation*(K-1) - 1) / stride + 1.
     /// - Precondition: ranks are 4, the weight is square and C = (weight's second dim) * groups.
     @inlinable
     public func conv2d(_ x: Var, weight: Var, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
-                       groups: Int = 1, reluInput: Bool = false) -> Var {
+                       groups: Int = 1, reluInput: Bool = false, outputMoments: Bool = false) -> Var {
         let input = value(x), w = value(weight)
         precondition(input.shape.count == 4 && w.shape.count == 4 && w.shape[2] == w.shape[3]
                      && w.shape[1] * groups == input.shape[1],
@@ -380,26 +387,50 @@ extension Tape {
                                 height: input.shape[2], width: input.shape[3], kernel: w.shape[2],
                                 stride: stride, padding: padding, dilation: dilation, groups: groups)
         if reluInput && shape.path == .im2col {
-            return conv2d(relu(x), weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups)
+            return conv2d(relu(x), weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                          outputMoments: outputMoments)
         }
         var out = makeOutput(shape: shape.outputShape)
+        // The GEMM paths take the moments of the planes they write (the depthwise path leaves it to the norm).
+        var moments: [PlaneMoments]? = outputMoments && takesOutputMoments && shape.path != .depthwise
+            ? Array(repeating: (0, 0), count: shape.batch * shape.outChannels) : nil
         out.withUnsafeMutableBufferPointer { o in
             input.withUnsafeBufferPointer { xb in
-                w.withUnsafeBufferPointer { wb in conv2dForward(o, xb, wb, shape, reluInput: reluInput) }
+                w.withUnsafeBufferPointer { wb in
+                    if moments == nil {
+                        conv2dForward(o, xb, wb, shape, reluInput: reluInput)
+                    } else {
+                        moments!.withUnsafeMutableBufferPointer { m in
+                            gemmConvForward(o.baseAddress!, xb.baseAddress!, wb.baseAddress!, shape, reluInput: reluInput,
+                                            moments: m.baseAddress!)
+                        }
+                    }
+                }
             }
         }
         let name = reluInput ? "relu+" + shape.path.recordName : shape.path.recordName
-        return record(name, inputs: [x, weight], output: out) { ctx in
+        // The GEMM paths read their output's gradient a sample at a time, so it may be deferred.
+        let gemmPath = shape.path != .depthwise
+        let output = record(name, inputs: [x, weight], output: out, readsDeferredOutput: gemmPath) { ctx in
             // col2im adds into dx, so the im2col path takes a zero-filled buffer.
             let dX = shape.path == .im2col ? ctx.dInput(0).map { GradientTarget(buffer: $0, accumulate: true) }
                 : ctx.dInputTarget(0)
             let dW = ctx.dInput(1)
+            guard dX != nil || dW != nil else { return }
             input.withUnsafeBufferPointer { xb in
                 w.withUnsafeBufferPointer { wb in
-                    conv2dBackward(dX?.buffer, dW, ctx.dOutput, xb, wb, shape, accumulateInput: dX?.accumulate ?? true,
-                                   reluInput: reluInput)
+                    if gemmPath {
+                        gemmConvBackward(dX?.buffer.baseAddress, dW?.baseAddress, ctx.outputGradient, xb.baseAddress!,
+                                         wb.baseAddress!, shape, accumulateInput: dX?.accumulate ?? true,
+                                         reluInput: reluInput)
+                    } else {
+                        conv2dBackward(dX?.buffer, dW, ctx.dOutput, xb, wb, shape,
+                                       accumulateInput: dX?.accumulate ?? true, reluInput: reluInput)
+                    }
                 }
             }
         }
+        if let moments { self.outputMoments[output.id] = moments }
+        return output
     }
 }

@@ -144,7 +144,7 @@ public struct NormalizationSaved: Sendable {
 public func normalizationForward<T: TensorElement>(
     _ y: UnsafeMutableBufferPointer<T>, _ x: UnsafeBufferPointer<T>,
     _ gamma: UnsafeBufferPointer<T>?, _ beta: UnsafeBufferPointer<T>?,
-    _ shape: NormalizationShape, eps: Double
+    _ shape: NormalizationShape, eps: Double, planeMoments: UnsafeBufferPointer<PlaneMoments>? = nil
 ) -> NormalizationSaved {
     precondition(x.count == shape.n * shape.c * shape.hw && y.count == x.count,
                  "normalization forward: x \(x.count), y \(y.count) elements for \(shape)")
@@ -163,8 +163,14 @@ public func normalizationForward<T: TensorElement>(
                     planeSquares.withUnsafeMutableBufferPointer { planeSquares in
                         // Pass 1: each plane's sum and squared deviations around its own mean, the
                         // second loop re-reading the plane from L1 (one pass over memory, not two).
-                        Parallel.forEach(planes) { p in
-                            (planeSums[p], planeSquares[p]) = NormalizationPlane.moments(xBase + p * hw, hw)
+                        // A producer that wrote x plane by plane may have taken them already (`planeMoments`).
+                        if let planeMoments {
+                            precondition(planeMoments.count == planes, "normalization forward: \(planeMoments.count) plane moments for \(planes) planes")
+                            for p in 0..<planes { (planeSums[p], planeSquares[p]) = (planeMoments[p].sum, planeMoments[p].squares) }
+                        } else {
+                            Parallel.forEach(planes) { p in
+                                (planeSums[p], planeSquares[p]) = NormalizationPlane.moments(xBase + p * hw, hw)
+                            }
                         }
                         // Per group, in plane order: the mean, and the biased variance combined from
                         // the planes' (Chan et al.): M2 = sum_p M2_p + hw * (mean_p - mean)^2.
@@ -192,6 +198,18 @@ public func normalizationForward<T: TensorElement>(
         }
     }
     return saved
+}
+
+/// One plane's sum and sum of squared deviations around its own mean, the forward's first pass.
+public typealias PlaneMoments = (sum: Double, squares: Double)
+
+/// Writes the moments of `count` contiguous planes of `size` elements at `x` into `moments`: for a
+/// kernel that has just written those planes and still has them in cache, so that a normalisation
+/// of its output skips its own pass over them (`normalizationForward(planeMoments:)`).
+@inlinable
+func writePlaneMoments<T: TensorElement>(_ moments: UnsafeMutablePointer<PlaneMoments>, _ x: UnsafePointer<T>,
+                                         count: Int, size: Int) {
+    for p in 0..<count { moments[p] = NormalizationPlane.moments(x + p * size, size) }
 }
 
 /// Normalises `x` with given statistics (eval-mode batch norm):
@@ -270,6 +288,59 @@ public func normalizationBackward<T: TensorElement>(
     _ saved: NormalizationSaved, _ shape: NormalizationShape, accumulateInput: Bool = true,
     beta: UnsafeBufferPointer<T>? = nil
 ) -> Double {
+    let (outputCost, map) = normalizationGradientSums(dGamma, dBeta, dy, x, gamma, saved, shape,
+                                                      inputGradient: dx != nil, beta: beta)
+    if let dx, let map {
+        // Step 2: dx, the planes in memory order.
+        Parallel.forEach(map.planes) { p in
+            map.writePlane(p, dx.baseAddress! + p * shape.hw, accumulate: accumulateInput)
+        }
+    }
+    return outputCost
+}
+
+/// The input gradient of a normalisation as a map of dy and x: on plane p of group g,
+/// dx = a[p] * dy + b[g] * (x - centre[g]) + d[g] (b and d zero for fixed statistics).
+/// Holds pointers into dy and x: valid while those are.
+public struct NormalizationInputMap<T: TensorElement> {
+    @usableFromInline let dy: UnsafePointer<T>, x: UnsafePointer<T>
+    @usableFromInline let shape: NormalizationShape
+    @usableFromInline let planeScale: [T], groupSlope: [T], groupOffset: [T], groupCentre: [T]
+
+    @inlinable
+    init(dy: UnsafePointer<T>, x: UnsafePointer<T>, shape: NormalizationShape,
+         planeScale: [T], groupSlope: [T], groupOffset: [T], groupCentre: [T]) {
+        self.dy = dy
+        self.x = x
+        self.shape = shape
+        self.planeScale = planeScale
+        self.groupSlope = groupSlope
+        self.groupOffset = groupOffset
+        self.groupCentre = groupCentre
+    }
+
+    /// Number of planes (N * C).
+    @inlinable public var planes: Int { shape.n * shape.c }
+
+    /// Writes (or adds, with `accumulate`) plane p of dx to `destination` (H * W elements).
+    @inlinable
+    public func writePlane(_ p: Int, _ destination: UnsafeMutablePointer<T>, accumulate: Bool) {
+        let g = shape.group(ofPlane: p), hw = shape.hw
+        NormalizationPlane.backward(destination, dy + p * hw, x + p * hw, hw, center: groupCentre[g],
+                                    a: planeScale[p], b: groupSlope[g], d: groupOffset[g], accumulate: accumulate)
+    }
+}
+
+/// Step 1 and 3 of the normalisation backward: the plane sums of dy and dy * (x - mean), from
+/// which the output cost sum(dy * y), dGamma and dBeta (added into) follow, and, when
+/// `inputGradient`, the map that gives dx (`NormalizationInputMap`, step 2).
+@inlinable
+public func normalizationGradientSums<T: TensorElement>(
+    _ dGamma: UnsafeMutableBufferPointer<T>?, _ dBeta: UnsafeMutableBufferPointer<T>?,
+    _ dy: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ gamma: UnsafeBufferPointer<T>?,
+    _ saved: NormalizationSaved, _ shape: NormalizationShape, inputGradient: Bool,
+    beta: UnsafeBufferPointer<T>? = nil
+) -> (outputCost: Double, inputMap: NormalizationInputMap<T>?) {
     precondition(x.count == shape.n * shape.c * shape.hw && dy.count == x.count,
                  "normalization backward: x \(x.count), dy \(dy.count) elements for \(shape)")
     let hw = shape.hw, channels = shape.c, planes = shape.n * shape.c, m = Double(shape.groupSize)
@@ -297,48 +368,41 @@ public func normalizationBackward<T: TensorElement>(
                 let centred = sumDyX[p] + (mean - Double(map.center)) * sumDy[p]
                 outputCost += Double(map.scale) * centred + Double(map.shift) * sumDy[p]
             }
-            if let dx {
-                // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
-                var b = [T](repeating: 0, count: shape.groups), d = b
-                for g in 0..<shape.groups where saved.fromInput {
-                    let invStd = saved.invStd[g]
-                    var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
-                    for j in 0..<shape.planesPerGroup {
-                        let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
-                        s1 += gammaC * sumDy[p]
-                        s2 += gammaC * sumDyX[p]
-                    }
-                    // The kernel applies b to (x - T(mean)); the centre's rounding remainder goes into d.
-                    let slope = -invStd * invStd * invStd * s2 / m, mean = saved.mean[g]
-                    b[g] = T(slope)
-                    d[g] = T(-invStd * s1 / m - slope * (mean - Double(T(mean))))
-                }
-                // Step 2: dx, the planes in memory order.
-                b.withUnsafeBufferPointer { b in
-                    d.withUnsafeBufferPointer { d in
-                        Parallel.forEach(planes) { p in
-                            let g = shape.group(ofPlane: p)
-                            let a = T(saved.invStd[g] * Double(gamma?[p % channels] ?? 1))
-                            NormalizationPlane.backward(dx.baseAddress! + p * hw, dyBase + p * hw, xBase + p * hw, hw,
-                                                        center: T(saved.mean[g]), a: a, b: b[g], d: d[g],
-                                                        accumulate: accumulateInput)
-                        }
-                    }
-                }
-            }
             // Step 3: per-channel parameter gradients, planes added in index order (deterministic).
-            guard dGamma != nil || dBeta != nil else { return outputCost }
-            for ch in 0..<channels {
-                var gammaSum = 0.0, betaSum = 0.0
-                for sample in 0..<shape.n {
-                    let p = sample * channels + ch
-                    gammaSum += saved.invStd[shape.group(ofPlane: p)] * sumDyX[p]
-                    betaSum += sumDy[p]
+            if dGamma != nil || dBeta != nil {
+                for ch in 0..<channels {
+                    var gammaSum = 0.0, betaSum = 0.0
+                    for sample in 0..<shape.n {
+                        let p = sample * channels + ch
+                        gammaSum += saved.invStd[shape.group(ofPlane: p)] * sumDyX[p]
+                        betaSum += sumDy[p]
+                    }
+                    dGamma?[ch] += T(gammaSum)
+                    dBeta?[ch] += T(betaSum)
                 }
-                dGamma?[ch] += T(gammaSum)
-                dBeta?[ch] += T(betaSum)
             }
-            return outputCost
+            guard inputGradient else { return (outputCost, nil) }
+            // Per group: dx = a[c] * dy + b * (x - mean) + d, with b and d zero for fixed statistics.
+            var b = [T](repeating: 0, count: shape.groups), d = b
+            for g in 0..<shape.groups where saved.fromInput {
+                let invStd = saved.invStd[g]
+                var s1 = 0.0, s2 = 0.0  // group sums of dy * gamma and of dy * gamma * (x - mean)
+                for j in 0..<shape.planesPerGroup {
+                    let p = shape.plane(group: g, j), gammaC = Double(gamma?[p % channels] ?? 1)
+                    s1 += gammaC * sumDy[p]
+                    s2 += gammaC * sumDyX[p]
+                }
+                // The kernel applies b to (x - T(mean)); the centre's rounding remainder goes into d.
+                let slope = -invStd * invStd * invStd * s2 / m, mean = saved.mean[g]
+                b[g] = T(slope)
+                d[g] = T(-invStd * s1 / m - slope * (mean - Double(T(mean))))
+            }
+            let scales = (0..<planes).map { p in
+                T(saved.invStd[shape.group(ofPlane: p)] * Double(gamma?[p % channels] ?? 1))
+            }
+            return (outputCost, NormalizationInputMap(dy: dyBase, x: xBase, shape: shape, planeScale: scales,
+                                                      groupSlope: b, groupOffset: d,
+                                                      groupCentre: saved.mean.map { T($0) }))
         }
     }
 }
@@ -571,11 +635,20 @@ extension Tape {
         let betaIndex = beta == nil ? nil : (gamma == nil ? 1 : 2)
         let gammaValue = gamma.map(value), betaValue = beta.map(value)
         var y = makeOutput(shape: self.shape(x))
+        // The plane moments of x when its producer took them as it wrote x (`conv2d(outputMoments:)`).
+        let producerMoments = outputMoments[x.id]
         let saved = y.withUnsafeMutableBufferPointer { y in
             value(x).withUnsafeBufferPointer { x in
                 withAffineParameter(gammaValue) { g in
                     withAffineParameter(betaValue) { b in
-                        guard let statistics else { return normalizationForward(y, x, g, b, shape, eps: eps) }
+                        guard let statistics else {
+                            guard let moments = producerMoments else {
+                                return normalizationForward(y, x, g, b, shape, eps: eps)
+                            }
+                            return moments.withUnsafeBufferPointer {
+                                normalizationForward(y, x, g, b, shape, eps: eps, planeMoments: $0)
+                            }
+                        }
                         normalizationForward(y, x, g, b, shape, statistics: statistics)
                         return statistics
                     }
@@ -583,17 +656,28 @@ extension Tape {
             }
         }
         let output = record(name, inputs: [x] + [gamma, beta].compactMap { $0 }, output: y) { ctx in
-            let dx = ctx.dInputTarget(0)
             let dGamma = gammaIndex.flatMap { ctx.dInput($0) }, dBeta = betaIndex.flatMap { ctx.dInput($0) }
-            let outputCost = ctx.input(0).withUnsafeBufferPointer { x in
+            let input = ctx.input(0), dy = ctx.storedOutputGradient
+            let (outputCost, map) = input.withUnsafeBufferPointer { x in
                 withAffineParameter(gammaIndex.map { ctx.input($0) }) { g in
                     withAffineParameter(betaIndex.map { ctx.input($0) }) { b in
-                        normalizationBackward(dx?.buffer, dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
-                                              accumulateInput: dx?.accumulate ?? true, beta: b)
+                        normalizationGradientSums(dGamma, dBeta, ctx.dOutput, x, g, saved, shape,
+                                                  inputGradient: ctx.needsGradient(0), beta: b)
                     }
                 }
             }
             ctx.setOutputCost(outputCost)
+            guard let map else { return }
+            // Left to the conv that produced x, which reads it a sample at a time (DeferredGradient.swift);
+            // the closure holds x and dy, which the map points into.
+            let deferred = DeferredGradient<T>(planes: map.planes, planeSize: shape.hw) { p, destination in
+                withExtendedLifetime((input, dy)) { map.writePlane(p, destination, accumulate: false) }
+            }
+            if ctx.deferInputGradient(0, deferred) { return }
+            guard let dx = ctx.dInputTarget(0) else { return }
+            Parallel.forEach(map.planes) { p in
+                map.writePlane(p, dx.buffer.baseAddress! + p * shape.hw, accumulate: dx.accumulate)
+            }
         }
         return (output, saved)
     }
