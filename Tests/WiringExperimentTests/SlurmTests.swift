@@ -250,6 +250,11 @@ struct SlurmClusterTests {
         }
         #expect(pending, "the task was not requeued (squeue: '\(reason)'); logs:\n\(logs(cluster))")
         print("SLURM requeue: the task is back in the queue: \(reason)")
+        // slurmd revoked the first attempt's credential when it killed it, and refuses a credential of the
+        // same job created in that same second ("Killing non-startable batch JobId=4: Job credential
+        // revoked" in slurmctld.log of a fresh-clone CI run, where the release came 0.5 s after the kill;
+        // the job then ends with exit 1 and no result). Slurm's own requeue delay avoids this; wait past it.
+        Thread.sleep(forTimeInterval: 2)
         let release = try runTool("/usr/bin/env", ["scontrol", "update", "JobId=\(task)", "StartTime=now"])
         #expect(release.status == 0, "\(release.stdout)\(release.stderr)")
         // The requeue is finished by slurmctld when the batch shell has exited, which can set the delay again
