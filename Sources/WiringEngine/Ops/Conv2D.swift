@@ -130,10 +130,13 @@ public struct Conv2DShape: Hashable, Sendable {
 ///   - shape: the sizes; buffer counts must match them.
 ///   - reluInput: convolve max(input, 0) instead, the ReLU applied as the input is read (saves
 ///     writing and re-reading the ReLU's output). Depthwise and pointwise paths only.
+///   - moments: when given, each output plane's `PlaneMoments` (N * O of them), taken as the GEMM
+///     paths write the planes; the depthwise path ignores it.
 @inlinable
 public func conv2dForward<T: TensorElement>(
     _ output: UnsafeMutableBufferPointer<T>, _ input: UnsafeBufferPointer<T>,
-    _ weight: UnsafeBufferPointer<T>, _ shape: Conv2DShape, reluInput: Bool = false
+    _ weight: UnsafeBufferPointer<T>, _ shape: Conv2DShape, reluInput: Bool = false,
+    moments: UnsafeMutablePointer<PlaneMoments>? = nil
 ) {
     precondition(output.count == shape.outputCount && input.count == shape.inputCount
                  && weight.count == shape.weightCount, "conv2dForward: buffers do not match \(shape)")
@@ -141,7 +144,7 @@ public func conv2dForward<T: TensorElement>(
     guard let o = output.baseAddress, let x = input.baseAddress, let w = weight.baseAddress else { return }
     switch shape.path {
     case .depthwise: depthwiseForward(o, x, w, shape, reluInput: reluInput)
-    case .pointwise, .im2col: gemmConvForward(o, x, w, shape, reluInput: reluInput)
+    case .pointwise, .im2col: gemmConvForward(o, x, w, shape, reluInput: reluInput, moments: moments)
     }
 }
 
@@ -392,18 +395,13 @@ extension Tape {
         }
         var out = makeOutput(shape: shape.outputShape)
         // The GEMM paths take the moments of the planes they write (the depthwise path leaves it to the norm).
-        var moments: [PlaneMoments]? = outputMoments && takesOutputMoments && shape.path != .depthwise
-            ? Array(repeating: (0, 0), count: shape.batch * shape.outChannels) : nil
+        let takesMoments = outputMoments && takesOutputMoments && shape.path != .depthwise
+        var moments: [PlaneMoments] = takesMoments ? Array(repeating: (0, 0), count: shape.batch * shape.outChannels) : []
         out.withUnsafeMutableBufferPointer { o in
             input.withUnsafeBufferPointer { xb in
                 w.withUnsafeBufferPointer { wb in
-                    if moments == nil {
-                        conv2dForward(o, xb, wb, shape, reluInput: reluInput)
-                    } else {
-                        moments!.withUnsafeMutableBufferPointer { m in
-                            gemmConvForward(o.baseAddress!, xb.baseAddress!, wb.baseAddress!, shape, reluInput: reluInput,
-                                            moments: m.baseAddress!)
-                        }
+                    moments.withUnsafeMutableBufferPointer { m in
+                        conv2dForward(o, xb, wb, shape, reluInput: reluInput, moments: takesMoments ? m.baseAddress! : nil)
                     }
                 }
             }
@@ -430,7 +428,7 @@ extension Tape {
                 }
             }
         }
-        if let moments { self.outputMoments[output.id] = moments }
+        if takesMoments { self.outputMoments[output.id] = moments }
         return output
     }
 }

@@ -165,8 +165,9 @@ public func normalizationForward<T: TensorElement>(
                         // second loop re-reading the plane from L1 (one pass over memory, not two).
                         // A producer that wrote x plane by plane may have taken them already (`planeMoments`).
                         if let planeMoments {
-                            precondition(planeMoments.count == planes, "normalization forward: \(planeMoments.count) plane moments for \(planes) planes")
-                            for p in 0..<planes { (planeSums[p], planeSquares[p]) = (planeMoments[p].sum, planeMoments[p].squares) }
+                            precondition(planeMoments.count == planes,
+                                         "normalization forward: \(planeMoments.count) plane moments for \(planes) planes")
+                            for p in 0..<planes { (planeSums[p], planeSquares[p]) = planeMoments[p] }
                         } else {
                             Parallel.forEach(planes) { p in
                                 (planeSums[p], planeSquares[p]) = NormalizationPlane.moments(xBase + p * hw, hw)
@@ -290,12 +291,7 @@ public func normalizationBackward<T: TensorElement>(
 ) -> Double {
     let (outputCost, map) = normalizationGradientSums(dGamma, dBeta, dy, x, gamma, saved, shape,
                                                       inputGradient: dx != nil, beta: beta)
-    if let dx, let map {
-        // Step 2: dx, the planes in memory order.
-        Parallel.forEach(map.planes) { p in
-            map.writePlane(p, dx.baseAddress! + p * shape.hw, accumulate: accumulateInput)
-        }
-    }
+    if let dx { map?.write(into: dx.baseAddress!, accumulate: accumulateInput) }  // step 2
     return outputCost
 }
 
@@ -328,6 +324,12 @@ public struct NormalizationInputMap<T: TensorElement> {
         let g = shape.group(ofPlane: p), hw = shape.hw
         NormalizationPlane.backward(destination, dy + p * hw, x + p * hw, hw, center: groupCentre[g],
                                     a: planeScale[p], b: groupSlope[g], d: groupOffset[g], accumulate: accumulate)
+    }
+
+    /// Writes (or adds) all of dx to `dx` (N * C * H * W elements), the planes in memory order.
+    @inlinable
+    public func write(into dx: UnsafeMutablePointer<T>, accumulate: Bool) {
+        Parallel.forEach(planes) { p in writePlane(p, dx + p * shape.hw, accumulate: accumulate) }
     }
 }
 
@@ -678,9 +680,7 @@ extension Tape {
             }
             if ctx.deferInputGradient(0, deferred) { return }
             guard let dx = ctx.dInputTarget(0) else { return }
-            Parallel.forEach(map.planes) { p in
-                map.writePlane(p, dx.buffer.baseAddress! + p * shape.hw, accumulate: dx.accumulate)
-            }
+            map.write(into: dx.buffer.baseAddress!, accumulate: dx.accumulate)
         }
         return (output, saved)
     }
