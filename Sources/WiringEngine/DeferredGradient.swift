@@ -38,6 +38,11 @@ public struct OutputGradient<T: TensorElement> {
 
     @inlinable public init(stored: UnsafePointer<T>) { self.stored = stored; self.deferred = nil }
     @inlinable public init(deferred: DeferredGradient<T>) { self.stored = nil; self.deferred = deferred }
+    /// No gradient: the first output of an op with several that no gradient reached.
+    @inlinable init() { self.stored = nil; self.deferred = nil }
+
+    /// Whether this is the empty gradient of `init()`.
+    @inlinable var isEmpty: Bool { stored == nil && deferred == nil }
 
     /// Whether `planes(_:_:scratch:)` writes into its scratch (so the caller must allocate one).
     @inlinable public var needsScratch: Bool { deferred != nil }

@@ -27,17 +27,20 @@ public final class Tape<T: TensorElement> {
         let name: String
         let inputs: [Int]
         let output: Int
-        /// The backward reads its output's gradient through `BackwardContext.outputGradient`, so it
-        /// may be a deferred one (see DeferredGradient.swift).
+        /// The outputs after the first, for an op with several (`record(_:inputs:outputs:)`).
+        let laterOutputs: [Int]
+        /// The backward reads its outputs' gradients through `BackwardContext.outputGradient`, so they
+        /// may be deferred ones (see DeferredGradient.swift).
         let readsDeferredOutput: Bool
         let backward: (BackwardContext<T>) -> Void
 
         @usableFromInline
-        init(name: String, inputs: [Int], output: Int, readsDeferredOutput: Bool,
+        init(name: String, inputs: [Int], output: Int, laterOutputs: [Int], readsDeferredOutput: Bool,
              backward: @escaping (BackwardContext<T>) -> Void) {
             self.name = name
             self.inputs = inputs
             self.output = output
+            self.laterOutputs = laterOutputs
             self.readsDeferredOutput = readsDeferredOutput
             self.backward = backward
         }
@@ -60,6 +63,9 @@ public final class Tape<T: TensorElement> {
     /// Whether backward kernels may defer gradients (on by default; off gives the stored path, which
     /// the tests compare it with bit for bit).
     public var defersGradients = true
+    /// Whether models record 1x1 convs of one input as one `pointwiseConvs` (on by default; off gives
+    /// one `conv2d` each, which the tests compare it with bit for bit).
+    public var readsSharedInputsOnce = true
     /// How many gradients the last `backward` deferred.
     @usableFromInline var deferredCount = 0
     @usableFromInline var records: [Record] = []
@@ -122,16 +128,28 @@ public final class Tape<T: TensorElement> {
         _ name: String, inputs: [Var], output: Tensor<T>, readsDeferredOutput: Bool = false,
         backward: @escaping (BackwardContext<T>) -> Void
     ) -> Var {
+        record(name, inputs: inputs, outputs: [output], readsDeferredOutput: readsDeferredOutput, backward: backward)[0]
+    }
+
+    /// Records an op with several outputs (several convs that read one input in one pass). Its
+    /// backward runs once, when any output has a gradient, and reads output k's through
+    /// `context.outputGradient(k)` (nil when none reached it). Otherwise as `record(_:inputs:output:)`.
+    @inlinable
+    public func record(
+        _ name: String, inputs: [Var], outputs: [Tensor<T>], readsDeferredOutput: Bool = false,
+        backward: @escaping (BackwardContext<T>) -> Void
+    ) -> [Var] {
+        precondition(!outputs.isEmpty, "record: an op without outputs")
         if profile != nil { chargeForward(name) }
         let inputIDs = inputs.map(\.id)
         let differentiable = inputIDs.contains { needsGrad[$0] }
-        let out = leaf(output, requiresGrad: differentiable)
+        let outs = outputs.map { leaf($0, requiresGrad: differentiable) }
         if differentiable {
-            records.append(Record(name: name, inputs: inputIDs, output: out.id, readsDeferredOutput: readsDeferredOutput,
-                                  backward: backward))
-            readsDeferredGradient[out.id] = readsDeferredOutput
+            records.append(Record(name: name, inputs: inputIDs, output: outs[0].id, laterOutputs: outs.dropFirst().map(\.id),
+                                  readsDeferredOutput: readsDeferredOutput, backward: backward))
+            for out in outs { readsDeferredGradient[out.id] = readsDeferredOutput }
         }
-        return out
+        return outs
     }
 
     // MARK: - Reading
@@ -211,23 +229,28 @@ public final class Tape<T: TensorElement> {
         for record in records.reversed() where record.output <= root.id {
             // A deferred gradient is written out before anyone but its tensor's producer adds into it.
             if !deferred.isEmpty { for id in record.inputs { settleGradient(id) } }
-            let context: BackwardContext<T>
-            if let pending = deferred[record.output], record.readsDeferredOutput {
-                context = BackwardContext(tape: self, inputs: record.inputs, output: record.output,
-                                          dOutput: UnsafeBufferPointer(start: nil, count: 0),
-                                          outputGradient: OutputGradient(deferred: pending))
-            } else {
-                settleGradient(record.output)
-                guard let dOut = grads[record.output] else { continue }
-                context = BackwardContext(tape: self, inputs: record.inputs, output: record.output,
-                                          dOutput: UnsafeBufferPointer(dOut.buffer),
-                                          outputGradient: OutputGradient(stored: UnsafePointer(dOut.pointer)))
-            }
+            let first = producerGradient(record.output, readsDeferred: record.readsDeferredOutput)
+            let later = record.laterOutputs.map { producerGradient($0, readsDeferred: record.readsDeferredOutput) }
+            guard first != nil || later.contains(where: { $0 != nil }) else { continue }
+            let stored = first?.stored.map { UnsafeBufferPointer(start: $0, count: values[record.output].count) }
+            let context = BackwardContext(tape: self, inputs: record.inputs, output: record.output,
+                                          dOutput: stored ?? UnsafeBufferPointer(start: nil, count: 0),
+                                          outputGradient: first ?? OutputGradient(), laterOutputGradients: later)
             let start = profile == nil ? 0 : TapeProfile.now()
             record.backward(context)
             if profile != nil { profile!.add(record.name + ".backward", TapeProfile.now() - start) }
         }
         profileMark = 0
+    }
+
+    /// Tensor `id`'s gradient as its producer's backward reads it: the deferred map when the producer
+    /// reads those, otherwise the stored buffer (written out first if it was deferred); nil when no
+    /// gradient reached it.
+    @inlinable
+    func producerGradient(_ id: Int, readsDeferred: Bool) -> OutputGradient<T>? {
+        if readsDeferred, let pending = deferred[id] { return OutputGradient(deferred: pending) }
+        settleGradient(id)
+        return grads[id].map { OutputGradient(stored: UnsafePointer($0.pointer)) }
     }
 
     /// Writes tensor `id`'s deferred gradient, if it has one, into a buffer of its own.
@@ -421,17 +444,29 @@ public struct BackwardContext<T: TensorElement> {
     /// dL/d(output), in the output's layout. Empty for a record that reads a deferred gradient
     /// (`readsDeferredOutput`): such a backward reads `outputGradient` instead.
     public let dOutput: UnsafeBufferPointer<T>
-    /// dL/d(output), stored or deferred.
+    /// dL/d(output), stored or deferred (of the first output, for an op with several; empty when
+    /// none reached that one).
     public let outputGradient: OutputGradient<T>
+    /// The gradients of an op's outputs after the first (nil where none reached the output).
+    @usableFromInline let laterOutputGradients: [OutputGradient<T>?]
 
     @inlinable
     init(tape: Tape<T>, inputs: [Int], output: Int, dOutput: UnsafeBufferPointer<T>,
-         outputGradient: OutputGradient<T>) {
+         outputGradient: OutputGradient<T>, laterOutputGradients: [OutputGradient<T>?] = []) {
         self.tape = tape
         self.inputs = inputs
         self.output = output
         self.dOutput = dOutput
         self.outputGradient = outputGradient
+        self.laterOutputGradients = laterOutputGradients
+    }
+
+    /// The gradient of output `k` of an op with several outputs, stored or deferred; nil when none
+    /// reached it.
+    @inlinable
+    public func outputGradient(_ k: Int) -> OutputGradient<T>? {
+        if k > 0 { return laterOutputGradients[k - 1] }
+        return outputGradient.isEmpty ? nil : outputGradient
     }
 
     /// The forward value of input `k`.

@@ -137,6 +137,35 @@ extension Array where Element == Layer {
     }
 }
 
+extension Array where Element == [Layer] {
+    /// Records these layer stacks, each on the same input `x`. When every stack begins with a 1x1 conv
+    /// (stride 1, no padding, no groups; after a ReLU in all of them or in none) and the tape allows it,
+    /// the convs read x once, as one `pointwiseConvs`, and the rest of each stack follows in stack
+    /// order: the first cell's two preprocessings both read the stem. Otherwise each stack runs alone.
+    public func forward<T>(sharing x: Var, tape: Tape<T>, store: inout ParameterStore<T>, vars: [String: Var],
+                           training: Bool) -> [Var] {
+        let relu = first?.first == .relu
+        let convAt = relu ? 1 : 0
+        let weights = map { stack -> String? in
+            guard stack.count > convAt, (stack.first == .relu) == relu,
+                  case let .conv(name, _, _, 1, 1, 0, _, 1) = stack[convAt] else { return nil }
+            return name
+        }
+        guard tape.readsSharedInputsOnce, count > 1, weights.allSatisfy({ $0 != nil }) else {
+            return map { $0.forward(x, tape: tape, store: &store, vars: vars, training: training) }
+        }
+        let normalizedNext = map { stack in
+            stack.count > convAt + 1 && stack[convAt + 1].normalisesWithInputStatistics(training: training)
+        }
+        let convolved = tape.pointwiseConvs(x, weights: weights.map { vars[$0!]! }, reluInput: relu,
+                                            outputMoments: normalizedNext)
+        return indices.map { i in
+            [Layer](self[i].dropFirst(convAt + 1)).forward(convolved[i], tape: tape, store: &store, vars: vars,
+                                                        training: training)
+        }
+    }
+}
+
 extension Layer {
     /// Records this depthwise conv and `next`, a 1x1 conv on its output, as one `separableConv2d`;
     /// nil (nothing recorded) when the two layers are not of that form.

@@ -119,7 +119,11 @@ public final class Supernet<T: TensorElement> {
         let stemOut = run(stem, input)
         var prevPrev = stemOut, prev = stemOut
         for (c, cell) in cells.enumerated() {
-            var states = [run(cell.preprocess0, prevPrev), run(cell.preprocess1, prev)]
+            // The first cell reads the stem twice: its preprocessings then read it once.
+            var states = prevPrev == prev
+                ? [cell.preprocess0, cell.preprocess1].forward(sharing: prev, tape: tape, store: &store,
+                                                               vars: trace.parameters, training: training)
+                : [run(cell.preprocess0, prevPrev), run(cell.preprocess1, prev)]
             for i in 0..<config.steps {
                 var incoming: [Var] = []
                 for edge in topology.incoming(i + 2) {

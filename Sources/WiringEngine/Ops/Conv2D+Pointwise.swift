@@ -53,54 +53,81 @@ func gemm<T: TensorElement>(
     _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
     m: Int, n: Int, k: Int, accumulate: Bool, reluB: Bool = false
 ) {
-    let panelColumns = 16, wholeColumns = n - n % panelColumns, panels = wholeColumns / panelColumns
-    if wholeColumns > 0 {
-        // Every panel of B at once, panel-major, filled by reading B's rows in order (a stream the
-        // prefetcher follows; gathering one panel at a time touches k pages per 64 bytes).
-        let packed = UnsafeMutablePointer<T>.allocate(capacity: k * wholeColumns)
+    let panels = n / 16  // panels of 16 columns: two SIMD8 vectors
+    if panels > 0 {
+        let packed = UnsafeMutablePointer<T>.allocate(capacity: k * panels * 16)
         defer { packed.deallocate() }
-        for p in 0..<k {
-            let row = b + p &* ldb
-            for panel in 0..<panels {
-                let src = row + panel &* panelColumns, dst = packed + (panel &* k &+ p) &* panelColumns
-                if reluB {
-                    reluCopy(dst, src, count: panelColumns)
-                } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
-                    UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
-                    UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
-                }
-            }
-        }
-        for panelIndex in 0..<panels {
-            let panel = UnsafePointer(packed + panelIndex &* k &* panelColumns), j = panelIndex &* panelColumns
-            var i = 0
-            while i + 6 <= m {
-                gemmPanel6x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
-                              accumulate: accumulate)
-                i += 6
-            }
-            while i + 4 <= m {
-                gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k,
-                              accumulate: accumulate)
-                i += 4
-            }
-            while i < m {
-                gemmPanel1x16(c + (i &* ldc &+ j), a + i &* lda, panel, k: k, accumulate: accumulate)
-                i += 1
+        packPanels(packed, b, ldb: ldb, k: k, panels: panels, reluB: reluB)
+        gemmPacked(c, ldc: ldc, a, lda: lda, packed, m: m, panels: panels, k: k, accumulate: accumulate)
+    }
+    gemmLeftoverColumns(c, ldc: ldc, a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, accumulate: accumulate, reluB: reluB)
+}
+
+/// Copies the first `panels` x 16 columns of B (k x n, row stride ldb) into contiguous k x 16 panels,
+/// panel-major (max(B, 0) when `reluB`), for `gemmPacked`.
+///
+/// Every panel at once, filled by reading B's rows in order (a stream the prefetcher follows;
+/// gathering one panel at a time touches k pages per 64 bytes).
+@inlinable
+func packPanels<T: TensorElement>(
+    _ packed: UnsafeMutablePointer<T>, _ b: UnsafePointer<T>, ldb: Int, k: Int, panels: Int, reluB: Bool
+) {
+    let panelColumns = 16
+    for p in 0..<k {
+        let row = b + p &* ldb
+        for panel in 0..<panels {
+            let src = row + panel &* panelColumns, dst = packed + (panel &* k &+ p) &* panelColumns
+            if reluB {
+                reluCopy(dst, src, count: panelColumns)
+            } else {  // two vector moves (a memmove call per 64 bytes cost more than the copy)
+                UnsafeMutableRawPointer(dst).storeBytes(of: convLoad(src), as: SIMD8<T>.self)
+                UnsafeMutableRawPointer(dst + 8).storeBytes(of: convLoad(src + 8), as: SIMD8<T>.self)
             }
         }
     }
-    // Leftover columns, one entry at a time (the same fused multiply-adds in the same order).
-    if wholeColumns < n {
-        for i in 0..<m {
-            for j in wholeColumns..<n {
-                var sum: T = 0
-                for p in 0..<k {
-                    let bv = b[p &* ldb &+ j]
-                    sum.addProduct(a[i &* lda &+ p], reluB && bv < 0 ? 0 : bv)
-                }
-                if accumulate { c[i &* ldc &+ j] += sum } else { c[i &* ldc &+ j] = sum }
+}
+
+/// The first `panels` x 16 columns of C = A * B (or C += A * B) from B packed by `packPanels`.
+@inlinable
+func gemmPacked<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ packed: UnsafePointer<T>,
+    m: Int, panels: Int, k: Int, accumulate: Bool
+) {
+    for panelIndex in 0..<panels {
+        let panel = packed + panelIndex &* k &* 16, j = panelIndex &* 16
+        var i = 0
+        while i + 6 <= m {
+            gemmPanel6x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k, accumulate: accumulate)
+            i += 6
+        }
+        while i + 4 <= m {
+            gemmPanel4x16(c + (i &* ldc &+ j), ldc: ldc, a + i &* lda, lda: lda, panel, k: k, accumulate: accumulate)
+            i += 4
+        }
+        while i < m {
+            gemmPanel1x16(c + (i &* ldc &+ j), a + i &* lda, panel, k: k, accumulate: accumulate)
+            i += 1
+        }
+    }
+}
+
+/// The columns of C = A * B past the last whole panel, one entry at a time (the same fused
+/// multiply-adds in the same order as the panels).
+@inlinable
+func gemmLeftoverColumns<T: TensorElement>(
+    _ c: UnsafeMutablePointer<T>, ldc: Int, _ a: UnsafePointer<T>, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+    m: Int, n: Int, k: Int, accumulate: Bool, reluB: Bool
+) {
+    let wholeColumns = n - n % 16
+    guard wholeColumns < n else { return }
+    for i in 0..<m {
+        for j in wholeColumns..<n {
+            var sum: T = 0
+            for p in 0..<k {
+                let bv = b[p &* ldb &+ j]
+                sum.addProduct(a[i &* lda &+ p], reluB && bv < 0 ? 0 : bv)
             }
+            if accumulate { c[i &* ldc &+ j] += sum } else { c[i &* ldc &+ j] = sum }
         }
     }
 }
