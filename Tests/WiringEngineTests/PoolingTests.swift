@@ -163,4 +163,44 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
         }
         #expect(one == two)
     }
+
+    /// The stride-1 avg pool backward writes each dx row once (stored, or added into what is there);
+    /// it must give the bits of the separable kernel adding into zeros or into the same gradient,
+    /// signed zeros included (an output gradient of -0 gives +0 in a zero-filled buffer).
+    @Test(arguments: [[2, 3, 32, 32], [1, 2, 5, 7], [1, 1, 1, 1], [1, 1, 2, 1], [1, 2, 1, 9], [2, 1, 3, 28]])
+    func avgPoolStride1BackwardHasTheSeparableKernelsBits(shape: [Int]) {
+        var rng = RNG(seed: 9)
+        var g = Tensor<Float>.normal(shape: shape, rng: &rng)
+        // A plane of -0 (its shares, sums and every tap are -0).
+        g.withUnsafeMutableBufferPointer { b in for i in 0..<(shape[2] * shape[3]) { b[i] = -0.0 } }
+        let earlier = Tensor<Float>.normal(shape: shape, rng: &rng)
+        let ps = Pool3x3Shape(planes: shape[0] * shape[1], height: shape[2], width: shape[3], stride: 1)
+        let counts = (0..<ps.outWidth).map { Float(ps.columns($0).count) }
+        let plane = ps.height * ps.width
+        /// The separable kernel, plane by plane, adding into `start`.
+        func separable(_ start: Tensor<Float>) -> [UInt32] {
+            var dx = start
+            dx.withUnsafeMutableBufferPointer { d in
+                g.withUnsafeBufferPointer { gb in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ps.width) { scratch in
+                        for p in 0..<ps.planes {
+                            avgPool3x3PlaneBackward(d.baseAddress! + p * plane, gb.baseAddress! + p * plane, counts,
+                                                    scratch.baseAddress!, ps)
+                        }
+                    }
+                }
+            }
+            return dx.scalars.map(\.bitPattern)
+        }
+        func fast(_ start: Tensor<Float>, accumulate: Bool) -> [UInt32] {
+            var dx = start
+            dx.withUnsafeMutableBufferPointer { d in g.withUnsafeBufferPointer { avgPool3x3Backward(d, $0, ps, accumulate: accumulate) } }
+            return dx.scalars.map(\.bitPattern)
+        }
+        let garbage = Tensor<Float>(shape: shape, repeating: .nan)
+        let stored = withOneAndTwoThreads { fast(garbage, accumulate: false) }
+        let zeros = separable(Tensor(zeros: shape))
+        #expect(stored.0 == zeros && stored.1 == zeros, "stored \(shape)")
+        #expect(fast(earlier, accumulate: true) == separable(earlier), "added \(shape)")
+    }
 }

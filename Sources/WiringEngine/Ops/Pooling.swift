@@ -355,19 +355,35 @@ func poolForEachPaddedPlane<T: TensorElement>(
     }
 }
 
-/// dx[tap] += dOut / (number of in-image taps), for every in-image tap of every output.
+/// dx[tap] += dOut / (number of in-image taps), for every in-image tap of every output; with
+/// `accumulate` false dx is overwritten instead (its contents may be garbage), with the bits of adding
+/// into zeros.
 ///
 /// Buffers: dx [planes, H, W], dOut [planes, outH, outW].
 @inlinable
 public func avgPool3x3Backward<T: TensorElement>(
-    _ dx: UnsafeMutableBufferPointer<T>, _ dOut: UnsafeBufferPointer<T>, _ shape: Pool3x3Shape
+    _ dx: UnsafeMutableBufferPointer<T>, _ dOut: UnsafeBufferPointer<T>, _ shape: Pool3x3Shape, accumulate: Bool = true
 ) {
     let (plane, outPlane) = (shape.height * shape.width, shape.outHeight * shape.outWidth)
     precondition(dx.count == shape.planes * plane && dOut.count == shape.planes * outPlane,
                  "avgPool3x3Backward: buffer sizes do not match \(shape)")
     // Number of in-image columns of each output column, the same for every row and plane.
     let columnCounts = (0..<shape.outWidth).map { T(shape.columns($0).count) }
+    if shape.stride == 1 {
+        // Each output's number of taps, rows x columns (small integers, exact in T).
+        let divisors = (0..<outPlane).map { i in T(shape.rows(i / shape.outWidth).count) * columnCounts[i % shape.outWidth] }
+        divisors.withUnsafeBufferPointer { d in
+            Parallel.forEach(shape.planes) { p in
+                withUnsafeTemporaryAllocation(of: T.self, capacity: shape.width + plane) { scratch in
+                    avgPool3x3PlaneBackwardStride1(dx.baseAddress! + p * plane, dOut.baseAddress! + p * outPlane,
+                                                   d.baseAddress!, scratch.baseAddress!, shape, accumulate: accumulate)
+                }
+            }
+        }
+        return
+    }
     Parallel.forEach(shape.planes) { p in
+        if !accumulate { (dx.baseAddress! + p * plane).update(repeating: 0, count: plane) }
         withUnsafeTemporaryAllocation(of: T.self, capacity: shape.outWidth + shape.width) { scratch in
             avgPool3x3PlaneBackward(dx.baseAddress! + p * plane, dOut.baseAddress! + p * outPlane,
                                     columnCounts, scratch.baseAddress!, shape)
@@ -422,6 +438,44 @@ func avgPool3x3PlaneBackward<T: TensorElement>(
                 }
             }
             for r in rows { poolAddRow(dx + r * W, row, W) }
+        }
+    }
+}
+
+/// `avgPool3x3PlaneBackward` at stride 1 in two passes instead of three read-modify-writes of every
+/// dx row: first each output row's shares spread along its input row (`spread`, H x W: the same sums
+/// in the same order as there), then each dx row written once as ((dx or 0) + spread[r - 1]) +
+/// spread[r]) + spread[r + 1], the terms that the separable loop adds into it, in its order (output
+/// rows ascending). The loops run over whole rows (a call per row and term cost more than the adds).
+///
+/// `divisors` holds each output's number of taps; `scratch` W + H * W elements.
+@inlinable
+func avgPool3x3PlaneBackwardStride1<T: TensorElement>(
+    _ dx: UnsafeMutablePointer<T>, _ dOut: UnsafePointer<T>, _ divisors: UnsafePointer<T>,
+    _ scratch: UnsafeMutablePointer<T>, _ shape: Pool3x3Shape, accumulate: Bool
+) {
+    let (H, W) = (shape.height, shape.width)
+    let share = scratch, spread = scratch + W
+    for oh in 0..<H {
+        let g = dOut + oh * W, d = divisors + oh * W, row = spread + oh * W
+        for c in 0..<W { share[c] = g[c] / d[c] }
+        // Column c is in the windows of outputs c - 1, c and c + 1: (share[c] + share[c + 1]) + share[c - 1].
+        guard W > 1 else { row[0] = share[0]; continue }
+        row[0] = share[0] + share[1]
+        for c in 1..<(W - 1) { row[c] = (share[c] + share[c + 1]) + share[c - 1] }
+        row[W - 1] = share[W - 1] + share[W - 2]
+    }
+    for r in 0..<H {
+        let dst = dx + r * W, lo = Swift.max(r - 1, 0), hi = Swift.min(r + 1, H - 1)
+        let a = UnsafePointer(spread + lo * W), b = UnsafePointer(spread + (lo + 1) * W)
+        let last = UnsafePointer(spread + hi * W)
+        switch (hi - lo, accumulate) {
+        case (2, true): for c in 0..<W { dst[c] = ((dst[c] + a[c]) + b[c]) + last[c] }
+        case (2, false): for c in 0..<W { dst[c] = ((0 + a[c]) + b[c]) + last[c] }
+        case (1, true): for c in 0..<W { dst[c] = (dst[c] + a[c]) + last[c] }
+        case (1, false): for c in 0..<W { dst[c] = (0 + a[c]) + last[c] }
+        case (_, true): for c in 0..<W { dst[c] = dst[c] + a[c] }
+        case (_, false): for c in 0..<W { dst[c] = 0 + a[c] }
         }
     }
 }
@@ -557,8 +611,8 @@ extension Tape {
         var out = makeOutput(shape: [xv.shape[0], xv.shape[1], ps.outHeight, ps.outWidth])
         xv.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { avgPool3x3Forward($0, xb, ps) } }
         return record("avgPool3x3", inputs: [x], output: out) { ctx in
-            guard let dx = ctx.dInput(0) else { return }
-            avgPool3x3Backward(dx, ctx.dOutput, ps)
+            guard let dx = ctx.dInputTarget(0) else { return }
+            avgPool3x3Backward(dx.buffer, ctx.dOutput, ps, accumulate: dx.accumulate)
         }
     }
 
