@@ -37,6 +37,13 @@ func convLaneSum<T: TensorElement>(_ v: SIMD8<T>) -> T {
     ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
 }
 
+/// dst (columns x rows) = src (rows x columns) transposed, both row-major: a conv weight W (O x R) as
+/// W^T, so that the input gradient W^T dOut is the forward's row-major GEMM.
+@inlinable
+func transpose<T>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, rows: Int, columns: Int) {
+    for r in 0..<rows { for c in 0..<columns { dst[c * rows + r] = src[r * columns + c] } }
+}
+
 // MARK: - Kernels
 
 /// C = A * B (or C += A * B when `accumulate`), row-major: A is m x k (row stride lda),

@@ -73,7 +73,7 @@ func separableConvBackward<T: TensorElement>(
     let transposed = UnsafeMutablePointer<T>.allocate(capacity: needsInner ? C * O : 0)
     defer { transposed.deallocate() }
     if needsInner {
-        for o in 0..<O { for c in 0..<C { transposed[c * O + o] = pointwise[o * C + c] } }
+        transpose(transposed, pointwise, rows: O, columns: C)
     }
     // One weight-gradient partial per sample (per plane for the depthwise taps), added in order.
     let pointwisePartials: UnsafeMutablePointer<T>? = dPointwise == nil ? nil : .allocate(capacity: N * O * C)

@@ -59,20 +59,19 @@ func pointwiseConvsBackward<T: TensorElement>(
     // The convs that received a gradient, last-recorded first: the order their own backwards would run.
     let live = dOutputs.indices.reversed().filter { dOutputs[$0] != nil }
     guard !live.isEmpty else { return }
-    // W_j^T (C x O_j), so that dx_j = W_j^T dOut_j is the forward's row-major GEMM.
-    var transposed: [Int: UnsafeMutablePointer<T>] = [:]
-    if dInput != nil {
-        for j in live {
-            let O = outChannels[j], t = UnsafeMutablePointer<T>.allocate(capacity: O * C)
-            for o in 0..<O { for c in 0..<C { t[c * O + o] = weights[j][o * C + c] } }
-            transposed[j] = t
-        }
+    // W_j^T (C x O_j), so that dx_j = W_j^T dOut_j is the forward's row-major GEMM (live convs only).
+    let transposed = outChannels.indices.map { j -> UnsafeMutablePointer<T>? in
+        guard dInput != nil, dOutputs[j] != nil else { return nil }
+        let t = UnsafeMutablePointer<T>.allocate(capacity: outChannels[j] * C)
+        transpose(t, weights[j], rows: outChannels[j], columns: C)
+        return t
     }
-    defer { for t in transposed.values { t.deallocate() } }
+    defer { for t in transposed { t?.deallocate() } }
     // One weight-gradient partial per (conv, sample), summed in sample order below (determinism).
-    var partials: [Int: UnsafeMutablePointer<T>] = [:]
-    for j in live where dWeights[j] != nil { partials[j] = .allocate(capacity: N * outChannels[j] * C) }
-    defer { for p in partials.values { p.deallocate() } }
+    let partials = outChannels.indices.map { j -> UnsafeMutablePointer<T>? in
+        dOutputs[j] != nil && dWeights[j] != nil ? .allocate(capacity: N * outChannels[j] * C) : nil
+    }
+    defer { for p in partials { p?.deallocate() } }
     let outputCounts = outChannels.map { $0 * P }
     let scratchCount = outputCounts.reduce(0, +)
 
@@ -81,13 +80,12 @@ func pointwiseConvsBackward<T: TensorElement>(
         // This sample's output gradients (deferred ones written into a scratch).
         let scratch = UnsafeMutablePointer<T>.allocate(capacity: scratchCount)
         defer { scratch.deallocate() }
-        var dOut: [Int: UnsafePointer<T>] = [:]
         var offset = 0
-        for j in dOutputs.indices {
-            if let g = dOutputs[j] {
-                dOut[j] = g.elements(n * outputCounts[j], outputCounts[j], scratch: g.needsScratch ? scratch + offset : nil)
+        let dOut = dOutputs.indices.map { j -> UnsafePointer<T>? in
+            defer { offset += outputCounts[j] }
+            return dOutputs[j].map { g in
+                g.elements(n * outputCounts[j], outputCounts[j], scratch: g.needsScratch ? scratch + offset : nil)
             }
-            offset += outputCounts[j]
         }
         // Input gradient: dx_j = W_j^T dOut_j for every live conv, then one masked pass adding them in order.
         if let dInput {
@@ -112,7 +110,7 @@ func pointwiseConvsBackward<T: TensorElement>(
             }
         }
         // Weight gradients, against relu(x) copied once.
-        if !partials.isEmpty {
+        if partials.contains(where: { $0 != nil }) {
             var unfolded = x
             let reluX: UnsafeMutablePointer<T>? = reluInput ? .allocate(capacity: C * P) : nil
             defer { reluX?.deallocate() }

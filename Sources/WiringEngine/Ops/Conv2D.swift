@@ -296,11 +296,7 @@ func gemmConvBackward<T: TensorElement>(
     var transposed: UnsafeMutablePointer<T>? = nil
     if dInput != nil {
         let t = UnsafeMutablePointer<T>.allocate(capacity: weightCount)
-        for g in 0..<G {
-            for o in 0..<Og {
-                for r in 0..<R { t[g * R * Og + r * Og + o] = weight[(g * Og + o) * R + r] }
-            }
-        }
+        for g in 0..<G { transpose(t + g * R * Og, weight + g * Og * R, rows: Og, columns: R) }
         transposed = t
     }
     defer { transposed?.deallocate() }
