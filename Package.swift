@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "WiringModel", dependencies: ["WiringEngine"], exclude: ["README.md"]),
         .target(name: "WiringSearch", dependencies: ["WiringModel", "WiringEngine"], exclude: ["README.md"]),
         .target(name: "WiringData", dependencies: ["WiringEngine", "CZlib"], exclude: ["README.md"]),
-        .target(name: "WiringResults", dependencies: ["CHDF5"], exclude: ["README.md"]),
+        .target(
+            name: "WiringResults",
+            dependencies: ["CHDF5", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["README.md"]),
         .target(
             name: "WiringExperiment",
             dependencies: [

@@ -26,6 +26,7 @@ static inline unsigned wl_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned wl_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 
 static inline hid_t wl_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t wl_h5p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t wl_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t wl_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }
 static inline hid_t wl_h5p_link_create(void) { return H5P_LINK_CREATE; }

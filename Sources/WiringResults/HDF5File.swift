@@ -39,6 +39,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     public let mode: Mode
     /// The HDF5 file id, or -1 once closed.
     var id: hid_t = -1
+    /// How the file's end-to-end seal was found when it was opened (`.absent` for a file being written).
+    public let seal: FileSeal
 
     /// Where a new file is written until `commit()`: `path` + "." + a name of this writer + ".partial"
     /// (`path` itself for a file opened for reading).
@@ -58,8 +60,12 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
 
     /// Opens an existing file read-only.
     ///
+    /// A file with a seal (every file WiringLab writes) is checked byte for byte before HDF5 parses it, and opened
+    /// from the checked bytes; a file without one (h5py's, the reference fixtures) is opened as it is (`seal`).
+    ///
     /// - Throws: `ResultsError.fileNotFound` if there is no file, `.notHDF5` for a folder or a foreign file,
-    ///   `.hdf5` if HDF5 cannot open it (damaged or truncated).
+    ///   `.damaged` if a sealed file's bytes do not match its seal, `.hdf5` if HDF5 cannot open it (an unsealed
+    ///   file that is damaged or truncated).
     public init(reading path: String) throws {
         self.path = path
         partialPath = path
@@ -69,10 +75,41 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
             throw ResultsError.fileNotFound(file: path)
         }
         guard !isFolder.boolValue else { throw ResultsError.notHDF5(file: path) }
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ResultsError.hdf5(file: path, path: "/", operation: "cannot open", detail: "permission denied")
         }
+        // The seal is checked on the bytes themselves before HDF5 sees any of them, and a sealed file is then opened
+        // from those same checked bytes (so nothing can change between the check and the parse).
+        let bytes: [UInt8]
+        do {
+            defer { try? handle.close() }
+            let head = [UInt8](try handle.read(upToCount: FileSeal.userBlockSize + 8) ?? Data())
+            guard FileSeal.claimsASeal(head) else {
+                bytes = []
+                seal = .absent
+                id = try HDF5File.openFromDisk(path)
+                return
+            }
+            bytes = head + [UInt8](try handle.readToEnd() ?? Data())
+        } catch let error as ResultsError {
+            throw error
+        } catch {
+            throw ResultsError.hdf5(file: path, path: "/", operation: "read", detail: "\(error.localizedDescription)")
+        }
+        seal = try FileSeal.check(bytes, file: path)
         id = try HDF5Library.run {
+            let site = HDF5Site(file: path, path: "/")
+            var image = bytes
+            // Flags 0: HDF5 copies the image and frees its copy when the file closes.
+            return try image.withUnsafeMutableBytes {
+                try site.check(H5LTopen_file_image($0.baseAddress, $0.count, 0), "H5LTopen_file_image")
+            }
+        }
+    }
+
+    /// Opens an unsealed file from disk, read-only.
+    private static func openFromDisk(_ path: String) throws -> hid_t {
+        try HDF5Library.run {
             let site = HDF5Site(file: path, path: "/")
             // H5Fis_hdf5 looks for the signature; a negative answer on a readable file means it is too short to have one.
             guard H5Fis_hdf5(path) > 0 else { throw ResultsError.notHDF5(file: path) }
@@ -90,6 +127,7 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         self.path = path
         partialPath = path + ".\(getpid())-\(UInt32.random(in: 0...UInt32.max)).partial"
         mode = .writing
+        seal = .absent
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
@@ -105,7 +143,11 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
             defer { H5Pclose(access) }
             // The core driver without a backing store: the file lives in memory, grown 1 MiB at a time.
             try site.check(H5Pset_fapl_core(access, 1 << 20, false), "H5Pset_fapl_core")
-            let id = H5Fcreate(partial, wl_h5f_acc_excl(), wl_h5p_default(), access)
+            // Room for the seal in front of the HDF5 data (the in-memory image starts after it; commit() prepends it).
+            let creation = try site.check(H5Pcreate(wl_h5p_file_create()), "H5Pcreate")
+            defer { H5Pclose(creation) }
+            try site.check(H5Pset_userblock(creation, hsize_t(FileSeal.userBlockSize)), "H5Pset_userblock")
+            let id = H5Fcreate(partial, wl_h5f_acc_excl(), creation, access)
             guard id >= 0 else {
                 let detail = HDF5Library.innermostError()
                 throw ResultsError.cannotCreate(file: path, reason: "H5Fcreate \(partial): \(detail)")
@@ -142,8 +184,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
     /// - Throws: `ResultsError.notFound` or `.wrongKind`.
     public func dataset(_ path: String) throws -> HDF5Dataset { try root.dataset(path) }
 
-    /// Finishes a new file: takes its image from memory, writes it to a new partial file (created exclusively),
-    /// syncs it to disk and renames it to `path`, replacing any file there. Only after this does the result exist
+    /// Finishes a new file: takes its image from memory, seals it (`FileSeal`: the digest of every byte, in the user
+    /// block in front), writes it to a new partial file (created exclusively), syncs it to disk and renames it to `path`, replacing any file there. Only after this does the result exist
     /// under its real name. When the write fails (a full disk, a read-only folder), the partial file is deleted.
     ///
     /// - Throws: `ResultsError.notWritable` if the file was opened for reading or is already closed,
@@ -172,7 +214,8 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
         let fd = open(partialPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure("create") }
         var written = 0
-        let complete = image.withUnsafeBytes { buffer -> Bool in
+        let sealed = image.withUnsafeBytes { FileSeal.userBlock(sealing: $0) } + image
+        let complete = sealed.withUnsafeBytes { buffer -> Bool in
             while written < buffer.count {
                 let n = Foundation.write(fd, buffer.baseAddress! + written, buffer.count - written)
                 if n < 0 && errno == EINTR { continue }
@@ -181,7 +224,7 @@ public final class HDF5File: @unchecked Sendable {  // `id` is read and written 
             }
             return fsync(fd) == 0
         }
-        let error = complete ? nil : failure(written < image.count ? "write" : "sync")
+        let error = complete ? nil : failure(written < sealed.count ? "write" : "sync")
         if Foundation.close(fd) != 0 && error == nil {
             unlink(partialPath)
             throw failure("close")

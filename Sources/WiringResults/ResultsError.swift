@@ -26,6 +26,9 @@ public enum ResultsError: Error, CustomStringConvertible, Equatable, Sendable {
     case alreadyExists(file: String, path: String)
     /// The file was already committed, discarded or closed, or was opened read-only for a write.
     case notWritable(file: String, operation: String)
+    /// A sealed file whose bytes do not match its seal (`FileSeal`): changed, truncated or extended after it was
+    /// written. `detail` says which check failed.
+    case damaged(file: String, detail: String)
     /// An HDF5 call returned a failure code. `operation` is the C function, `detail` HDF5's own innermost message.
     case hdf5(file: String, path: String, operation: String, detail: String)
 
@@ -50,6 +53,8 @@ public enum ResultsError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(file): \(path): already exists (create); choose another name"
         case let .notWritable(file, operation):
             return "\(file): the file is closed or read-only (\(operation)); open it with HDF5File(creating:) and write before commit()"
+        case let .damaged(file, detail):
+            return "\(file): damaged, its bytes do not match its seal (\(detail)); delete it and re-run the experiment"
         case let .hdf5(file, path, operation, detail):
             let what = detail.isEmpty ? "HDF5 call failed" : "HDF5 call failed: \(detail)"
             return "\(file): \(path): \(what) (\(operation)); the file may be damaged or incomplete (or the disk full); re-run the experiment"

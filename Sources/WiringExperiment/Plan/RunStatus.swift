@@ -24,7 +24,7 @@ public enum RunStatus: String, CaseIterable, Codable, Hashable, Sendable {
             self = .done
         } else if RunFiles.isLocked(id, in: folder) {
             self = .running
-        } else if exists(RunFiles.checkpoint(id))
+        } else if exists(RunFiles.checkpoint(id)) || exists(RunFiles.previousCheckpoint(id))
                     || !HDF5File.partialFiles(of: folder.appendingPathComponent(RunFiles.result(id)).path).isEmpty {
             self = .partial
         } else {
@@ -39,6 +39,9 @@ public enum RunFiles {
     public static func result(_ id: String) -> String { "\(id).h5" }
     /// The last checkpoint.
     public static func checkpoint(_ id: String) -> String { "\(id).ckpt" }
+    /// The checkpoint before the last, kept until the run finishes (resumed from when the last is damaged).
+    public static func previousCheckpoint(_ id: String) -> String { checkpoint(id) + previousSuffix }
+    static let previousSuffix = ".prev"
     /// Held (flock) by the process running the run.
     public static func lock(_ id: String) -> String { "\(id).lock" }
 
@@ -68,7 +71,7 @@ public func staleFiles(of plan: ExperimentPlan, in folder: URL) -> [String] {
     let ids = Set(plan.runs.map(\.id))
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
     return names.filter { name in
-        guard name.hasSuffix(".h5") || name.hasSuffix(".ckpt") else { return false }
+        guard name.hasSuffix(".h5") || name.hasSuffix(".ckpt") || name.hasSuffix(RunFiles.previousCheckpoint("")) else { return false }
         let id = String(name.prefix { $0 != "." })
         return !ids.contains(id) && !RunFiles.isLocked(id, in: folder)
     }.sorted()

@@ -275,15 +275,32 @@ private func median(_ xs: [Double]) -> Double {
     return s[s.count / 2]
 }
 
-/// Opens a result file and reads every dataset (checksums included).
-/// - Returns: the number of datasets.
+/// What `verifyResults` found in a file that passed.
+public struct VerifiedFile: Sendable {
+    /// The datasets read, every one of them.
+    public var datasets: Int
+    /// The file's end-to-end seal: `.intact` with its digest, or `.absent` (an older WiringLab's file).
+    public var seal: FileSeal
+
+    /// "24 datasets, sealed sha256 1f2e3d4c5b6a…" or "24 datasets, no seal (...)".
+    public var summary: String {
+        switch seal {
+        case let .intact(digest): "\(datasets) datasets, every byte matches its seal, sha256 \(digest.prefix(16))…"
+        case .absent: "\(datasets) datasets, no seal (written by a WiringLab older than the seal): only HDF5's own checksums were checked"
+        }
+    }
+}
+
+/// Opens a result file or checkpoint, checks its seal (every byte) and reads every dataset (HDF5's checksums too).
 /// - Throws: `ResultsError` for a missing, foreign or damaged file.
-public func verifyResults(at path: String) throws -> Int {
+public func verifyResults(at path: String) throws -> VerifiedFile {
     let file = try HDF5File(reading: path)
     defer { file.close() }
-    guard try file.root.hasAttribute("format"), try file.root.stringAttribute("format") == "wiringlab-results" else {
-        throw ResultsError.wrongKind(file: path, path: "/", expected: "WiringLab result file",
+    let isCheckpoint = try file.root.hasAttribute("checkpoint_format")
+    let isResult = try file.root.hasAttribute("format") && file.root.stringAttribute("format") == "wiringlab-results"
+    guard isCheckpoint || isResult else {
+        throw ResultsError.wrongKind(file: path, path: "/", expected: "WiringLab result file or checkpoint",
                                      found: "HDF5 file of another kind")
     }
-    return try file.verifyEveryDataset()
+    return VerifiedFile(datasets: try file.verifyEveryDataset(), seal: file.seal)
 }

@@ -27,10 +27,24 @@ struct RunCursor: Codable, Equatable {
     var computeSeconds: Double?
 }
 
-/// Writes and reads `<out>/<id>.ckpt`.
+/// Writes and reads `<out>/<id>.ckpt`, keeping the one before as `<out>/<id>.ckpt.prev`: a checkpoint that turns out
+/// damaged when the run resumes is moved aside (DamagedFiles) and the run resumes from the one before, or from the
+/// start when that one is unusable too.
 enum Checkpoint {
     /// The layout version; a checkpoint of another layout is refused (start the run afresh).
     static let checkpointFormat = 3  // 3: the eval log
+
+    /// Where the checkpoint before the last one is kept.
+    static func previous(of path: String) -> String { path + RunFiles.previousSuffix }
+
+    /// Keeps the current checkpoint (if any) as the previous one, before a new one is written under `path`. A rename:
+    /// atomic, so a crash leaves either both files or the previous one alone, never neither.
+    static func keepAsPrevious(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard rename(path, previous(of: path)) == 0 else {
+            throw RunError.cannotWrite(path: previous(of: path), reason: String(cString: strerror(errno)))
+        }
+    }
 
     static func write<T: TensorElement>(to path: String, cursor: RunCursor, parameters: ParameterStore<T>,
                                         momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums,

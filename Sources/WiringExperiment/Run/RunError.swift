@@ -4,6 +4,8 @@
 /// Why a run failed.
 public enum RunError: Error, CustomStringConvertible {
     case checkpointMismatch(path: String)
+    /// A checkpoint that cannot be resumed from (damaged, unsealed); the runner moves it aside and goes on.
+    case unusableCheckpoint(reason: String)
     case unsupported(run: String, what: String)
     /// The results folder or a file in it cannot be written (read-only, a file in the way, a full disk).
     case cannotWrite(path: String, reason: String)
@@ -14,6 +16,8 @@ public enum RunError: Error, CustomStringConvertible {
         switch self {
         case let .checkpointMismatch(path):
             return "\(path): checkpoint of another configuration or precision; delete it to start the run afresh"
+        case let .unusableCheckpoint(reason):
+            return "checkpoint unusable: \(reason)"
         case let .unsupported(run, what):
             return "run \(run): \(what)"
         case let .cannotWrite(path, reason):

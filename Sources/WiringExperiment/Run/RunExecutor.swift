@@ -60,7 +60,7 @@ public func executeRun(_ spec: RunSpec, plan: ExperimentPlan, options: RunOption
     }
     defer { lock.release() }
     let result = folder.appendingPathComponent(RunFiles.result(spec.id)).path
-    if FileManager.default.fileExists(atPath: result) { return .alreadyDone(path: result) }
+    if try DamagedFiles.hasIntactResult(spec.id, in: folder, progress: options.progress) { return .alreadyDone(path: result) }
     // Partial files of earlier writers are dead: only the lock holder writes.
     let checkpoint = folder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path
     for stale in HDF5File.partialFiles(of: result) + HDF5File.partialFiles(of: checkpoint) {
@@ -138,15 +138,7 @@ final class RunExecutor<T: TensorElement> {
     // MARK: - Phases
 
     func run() throws -> RunOutcome {
-        if FileManager.default.fileExists(atPath: checkpointPath) {
-            var parameters = net.parameters
-            cursor = try Checkpoint.read(from: checkpointPath, runID: spec.id, parameters: &parameters,
-                                         momentum: &momentum, log: &log, splits: &splits, searchLog: &searchLog,
-                                         evalLog: &evalLog)
-            net.parameters = parameters
-            earlierSeconds = cursor.computeSeconds ?? 0
-            options.progress.note("resuming \(spec.id) at step \(log.count)")
-        }
+        try resumeFromTheLatestGoodCheckpoint()
         let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
         options.progress.start(run: spec, totalSteps: totalSteps, alreadyDone: log.count)
 
@@ -183,8 +175,39 @@ final class RunExecutor<T: TensorElement> {
         }
         try ResultsWriter(executor: self).write(to: resultPath)
         try? FileManager.default.removeItem(atPath: checkpointPath)
+        try? FileManager.default.removeItem(atPath: Checkpoint.previous(of: checkpointPath))
         options.progress.finish(message: "wrote \(RunFiles.result(spec.id))")
         return .finished(path: resultPath)
+    }
+
+    /// Restores the last checkpoint, or the one before it when the last cannot be used; a checkpoint that cannot be
+    /// used (damaged, unsealed, of another layout or configuration) is moved aside with a note. With neither, the
+    /// run starts from the beginning. Nothing of a refused checkpoint reaches the run's state.
+    func resumeFromTheLatestGoodCheckpoint() throws {
+        for path in [checkpointPath, Checkpoint.previous(of: checkpointPath)]
+        where FileManager.default.fileExists(atPath: path) {
+            var parameters = net.parameters, momentum = momentum, log = log, splits = splits
+            var searchLog = searchLog, evalLog = evalLog
+            do {
+                if let problem = DamagedFiles.problem(with: path) { throw RunError.unusableCheckpoint(reason: problem) }
+                cursor = try Checkpoint.read(from: path, runID: spec.id, parameters: &parameters, momentum: &momentum,
+                                             log: &log, splits: &splits, searchLog: &searchLog, evalLog: &evalLog)
+            } catch let error as InvalidInput {
+                let reason = if case let RunError.unusableCheckpoint(reason) = error { reason } else { DamagedFiles.reason(error) }
+                guard let aside = DamagedFiles.moveAside(path) else {
+                    throw RunError.cannotWrite(path: path, reason: "unusable checkpoint cannot be moved aside: \(reason)")
+                }
+                options.progress.note("\((path as NSString).lastPathComponent): \(reason); moved aside to "
+                                      + "\((aside as NSString).lastPathComponent), not resumed from")
+                continue
+            }
+            net.parameters = parameters
+            (self.momentum, self.log, self.splits, self.searchLog, self.evalLog) = (momentum, log, splits, searchLog, evalLog)
+            earlierSeconds = cursor.computeSeconds ?? 0
+            options.progress.note("resuming \(spec.id) at step \(log.count)"
+                                  + (path == checkpointPath ? "" : " from the checkpoint before the last"))
+            return
+        }
     }
 
     /// Runs the remaining steps of phase `p` with `phase`, recording every step.
@@ -276,6 +299,7 @@ final class RunExecutor<T: TensorElement> {
 
     func saveCheckpoint() throws {
         cursor.computeSeconds = computeSeconds
+        try Checkpoint.keepAsPrevious(checkpointPath)
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
                              log: log, splits: splits, searchLog: searchLog, evalLog: evalLog)
     }

@@ -82,11 +82,12 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
     let prior = priorResults(in: request.outFolder)
     for run in runs {
         if request.force.contains(where: { run.id.hasPrefix($0) }) {
-            for file in [RunFiles.result(run.id), RunFiles.checkpoint(run.id)] {
+            for file in [RunFiles.result(run.id), RunFiles.checkpoint(run.id), RunFiles.previousCheckpoint(run.id)] {
                 try? FileManager.default.removeItem(at: request.outFolder.appendingPathComponent(file))
             }
             pending.append(run)
-        } else if RunStatus(id: run.id, in: request.outFolder) == .done {
+        } else if RunStatus(id: run.id, in: request.outFolder) == .done,
+                  try DamagedFiles.hasIntactResult(run.id, in: request.outFolder, progress: request.progress) {
             report.skipped.append(run.id)
             request.progress.note("[\(run.index)] \(run.id) \(run.name): done, skipped")
         } else if !request.rerunCodeChanged, let same = prior.first(where: { $0.configID == run.configID }) {
