@@ -8,10 +8,14 @@ code_version, run_id, ...) are ignored unless --attributes is given. Exit 0 when
 (the differing paths are listed), 2 when a file cannot be read.
 """
 import argparse
+import os
 import sys
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wiringlab_files import DamagedFile, open_sealed  # noqa: E402
 
 
 def datasets(f):
@@ -27,8 +31,8 @@ def main():
     ap.add_argument("--attributes", action="store_true", help="also compare the root attributes")
     args = ap.parse_args()
     try:
-        fa, fb = h5py.File(args.a, "r"), h5py.File(args.b, "r")
-    except OSError as e:
+        fa, fb = open_sealed(args.a), open_sealed(args.b)
+    except (OSError, DamagedFile) as e:
         print(f"cannot read: {e}", file=sys.stderr)
         return 2
     da, db = datasets(fa), datasets(fb)

@@ -35,6 +35,9 @@ import re
 import sys
 import warnings
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wiringlab_files import DamagedFile, open_sealed  # noqa: E402
+
 FORMAT = "wiringlab-results"
 SWEEP_FORMAT = "wiringlab-sweep"
 FORMAT_VERSIONS = (1, 2)
@@ -73,7 +76,10 @@ def open_checked(path):
     if not h5py.is_hdf5(path):
         raise UsageError(f"{path}: not an HDF5 file, so not a WiringLab result "
                          f"(results are written by `wiringlab run` as <run id>.h5)")
-    f = h5py.File(path, "r")
+    try:
+        f = open_sealed(path)
+    except DamagedFile as error:
+        raise UsageError(str(error))
     found = text(f.attrs["format"]) if "format" in f.attrs else None
     if found not in (FORMAT, SWEEP_FORMAT):
         f.close()

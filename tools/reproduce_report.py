@@ -34,18 +34,19 @@ REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA = "reproduced", "not reproduced", "
 # The tools share the reading basics: an HDF5 string as str, and the one-line user error.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from plot_results import UsageError, text  # noqa: E402
+from wiringlab_files import DamagedFile, open_sealed  # noqa: E402
 
 
 class Run:
     """One result file: its attributes at once, its datasets on first use (cached)."""
 
     def __init__(self, path):
-        import h5py
-
         self.path = path
         self._cache = {}
         try:
-            self._file = h5py.File(path, "r")
+            self._file = open_sealed(path)
+        except DamagedFile as error:
+            raise UsageError(str(error))
         except OSError as error:
             raise UsageError(f"{path}: not a readable HDF5 file ({error}); delete it and run the experiment again")
         f = self._file

@@ -99,9 +99,12 @@ import WiringResults
         try FileManager.default.copyItem(atPath: path, toPath: noisy)
         let shrink = try runProcess(Self.python, ["-c", """
             import h5py, sys
+            sys.path.insert(0, sys.argv[2])
+            import wiringlab_files
             with h5py.File(sys.argv[1], 'a') as f:
                 f['summary/cost_mean'][...] = f['summary/cost_mean'][()] * 1e-16
-            """, noisy])
+            wiringlab_files.reseal(sys.argv[1])  # changed on purpose: a new seal, or the tool refuses the file
+            """, noisy, (Self.tool as NSString).deletingLastPathComponent])
         #expect(shrink.status == 0, "\(shrink.text)")
         let table = try Self.plot([noisy, "--table"])
         #expect(table.status == 0, "\(table.text)")
@@ -157,6 +160,7 @@ import WiringResults
         ("missing", "no such file"),
         ("text", "not an HDF5 file"),
         ("other-format", "not a WiringLab result file (has format 'other', expected 'wiringlab-results')"),
+        ("damaged", "damaged, its bytes do not match its seal (its SHA-256 digest does not match the seal"),
     ])
     func plotToolRejectsWhatIsNotAResultWithExitStatus2(kind: String, message: String) throws {
         if let reason = Self.skipReason {
@@ -173,6 +177,15 @@ import WiringResults
             let file = try HDF5File(creating: path)
             try file.root.setAttribute("format", "other")
             try file.commit()
+        case "damaged":
+            // A result file with one byte flipped in its last third: h5py alone would open it.
+            let file = try HDF5File(creating: path)
+            try file.root.setAttribute("format", "wiringlab-results")
+            try file.root.write("x", (0..<512).map(Double.init))
+            try file.commit()
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes[bytes.count * 2 / 3] ^= 0xff
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
         default:
             break
         }
