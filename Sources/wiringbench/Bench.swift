@@ -174,7 +174,7 @@ func profileLine(_ name: String, _ profile: TapeProfile, wall: UInt64) -> String
 
 func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     let torch = TorchPeer(packageRoot: packageRoot)
-    print(torch == nil ? "PyTorch: not available (apt-get install python3-torch for the side-by-side numbers)"
+    print(torch == nil ? "PyTorch: not available (\(TorchPeer.unavailableReason)); apt-get install python3-torch for the side-by-side numbers"
                        : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
     print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
     var costLines: [String] = []

@@ -3,7 +3,14 @@
 import Foundation
 
 /// A running `tools/bench_torch.py`, or nil when Debian's python3-torch is not installed.
+///
+/// The peer may exit at any time (a missing torch, a crash): every write to its pipe tolerates a reader that is gone
+/// (SIGPIPE is ignored for the whole benchmark, and a failed write is an answer of nil), so the benchmark goes on
+/// with its own figures instead of dying of SIGPIPE.
 final class TorchPeer {
+    /// Why the last start failed, for the benchmark's first line.
+    nonisolated(unsafe) static var unavailableReason = ""
+
     let process = Process()
     let input = Pipe()
     let output = Pipe()
@@ -13,8 +20,10 @@ final class TorchPeer {
         let python = "/usr/bin/python3"
         let script = packageRoot.appendingPathComponent("tools/bench_torch.py").path
         guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
+            TorchPeer.unavailableReason = "no \(python) or no \(script)"
             return nil
         }
+        signal(SIGPIPE, SIG_IGN)
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script]
         var environment = ProcessInfo.processInfo.environment
@@ -23,12 +32,22 @@ final class TorchPeer {
         process.environment = environment
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        guard let hello = readLine(), hello["ready"] as? Bool == true else {
-            process.terminate()
+        let errors = Pipe()
+        process.standardError = errors
+        do { try process.run() } catch {
+            TorchPeer.unavailableReason = "\(python) did not start: \(error)"
             return nil
         }
+        guard let hello = readLine(), hello["ready"] as? Bool == true else {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            // The peer's last stderr line says why (e.g. "ModuleNotFoundError: No module named 'torch'").
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            TorchPeer.unavailableReason = text.split(separator: "\n").last.map(String.init) ?? "exit \(process.terminationStatus)"
+            return nil
+        }
+        // Nothing more is read from stderr: drain it so that a chatty peer never blocks on a full pipe.
+        errors.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
     }
 
     private func readLine() -> [String: Any]? {
@@ -46,13 +65,15 @@ final class TorchPeer {
 
     /// Median milliseconds of `kind` ("block" or "step") `name` at batch `batch` with `threads` threads.
     func time(kind: String, name: String, batch: Int, threads: Int, repetitions: Int) -> [String: Double]? {
-        input.fileHandleForWriting.write(Data("\(kind) \(name) \(batch) \(threads) \(repetitions)\n".utf8))
+        guard (try? input.fileHandleForWriting.write(contentsOf: Data("\(kind) \(name) \(batch) \(threads) \(repetitions)\n".utf8))) != nil
+        else { return nil }
         guard let reply = readLine(), reply["error"] == nil else { return nil }
         return reply.compactMapValues { $0 as? Double }
     }
 
     deinit {
-        input.fileHandleForWriting.write(Data("quit\n".utf8))
-        process.waitUntilExit()
+        // Runs after a failed start too (a failable init that returns nil): write only to a live peer.
+        if process.isRunning { try? input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8)) }
+        if process.isRunning || process.processIdentifier != 0 { process.waitUntilExit() }
     }
 }
