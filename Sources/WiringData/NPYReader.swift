@@ -52,10 +52,10 @@ func parseNPY(_ bytes: [UInt8]) throws -> NumpyArray {
     let dataStart = headerStart + headerLength
     let (needed, overflow2) = count.multipliedReportingOverflow(by: dtype.size)
     guard !overflow, !overflow2, needed <= bytes.count - dataStart else {
-        throw NPYError(problem: "truncated: shape \(shape) of \(dtype) needs \(overflow || overflow2 ? "more" : "\(needed)") data bytes, the entry has \(bytes.count - dataStart)")
+        throw NPYError(problem: "truncated: shape \(pythonShape(shape)) of \(dtype) needs \(overflow || overflow2 ? "more" : "\(needed)") data bytes, the entry has \(bytes.count - dataStart)")
     }
     guard needed == bytes.count - dataStart else {
-        throw NPYError(problem: "\(bytes.count - dataStart - needed) bytes after the data of shape \(shape)")
+        throw NPYError(problem: "\(bytes.count - dataStart - needed) bytes after the data of shape \(pythonShape(shape))")
     }
     return NumpyArray(shape: shape, dtype: dtype, bytes: Array(bytes[dataStart...]))
 }

@@ -130,12 +130,12 @@ public enum NPZDataset {
                 let last = channelsLast ?? ([1, 3].contains(s[3]) || ![1, 3].contains(s[1]))
                 let c = last ? s[3] : s[1]
                 guard [1, 3].contains(c) else {
-                    throw bad(name, "shape \(s) has no channel axis of size 1 or 3 (axis 3 for (N, H, W, C), axis 1 for (N, C, H, W))",
+                    throw bad(name, "shape \(pythonShape(s)) has no channel axis of size 1 or 3 (axis 3 for (N, H, W, C), axis 1 for (N, C, H, W))",
                               "store grey or RGB images as (N, H, W, C) or (N, C, H, W)")
                 }
                 return last ? (c, s[1], s[2], true) : (c, s[2], s[3], false)
             default:
-                throw bad(name, "rank \(s.count) (shape \(s)) is not an image array",
+                throw bad(name, "rank \(s.count) (shape \(pythonShape(s))) is not an image array",
                           "store images as (N, H, W, C), (N, C, H, W) or grey (N, H, W)")
             }
         }
@@ -149,7 +149,7 @@ public enum NPZDataset {
                       "crop or pad them to a square before saving")
         }
         guard (test.c, test.h, test.w) == (train.c, train.h, train.w), xTest.shape.count == x.shape.count else {
-            throw bad("x_test", "images of shape \(Array(xTest.shape.dropFirst())) differ from x_train's \(Array(x.shape.dropFirst()))",
+            throw bad("x_test", "images of shape \(pythonShape(Array(xTest.shape.dropFirst()))) differ from x_train's \(pythonShape(Array(x.shape.dropFirst())))",
                       "store both splits with the same image shape and layout")
         }
         for (name, a) in [("x_train", x), ("x_test", xTest)] where a.dtype.kind == "b" {
@@ -159,7 +159,7 @@ public enum NPZDataset {
         for (name, images) in [("y_train", x), ("y_test", xTest)] {
             let y = arrays[name]!
             guard y.shape.count == 1 || (y.shape.count == 2 && y.shape[1] == 1) else {
-                throw bad(name, "rank \(y.shape.count) (shape \(y.shape)) is not a label vector",
+                throw bad(name, "rank \(y.shape.count) (shape \(pythonShape(y.shape))) is not a label vector",
                           "store one integer class per image, shape (N,) (e.g. y.argmax(1) for one-hot labels)")
             }
             guard y.dtype.isInteger, y.dtype.kind != "b" else {
@@ -231,6 +231,11 @@ public enum NPZDataset {
         }
         return chw
     }
+}
+
+/// A shape as Python prints it: `(4, 75)`, `(4,)`.
+func pythonShape(_ shape: [Int]) -> String {
+    shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
 }
 
 /// A dictionary behind a lock, for caches shared by threads.

@@ -285,7 +285,14 @@ private struct PickleReader {
         switch (object, state) {
         case let (.dtype(dtype), .tuple(s)) where s.count >= 8:
             // (version, byte order, subarray, names, fields, elsize, alignment, flags[, metadata])
-            guard case let .string(order) = s[1], order.count == 1 else { throw fail("a dtype state without a byte order", at: offset) }
+            // The byte order is a str, or bytes in a Python 2 file.
+            let order: String
+            switch s[1] {
+            case let .string(text): order = text
+            case let .bytes(raw): order = String(decoding: raw, as: UTF8.self)
+            default: throw fail("a dtype state without a byte order", at: offset)
+            }
+            guard order.count == 1 else { throw fail("a dtype state with byte order '\(order)'", at: offset) }
             for i in 2...4 {
                 guard case .none = s[i] else { throw fail("a structured or subarray dtype (not an image array)", at: offset) }
             }
@@ -321,9 +328,14 @@ private struct PickleReader {
         let order = dtype.byteOrder.map(String.init) ?? ""
         let parsed = NumpyDType.parse(order + dtype.descr)
         guard let type = parsed.dtype else { throw fail(parsed.problem + " (\(parsed.fix))", at: offset) }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard raw.count == count * type.size else {
-            throw fail("an array of shape \(shape) and dtype \(type) needs \(count * type.size) bytes, it has \(raw.count)", at: offset)
+        var needed: Int? = type.size
+        for d in shape {
+            guard let n = needed else { break }
+            let product = n.multipliedReportingOverflow(by: d)
+            needed = product.overflow ? nil : product.partialValue
+        }
+        guard let bytesNeeded = needed, raw.count == bytesNeeded else {
+            throw fail("an array of shape \(pythonShape(shape)) and dtype \(type) does not fit its \(raw.count) data bytes", at: offset)
         }
         guard !fortran || shape.filter({ $0 > 1 }).count <= 1 else {
             throw fail("a Fortran-order array (save it with np.ascontiguousarray)", at: offset)

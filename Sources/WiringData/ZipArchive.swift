@@ -115,6 +115,6 @@ func zipEntryData(_ bytes: [UInt8], _ entry: ZipEntry, path: String, fix: String
     default:
         throw corrupt("compression method \(entry.method) is not stored (0) or deflate (8)")
     }
-    guard crc32Checksum(data) == entry.crc else { throw corrupt("CRC-32 mismatch: the data is damaged") }
+    guard crc32Checksum(data) == entry.crc else { throw corrupt("CRC-32 mismatch (its bytes changed after it was written)") }
     return data
 }
