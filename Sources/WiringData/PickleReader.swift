@@ -297,6 +297,7 @@ private struct PickleReader {
                 guard case .none = s[i] else { throw fail("a structured or subarray dtype (not an image array)", at: offset) }
             }
             dtype.byteOrder = order.first
+            return
         case let (.array(box), .tuple(s)) where s.count == 5:
             // (version, shape, dtype, is_fortran, raw data)
             guard case let .tuple(dims) = s[1], case let .dtype(dtype) = s[2] else { break }

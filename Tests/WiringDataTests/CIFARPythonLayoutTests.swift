@@ -66,9 +66,10 @@ for name, split in files:
     entry[b'data'] = data
     entry[b'filenames'] = [b'image_%d.png' % k for k in range(n)]
     blob = py2_pickle(entry) if protocol == 'py2' else pickle.dumps(entry, protocol=int(protocol))
-    # Read back as torchvision does (encoding latin1: str keys), so the file is a real CIFAR batch.
+    # Read back as torchvision does (encoding latin1: a Python 2 file's keys become str), so the file is a real CIFAR batch.
     back = pickle.loads(blob, encoding='latin1')
-    assert np.array_equal(back['data'], data) and all(back[k.decode()] == labels[k] for k, _ in keys)
+    get = lambda key: back[key.decode()] if protocol == 'py2' else back[key]
+    assert np.array_equal(get(b'data'), data) and all(get(k) == labels[k] for k, _ in keys)
     open('py/%s/%s' % (folders[0], name), 'wb').write(blob)
     with open('bin/%s/%s%s' % (folders[1], name, '.bin'), 'wb') as f:
         for k in range(n):
