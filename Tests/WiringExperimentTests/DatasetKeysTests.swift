@@ -65,4 +65,14 @@ func npzShapeSizesTheNetworkAndAGridOverPathsGivesDistinctRuns() throws {
     #expect(grid.runs.count == 2 && grid.runs[0].id != grid.runs[1].id)
     #expect(grid.runs.map(\.config.network.numClasses) == [4, 6])
     #expect(grid.runs.map(\.config.network.inputChannels) == [1, 3])
+
+    // The file changes between checking and running: the run refuses it instead of building a wrong network.
+    let planned = try plan("{dataset: npz, path: \(folder.path)/a.npz}")
+    try FileManager.default.removeItem(atPath: folder.path + "/a.npz")
+    try FileManager.default.copyItem(atPath: folder.path + "/b.npz", toPath: folder.path + "/a.npz")
+    let changed = #expect(throws: (any Error).self) {
+        _ = try executeRun(planned.runs[0], plan: planned, options: RunOptions(outFolder: folder.appendingPathComponent("out")))
+    }
+    #expect("\(changed.map { "\($0)" } ?? "")" == "\(folder.path)/a.npz: changed since the manifest was checked (now 30 + 9 images"
+        + " of 3x12x12, 6 classes); start the run again")
 }
