@@ -46,9 +46,9 @@ func loadCIFAR(_ format: CIFARFormat, _ split: DataSplit, labels: CIFARLabels, r
         (python, folder) = (false, binaryFolder)
     } else if directoryExists(pythonFolder) {
         (python, folder) = (true, pythonFolder)
-    } else if pathExists(joinPath(root, format.binaryFiles(split)[0])) {
+    } else if fileExists(joinPath(root, format.binaryFiles(split)[0])) {
         (python, folder) = (false, root)
-    } else if pathExists(joinPath(root, format.pythonFiles(split)[0])) {
+    } else if fileExists(joinPath(root, format.pythonFiles(split)[0])) {
         (python, folder) = (true, root)
     } else {
         (python, folder) = (false, binaryFolder)  // reported as missing below

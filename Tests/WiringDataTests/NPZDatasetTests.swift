@@ -70,6 +70,7 @@ struct NPZDatasetTests {
         ("nchw", "float01", "int16", false, false),
         ("nhwc", "float255", "uint64", true, false),
         ("nhwc", "uint16", "int8", false, true),
+        ("nchw", "float16", "int64", false, false),
         ("grey", "uint8", "int64", false, false),
         ("grey", "float01", "int64", true, true),
     ])
