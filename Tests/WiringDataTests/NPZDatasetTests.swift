@@ -58,6 +58,17 @@ if case == 'normalised': a['x_train'] = np.full((4, 4, 4, 3), -0.5, np.float32)
 if case == 'test_shape': a['x_test'] = np.zeros((2, 5, 5, 3), np.uint8)
 if case == 'one_hot': a['y_train'] = np.eye(7, dtype=np.int64)[a['y_train']]
 np.savez('bad.npz', **a)
+if case == 'short_array':
+    # x_train.npy's header promises 5 images, its data holds 4 (the zip's CRC is right: NumPy's own header writer).
+    import io, zipfile
+    entry = io.BytesIO()
+    np.lib.format.write_array_header_1_0(entry, {'descr': '|u1', 'fortran_order': False, 'shape': (5, 4, 4, 3)})
+    entry.write(a['x_train'].tobytes())
+    with zipfile.ZipFile('bad.npz', 'w') as z:
+        for name, value in a.items():
+            if name == 'x_train': z.writestr('x_train.npy', entry.getvalue())
+            else:
+                buffer = io.BytesIO(); np.save(buffer, value); z.writestr(name + '.npy', buffer.getvalue())
 """#
 
 @Suite(.enabled(if: Python.hasNumpy, "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"))
@@ -123,6 +134,7 @@ struct NPZDatasetTests {
         ("no_channel_axis", "P: x_train: shape (4, 5, 8, 8) has no channel axis of size 1 or 3 (axis 3 for (N, H, W, C), axis 1 for (N, C, H, W)); store grey or RGB images as (N, H, W, C) or (N, C, H, W)"),
         ("normalised", "P: x_train: value -0.5 at flat index 0 is not in [0, 1] or 0...255; store un-normalised images (floats in [0, 1] or 0...255, or uint8)"),
         ("test_shape", "P: x_test: images of shape (5, 5, 3) differ from x_train's (4, 4, 3); store both splits with the same image shape and layout"),
+        ("short_array", "P: x_train: truncated: shape (5, 4, 4, 3) of uint8 needs 240 data bytes, the entry has 192; the file is damaged; write it again (\(saveHint))"),
         ("one_hot", "P: y_train: rank 2 (shape (4, 7)) is not a label vector; store one integer class per image, shape (N,) (e.g. y.argmax(1) for one-hot labels)"),
     ])
     func malformedArrayIsOneLineNamingTheArray(badCase: String, expected: String) throws {
