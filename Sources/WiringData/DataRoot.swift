@@ -20,10 +20,16 @@ public enum DataRoot {
                                environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let chosen = [configured, environment[environmentVariable]]
             .compactMap { $0 }.first { !$0.isEmpty } ?? fallback
+        return expandingHome(chosen, environment: environment)
+    }
+
+    /// `path` with a leading `~` or `~/` replaced by `HOME` (unchanged when `HOME` is not set).
+    public static func expandingHome(_ path: String,
+                                     environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let home = environment["HOME"] {
-            if chosen == "~" { return home }
-            if chosen.hasPrefix("~/") { return joinPath(home, String(chosen.dropFirst(2))) }
+            if path == "~" { return home }
+            if path.hasPrefix("~/") { return joinPath(home, String(path.dropFirst(2))) }
         }
-        return chosen
+        return path
     }
 }

@@ -20,6 +20,12 @@ func readWholeFile(_ path: String, missingFix: String) throws -> [UInt8] {
 /// Whether a regular file or a directory exists at `path`.
 func pathExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
+/// Whether a file that is not a directory exists at `path`.
+func fileExists(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+}
+
 /// Whether a directory exists at `path`.
 func directoryExists(_ path: String) -> Bool {
     var isDirectory: ObjCBool = false

@@ -1,4 +1,5 @@
-// gzip decompression through zlib (CZlib), used for Fashion-MNIST's .gz idx files.
+// zlib (CZlib): gzip decompression for Fashion-MNIST's .gz idx files, raw inflate and CRC-32 for
+// the entries of .npz (zip) files.
 // zlib checks the gzip header, the CRC-32 and the length trailer; every failure becomes a
 // DataError naming the file, never a crash.
 import CZlib
@@ -63,4 +64,59 @@ func gunzip(_ compressed: [UInt8], path: String, fix: String) throws -> [UInt8] 
     }
     output.removeSubrange(produced...)
     return output
+}
+
+/// Inflates a raw deflate stream (no gzip or zlib wrapper: a zip entry stored with method 8) whose
+/// size is known from the zip directory.
+/// - Throws: `DataError.corrupt` for damaged or truncated data, or an output of another size.
+func inflateRaw(_ compressed: ArraySlice<UInt8>, expectedSize: Int, path: String, fix: String) throws -> [UInt8] {
+    func corrupt(_ problem: String) -> DataError { .corrupt(path: path, problem: problem, fix: fix) }
+    var stream = z_stream()
+    // windowBits -15: raw deflate with the largest window.
+    guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        throw corrupt("zlib could not start inflating")
+    }
+    defer { inflateEnd(&stream) }
+    // One byte more than expected, so that a stream longer than the directory says is caught.
+    var output = [UInt8](repeating: 0, count: expectedSize + 1)
+    let input = Array(compressed)
+    let (status, produced) = input.withUnsafeBufferPointer { inBuffer in
+        output.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+            stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
+            stream.avail_in = uInt(inBuffer.count)
+            stream.next_out = out.baseAddress
+            stream.avail_out = uInt(out.count)
+            let status = inflate(&stream, Z_FINISH)
+            return (status, out.count - Int(stream.avail_out))
+        }
+    }
+    switch status {
+    case Z_STREAM_END:
+        guard produced == expectedSize else {
+            throw corrupt("inflates to \(produced) bytes, the zip directory says \(expectedSize)")
+        }
+    case Z_OK, Z_BUF_ERROR:
+        if produced > expectedSize { throw corrupt("inflates to more than the \(expectedSize) bytes the zip directory says") }
+        throw corrupt("truncated: the deflate stream ends early")
+    default:
+        let detail = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+        throw corrupt("damaged deflate data (\(detail))")
+    }
+    output.removeLast()
+    return output
+}
+
+/// The CRC-32 (zip's and gzip's checksum) of `bytes`.
+func crc32Checksum(_ bytes: [UInt8]) -> UInt32 {
+    bytes.withUnsafeBufferPointer { b in
+        // zlib takes a 32-bit length: feed large inputs in chunks.
+        var crc = crc32(0, nil, 0)
+        var offset = 0
+        while offset < b.count {
+            let n = min(b.count - offset, 1 << 30)
+            crc = crc32(crc, b.baseAddress! + offset, uInt(n))
+            offset += n
+        }
+        return UInt32(crc)
+    }
 }

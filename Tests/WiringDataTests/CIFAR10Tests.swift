@@ -49,9 +49,9 @@ private func writeCIFAR(_ folder: TemporaryFolder, records: Int, subfolder: Stri
 @Test func cifar10MissingFolderSaysWhereToPutIt() {
     let error = #expect(throws: DataError.self) { try CIFAR10.load(.train, root: "/nonexistent/data") }
     #expect(error?.description == "/nonexistent/data/cifar-10-batches-bin/data_batch_1.bin: not found; download"
-        + " https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz and unpack it in /nonexistent/data (giving"
-        + " /nonexistent/data/cifar-10-batches-bin), or set data.root or WIRINGLAB_DATA to the folder that holds"
-        + " cifar-10-batches-bin")
+        + " https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz (or torchvision's cifar-10-python.tar.gz) and unpack"
+        + " it in /nonexistent/data (giving /nonexistent/data/cifar-10-batches-bin or /nonexistent/data/cifar-10-batches-py),"
+        + " or set data.root or WIRINGLAB_DATA to the folder that holds cifar-10-batches-bin or cifar-10-batches-py")
 }
 
 @Test func cifar10MissingLaterBatchNamesThatFile() throws {

@@ -53,3 +53,44 @@ func idxBytes(dimensions: [Int], data: [UInt8]) -> [UInt8] {
 
 /// Deterministic test bytes that differ per image, channel and position.
 func testPixel(_ image: Int, _ offset: Int) -> UInt8 { UInt8((image * 37 + offset * 11 + offset / 7) % 256) }
+
+/// Debian's Python with NumPy: the real writers of the pickled CIFAR batches and of .npz files.
+enum Python {
+    static let path = "/usr/bin/python3"
+
+    /// Whether /usr/bin/python3 exists and imports numpy (tests that need it are skipped otherwise).
+    static let hasNumpy: Bool = {
+        guard FileManager.default.isExecutableFile(atPath: path) else { return false }
+        return (try? script("import numpy", in: NSTemporaryDirectory())) != nil
+    }()
+
+    /// Runs `source` with the working directory `folder`; returns its standard output.
+    /// - Throws: an error carrying Python's standard error when it exits non-zero.
+    @discardableResult
+    static func script(_ source: String, _ arguments: [String] = [], in folder: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["-c", source] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: String(decoding: e, as: UTF8.self)])
+        }
+        return String(decoding: o, as: UTF8.self)
+    }
+}
+
+extension TemporaryFolder {
+    /// The bytes of a file in the folder.
+    func read(_ name: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: file(name)))) }
+
+    /// Integers written one per line (or space-separated) by Python.
+    func readIntegers(_ name: String) throws -> [Int] {
+        String(decoding: try read(name), as: UTF8.self).split(whereSeparator: { $0 == "\n" || $0 == " " }).map { Int($0)! }
+    }
+}

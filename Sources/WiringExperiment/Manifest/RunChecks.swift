@@ -1,6 +1,7 @@
 // The rules of the manifest schema that involve more than one key, run after a mapping's fields
 // (see `Schema.checks`). Each is named for what it guarantees; each error blames the key the user wrote.
 
+import WiringData
 import WiringModel
 import WiringSearch
 
@@ -88,9 +89,36 @@ enum RunChecks {
 
     // MARK: - data
 
-    /// The synthetic shape is kept only for the synthetic data set.
-    static func syntheticOnlyForSynthetic(_ data: inout DataConfig, _ r: MapReader) throws {
+    /// The synthetic shape, CIFAR-100's labels and the .npz path are kept only for the data set that
+    /// reads them, so the run ids of the others do not change with them.
+    static func keepOnlyWhatTheDatasetReads(_ data: inout DataConfig, _ r: MapReader) throws {
         data.synthetic = data.dataset == .synthetic ? data.syntheticShape : nil
+        data.labels = data.dataset == .cifar100 ? data.labelsChoice : nil
+        if data.dataset != .npz { data.path = nil }
+    }
+
+    /// `dataset: npz` needs `path`, and the file's shape and class count (read now, so that the
+    /// network, the sizes and the cost estimate follow the file) must be within `Limits`.
+    static func npzShapeFromFile(_ data: inout DataConfig, _ r: MapReader) throws {
+        data.npzShape = nil
+        guard data.dataset == .npz else { return }
+        guard let path = data.path, !path.isEmpty else {
+            throw r.missing("path", expected: "expected the .npz file of dataset npz")
+        }
+        let expected = "expected a NumPy .npz holding x_train, y_train, x_test, y_test"
+        let shape: NPZDataset.Shape
+        do {
+            shape = try NPZDataset.shape(path: DataRoot.expandingHome(path))
+        } catch let error as DataError {
+            throw ManifestError.invalid(r.location("path"), keyPath: r.path("path"), expected: expected, got: error.description)
+        }
+        for (what, value, limit) in [("images of side", shape.size, Limits.imageSize), ("classes", shape.classes, Limits.classes),
+                                     ("training images", shape.trainCount, Limits.images), ("test images", shape.testCount, Limits.images)]
+            where value > limit {
+            throw ManifestError.invalid(r.location("path"), keyPath: r.path("path"), expected: "\(expected) with at most \(limit) \(what)",
+                                        got: "\(value) in \(path)")
+        }
+        data.npzShape = shape
     }
 
     /// `train_size` and `test_size` default to the whole data set and may not exceed it.

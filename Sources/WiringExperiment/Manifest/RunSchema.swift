@@ -4,6 +4,7 @@
 // rendered from these tables (`wiringlab schema`), and a test fails when the two differ.
 
 import Foundation
+import WiringData
 import WiringModel
 import WiringSearch
 
@@ -52,7 +53,11 @@ enum RunSchema {
 
     static let data = Schema<DataConfig>(what: "data", defaults: DataConfig(), fields: [
         .choice("dataset", \.dataset,
-                doc: "Fashion-MNIST: 28x28 grey, 60000/10000 images, from the Debian package `dataset-fashion-mnist` (no download). CIFAR-10: 32x32 colour, 50000/10000, binary batches (`cifar-10-batches-bin`). Synthetic: deterministic random images for tests."),
+                doc: "Fashion-MNIST: 28x28 grey, 60000/10000 images, from the Debian package `dataset-fashion-mnist` (no download). CIFAR-10: 32x32 colour, 50000/10000, binary batches (`cifar-10-batches-bin`) or torchvision's pickles (`cifar-10-batches-py`). CIFAR-100: the same in `cifar-100-binary` or `cifar-100-python`, 100 classes (see `labels`). npz: a NumPy `.npz` named by `path`, shape and classes from the file. Synthetic: deterministic random images for tests. Where each is found: [data.md](data.md)."),
+        .choice("labels", \.labelsChoice,
+                doc: "CIFAR-100 only (ignored otherwise, always type-checked): `fine` = 100 classes, `coarse` = 20 superclasses."),
+        .optionalString("path", \.path,
+                        doc: "The `.npz` file of `dataset: npz` (required there, ignored otherwise): arrays `x_train`, `y_train`, `x_test`, `y_test`; absolute or relative to the working directory, `~` is the home folder. Read while the manifest is checked. Part of the run id."),
         .optionalString("root", \.root,
                         doc: "Folder of the data set. Null: `WIRINGLAB_DATA`, then the system package's folder. Not part of the run id."),
         .integer("train_size", \.trainSize, min: 1, max: Limits.images, default: "`null` (all)",
@@ -67,7 +72,7 @@ enum RunSchema {
                 doc: "`half`: the first half of the training images trains theta, the second half is DARTS' search set for alpha. `none` under a bi-level search is an error."),
         .mapping("synthetic", \.syntheticShape, synthetic, default: "see next rows",
                  doc: "Only used when `dataset: synthetic` (always type-checked)."),
-    ], checks: [RunChecks.syntheticOnlyForSynthetic, RunChecks.sizesWithinDataset])
+    ], checks: [RunChecks.keepOnlyWhatTheDatasetReads, RunChecks.npzShapeFromFile, RunChecks.sizesWithinDataset])
 
     static let synthetic = Schema<DataConfig.Synthetic>(what: "synthetic data", defaults: DataConfig.Synthetic(), fields: [
         .integer("count", \.count, min: 1, max: Limits.images, doc: "Training images (the test set has as many)."),
@@ -153,8 +158,15 @@ func decodeRunConfig(_ root: ManifestNode) throws -> RunConfig {
 }
 
 extension DataConfig {
+    /// CIFAR-100's labels as written (fine when left out), kept for every data set so a grid over
+    /// `data.dataset` works; `RunChecks.keepOnlyWhatTheDatasetReads` drops them for the others.
+    var labelsChoice: CIFAR100.Labels {
+        get { labels ?? .fine }
+        set { labels = newValue }
+    }
+
     /// The synthetic block as written, kept whatever the data set so a grid over `data.dataset` works;
-    /// `RunChecks.syntheticOnlyForSynthetic` drops it for the other data sets.
+    /// `RunChecks.keepOnlyWhatTheDatasetReads` drops it for the other data sets.
     var syntheticShape: Synthetic {
         get { synthetic ?? Synthetic() }
         set { synthetic = newValue }

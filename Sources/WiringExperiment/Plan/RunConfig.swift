@@ -4,6 +4,7 @@
 // two that cannot (`threads`, `data.root`) are blanked before hashing.
 
 import Foundation
+import WiringData
 import WiringModel
 import WiringSearch
 
@@ -19,8 +20,12 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public enum Dataset: String, CaseIterable, Codable, Hashable, Sendable {
         /// 28x28 grey images, 60000 train / 10000 test (Debian `dataset-fashion-mnist`).
         case fashionMNIST = "fashion-mnist"
-        /// 32x32 colour images, 50000 train / 10000 test (`cifar-10-batches-bin`).
+        /// 32x32 colour images, 50000 train / 10000 test (`cifar-10-batches-bin` or torchvision's `cifar-10-batches-py`).
         case cifar10
+        /// 32x32 colour images of 100 fine (or 20 coarse) classes, 50000 / 10000 (`cifar-100-binary` or `cifar-100-python`).
+        case cifar100
+        /// A NumPy .npz named by `path`: shape, class count and normalisation from the file.
+        case npz
         /// Deterministic random images, for tests.
         case synthetic
     }
@@ -66,12 +71,21 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var split: Split
     /// Set only for the synthetic data set.
     public var synthetic: Synthetic?
+    /// CIFAR-100's fine or coarse labels; set only for CIFAR-100 (so other run ids stay what they were).
+    public var labels: CIFAR100.Labels?
+    /// The .npz file; set only for the npz data set. Part of the run id: it names the data set.
+    public var path: String?
+    /// The .npz file's shape and class count, read from it while the manifest is checked; npz only.
+    public var npzShape: NPZDataset.Shape?
 
     /// The defaults: every image of `dataset`, batches of 96 (the reference scripts'), augmented.
     public init(dataset: Dataset = .fashionMNIST) {
         self.dataset = dataset
         root = nil
         synthetic = dataset == .synthetic ? Synthetic() : nil
+        labels = dataset == .cifar100 ? .fine : nil
+        path = nil
+        npzShape = nil
         trainSize = 0
         testSize = 0
         batchSize = 96
@@ -84,19 +98,27 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var maximumTrainSize: Int {
         switch dataset {
         case .fashionMNIST: return 60000
-        case .cifar10: return 50000
+        case .cifar10, .cifar100: return 50000
+        case .npz: return npzShape?.trainCount ?? 0
         case .synthetic: return synthetic?.count ?? 0
         }
     }
 
     /// Test images the data set has (the synthetic test set is as large as its training set).
-    public var maximumTestSize: Int { dataset == .synthetic ? (synthetic?.count ?? 0) : 10000 }
+    public var maximumTestSize: Int {
+        switch dataset {
+        case .synthetic: return synthetic?.count ?? 0
+        case .npz: return npzShape?.testCount ?? 0
+        default: return 10000
+        }
+    }
 
     /// Height = width of the images.
     public var imageSize: Int {
         switch dataset {
         case .fashionMNIST: return 28
-        case .cifar10: return 32
+        case .cifar10, .cifar100: return 32
+        case .npz: return npzShape?.size ?? 0
         case .synthetic: return synthetic?.size ?? 0
         }
     }
@@ -105,14 +127,20 @@ public struct DataConfig: Codable, Hashable, Sendable {
     public var imageChannels: Int {
         switch dataset {
         case .fashionMNIST: return 1
-        case .cifar10: return 3
+        case .cifar10, .cifar100: return 3
+        case .npz: return npzShape?.channels ?? 0
         case .synthetic: return synthetic?.channels ?? 0
         }
     }
 
     /// Number of label classes.
     public var classes: Int {
-        dataset == .synthetic ? (synthetic?.classes ?? 0) : 10
+        switch dataset {
+        case .synthetic: return synthetic?.classes ?? 0
+        case .cifar100: return (labels ?? .fine).classes
+        case .npz: return npzShape?.classes ?? 0
+        default: return 10
+        }
     }
 
     /// Images per step on the theta side: the whole training subset, or its first half when split.

@@ -111,6 +111,8 @@ struct ResultsWriter<T: TensorElement> {
             ("data_root", executor.data.root), ("data_sha256", executor.data.checksum),
         ]
         for (name, value) in attributes { try root.setAttribute(name, value) }
+        try root.setAttribute("data_mean", executor.data.mean)
+        try root.setAttribute("data_std", executor.data.std)
         try root.setAttribute("format_version", Int64(resultsFormatVersion))
         try root.setAttribute("run_index", Int64(executor.spec.index))
         try root.setAttribute("seed", Int64(bitPattern: config.seed))

@@ -18,6 +18,10 @@ struct RunData {
     let root: String
     /// SHA-256 (hex) of the whole training split as decoded: pixels, then labels as bytes.
     let checksum: String
+    /// The per-channel mean and standard deviation the images are normalised with (for npz, the
+    /// statistics of the file's training images).
+    let mean: [Double]
+    let std: [Double]
 
     /// - Throws: `DataError` with the install hint when the data set is missing or damaged,
     ///   `RunError.dataTooSmall` when it has fewer images than `train_size` asks for.
@@ -33,6 +37,23 @@ struct RunData {
             root = DataRoot.resolve(configured: config.root)
             full = try CIFAR10.load(.train, root: root)
             if loadsTest { testSet = try CIFAR10.load(.test, root: root) }
+        case .cifar100:
+            root = DataRoot.resolve(configured: config.root)
+            full = try CIFAR100.load(.train, labels: config.labels ?? .fine, root: root)
+            if loadsTest { testSet = try CIFAR100.load(.test, labels: config.labels ?? .fine, root: root) }
+        case .npz:
+            root = DataRoot.expandingHome(config.path ?? "")
+            let sets = try NPZDataset.load(path: root)
+            let found = NPZDataset.Shape(channels: sets.train.channels, size: sets.train.height, trainCount: sets.train.count,
+                                         testCount: sets.test.count, classes: sets.train.numClasses)
+            // The network was sized from the file when the manifest was checked; a file changed since
+            // then would not fit it.
+            guard found == config.npzShape else {
+                throw DataError.invalidRequest(subject: root, problem: "changed since the manifest was checked (now \(found.trainCount)"
+                    + " + \(found.testCount) images of \(found.channels)x\(found.size)x\(found.size), \(found.classes) classes); start the run again")
+            }
+            full = sets.train
+            if loadsTest { testSet = sets.test }
         case .synthetic:
             root = "synthetic"
             let s = config.synthetic ?? DataConfig.Synthetic()
@@ -54,6 +75,7 @@ struct RunData {
         hash.update(data: full.pixels)
         hash.update(data: full.labels.map { UInt8(truncatingIfNeeded: $0) })
         checksum = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        (mean, std) = (full.mean, full.std)
         if config.trainSize > full.count {
             throw RunError.dataTooSmall(key: "data.train_size", asked: config.trainSize, available: full.count,
                                         dataset: root)
