@@ -7,7 +7,7 @@
 //   per search epoch    search/none_prob/<edge>, search/topology/<edge> (op index), search/prob/<edge>/<op>, ...
 //   per eval pass       eval/loss, eval/accuracy, eval/edge_cost/<cell>/<edge>, ...
 // Every one-number-per-row column of the tables is shown, so a new recorded quantity appears without a
-// change here. Values are float32 (TensorBoard's `simple_value`).
+// change here. Values are float32 (TensorBoard's `simple_value`); NaN values are left out.
 import Foundation
 import WiringModel
 
@@ -46,7 +46,8 @@ enum RunEvents {
         case let .doubles(keyPath):
             let values = log[keyPath: keyPath]
             guard base + width <= values.count else { return [] }
-            return tags.enumerated().map { ($1, values[base + $0]) }
+            // NaN means "does not exist here" (SNAS's temperature in DSNAS, an empty subset): nothing to plot.
+            return tags.enumerated().compactMap { values[base + $0].isNaN ? nil : ($1, values[base + $0]) }
         }
     }
 
