@@ -48,7 +48,10 @@ final class EventFileWriter {
         try flush()
     }
 
-    deinit { try? handle.close() }
+    deinit {
+        try? flush()
+        try? handle.close()
+    }
 
     /// Scalars of one step, as one event.
     func scalars(_ values: [(tag: String, value: Double)], step: Int, wallTime: Date = Date()) throws {

@@ -305,6 +305,7 @@ final class RunExecutor<T: TensorElement> {
     }
 
     func saveCheckpoint() throws {
+        try liveEvents?.writer.flush()  // what the checkpoint holds is in the event file too
         cursor.computeSeconds = computeSeconds
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
                              log: log, splits: splits, searchLog: searchLog, evalLog: evalLog)
