@@ -64,6 +64,23 @@ func eventFolder(_ folder: URL) throws -> URL {
         #expect(text.bytes == [0x12, 0x07] + Array("testing".utf8))
     }
 
+    @Test func exportRefusesWhatIsNoResultInOneLine() throws {
+        let folder = temporaryFolder("export-bad")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("notes.h5")
+        try "not HDF5".write(to: text, atomically: true, encoding: .utf8)
+        for (source, says) in [(folder.appendingPathComponent("missing").path, "no such result file or folder"),
+                               (text.path, "not an HDF5 file"), (folder.path, "no result files")] {
+            do {
+                _ = try RunExport(sources: [source])
+                Issue.record("\(source) was accepted")
+            } catch let error as InvalidInput {
+                let line = "\(error)"
+                #expect(line.contains(source) && line.contains(says) && !line.contains("\n"), "\(line)")
+            }
+        }
+    }
+
     @Test func eventFilesDoNotChangeTheResults() throws {
         let plan = try eventsPlan()
         let plain = temporaryFolder("events-off"), watched = temporaryFolder("events-on")
