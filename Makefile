@@ -1,7 +1,7 @@
 # WiringLab build entry points. Release builds get their optimisation flags here (not in
 # Package.swift: unsafeFlags only work in a root package and would block use as a dependency).
 #   make run    install what is missing, build release, run experiments/quickstart.yaml
-#   make test   install what is missing, run the whole test suite
+#   make test   install what is missing (Debian packages, and tensorboard in .venv-tools/), run the whole test suite
 #   make slurm-test  the Slurm tests on a one-node cluster started here (root; tools/slurm-test.sh)
 #   make bench  release build, engine and supernet benchmarks (torch side by side when available)
 #   make reproduce  the report tier of every paper experiment (experiments/paper/), then REPRODUCTION.md;
@@ -15,7 +15,11 @@ CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /pr
 RELEASE := -c release -Xswiftc -cross-module-optimization $(CPU_FLAGS)
 BIN := $(shell $(SWIFT) build $(RELEASE) --show-bin-path 2>/dev/null)
 APT_RUNTIME := libhdf5-dev zlib1g-dev dataset-fashion-mnist
-APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf netcdf-bin python3-netcdf4
+APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3-xarray python3-h5netcdf netcdf-bin python3-netcdf4 \
+            python3-pandas python3-venv
+# TensorBoard has no Debian package: the tests read event files with the PyPI `tensorboard` in a virtual
+# environment that also sees Debian's numpy, h5py and pandas (--system-site-packages).
+TOOLS_VENV := .venv-tools
 EXPERIMENT ?= experiments/quickstart.yaml
 
 .PHONY: run test slurm-test bench build deps deps-test plots clean reproduce report
@@ -42,6 +46,11 @@ deps:
 
 deps-test:
 	@tools/ensure-packages.sh $(APT_TEST)
+	@$(MAKE) --no-print-directory $(TOOLS_VENV)/bin/tensorboard
+
+$(TOOLS_VENV)/bin/tensorboard:
+	/usr/bin/python3 -m venv --system-site-packages $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard
 
 # The report tier, cheapest first so that an interrupted reproduction still leaves whole experiments.
 PAPER := claim7-eps claim9-affine appxh-norm fig21 fig19 appxh-order fig9b fig9a evolution-dsnas fig4 fig16 fig15 \

@@ -38,6 +38,9 @@ extension WiringLab {
                                    valueName: "seconds"))
         var checkpointEvery: Double = 60
 
+        @Flag(help: "Write TensorBoard event files while each run works, into <out>/tensorboard/ (also record.tensorboard).")
+        var tensorboard = false
+
         @Flag(help: "Print no progress lines.")
         var quiet = false
 
@@ -82,12 +85,14 @@ extension WiringLab {
                        "--checkpoint-every", "\(checkpointEvery)"]
                     + (rerunCodeChanged ? ["--rerun-code-changed"] : []) + force.flatMap { ["--force", $0] }
                     + (maxSteps.map { ["--max-steps", "\($0)"] } ?? []) + (quiet ? ["--quiet"] : [])
+                    + (tensorboard ? ["--tensorboard"] : [])
             }
             var request = SweepRequest(plan: plan, outFolder: folder, jobs: jobs, only: only, index: index,
                                        maxSteps: maxSteps,
                                        progress: ProgressReporter(quiet: quiet, interactive: isChild ? false : nil),
                                        childArguments: child)
             request.checkpointInterval = checkpointEvery
+            request.tensorboard = tensorboard
             // Once fewer runs than jobs are left, the ones still running take the freed cores.
             if jobs > 1 { request.tailThreads = { running in max(1, cores / running) } }
             request.rerunCodeChanged = rerunCodeChanged

@@ -18,7 +18,8 @@ struct WiringLab: ParsableCommand {
             """,
         version: "0.1.0",
         // Adding a subcommand is one entry here plus its file.
-        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Collect.self, Compare.self, Clean.self,
+        subcommands: [Run.self, Plan.self, Validate.self, List.self, Show.self, Verify.self, Collect.self, Compare.self, Export.self,
+                      Clean.self,
                       Submit.self,  // Slurm (issue 13)
                       Schema.self])
 

@@ -135,6 +135,8 @@ enum RunSchema {
     static let record = Schema<RecordConfig>(what: "record", defaults: RecordConfig(), fields: [
         .boolean("per_sample", \.perSample,
                  doc: "Also store each sample's L, H and C at every step (large: steps x batch). Per-step data is always stored."),
+        .boolean("tensorboard", \.tensorboard,
+                 doc: "Write TensorBoard event files while the run works, into `<results>/tensorboard/<setting>-<id>/` (also `wiringlab run --tensorboard`); not part of the run id. See docs/results-format.md, section 9."),
     ])
 
     /// Keys that describe the sweep rather than one run; grid axes may not point at them.

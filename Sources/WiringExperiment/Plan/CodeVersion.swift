@@ -22,6 +22,9 @@ public enum CodeVersion {
         "HostSpeed.swift",
         // How many threads a sweep's child takes: never a result (bitwise the same for any thread count).
         "SweepThreadShare.swift",
+        // TensorBoard event files and `export`: they only read what a run records.
+        "CRC32C.swift", "ProtobufEncoder.swift", "EventFileWriter.swift", "RunEvents.swift", "LiveEvents.swift",
+        "RunRecords.swift", "RunExport.swift", "TidyTable.swift",
     ]
 
     /// `src-` and 12 hex digits of SHA-256 over the computing sources of the package at `directory` (each

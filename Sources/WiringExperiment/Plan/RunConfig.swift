@@ -1,7 +1,7 @@
 // The resolved, typed configuration of ONE run: every default filled in, every grid axis fixed, every
 // name checked. The runner reads only this; it never sees YAML. Its canonical JSON (sorted keys) is
 // what a run id hashes (Planner.swift), so every field that changes a result belongs here, and the
-// two that cannot (`threads`, `data.root`) are blanked before hashing.
+// three that cannot (`threads`, `data.root`, `record.tensorboard`) are blanked before hashing.
 
 import Foundation
 import WiringData
@@ -162,8 +162,14 @@ public struct SamplingConfig: Codable, Hashable, Sendable {
 public struct RecordConfig: Codable, Hashable, Sendable {
     /// Store the per-sample L, H and C of every step (large: steps x batch).
     public var perSample: Bool
+    /// Write TensorBoard event files while the run works (`<results>/tensorboard/`). Not part of the run
+    /// id: the event files only read what the run records.
+    public var tensorboard: Bool
 
-    public init(perSample: Bool = false) { self.perSample = perSample }
+    public init(perSample: Bool = false, tensorboard: Bool = false) {
+        self.perSample = perSample
+        self.tensorboard = tensorboard
+    }
 }
 
 /// The complete, resolved configuration of one run.
@@ -204,6 +210,7 @@ public struct RunConfig: Codable, Hashable, Sendable {
         var c = self
         c.threads = 0
         c.data.root = nil
+        c.record.tensorboard = false
         return c
     }
 

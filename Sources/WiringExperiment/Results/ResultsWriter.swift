@@ -28,15 +28,7 @@ struct ResultsWriter<T: TensorElement> {
         let edges = topology.edges.count, ops = config.network.ops.count, steps = log.count
         let splits = executor.splits
 
-        let labels = ResultLabels(values: [
-            "phases": config.phases.map(\.name),
-            "cells": (0..<cells).map { "cell\($0)" },
-            "edges": topology.edges.map { "e\($0.index):\($0.source)->\($0.node)" },
-            "ops": config.network.ops.map(\.rawValue),
-            "nodes": (0..<nodes).map { "node\($0 + 2)" },
-            "subset": ["correct", "wrong", "all"],
-            "quantity": ["loss", "entropy", "cost", "count"],
-        ])
+        let labels = ResultLabels(values: executor.labels)
         // The root keeps the label scales too (format 1 readers and `/ops` in MATLAB, Octave, ncdump).
         for name in ["phases", "cells", "edges", "ops", "nodes"] { try labels.ensure(name, in: root) }
 

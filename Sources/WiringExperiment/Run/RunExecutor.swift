@@ -33,13 +33,16 @@ public struct RunOptions {
     /// Seconds between checkpoints (`--checkpoint-every`); SIGINT, SIGTERM and `maxSteps` also write one.
     public var checkpointInterval: Double
     public var progress: ProgressReporter
+    /// Write TensorBoard event files while the run works (`--tensorboard`; also `record.tensorboard`).
+    public var tensorboard: Bool
 
     public init(outFolder: URL, maxSteps: Int? = nil, checkpointInterval: Double = 60,
-                progress: ProgressReporter = ProgressReporter(quiet: true)) {
+                progress: ProgressReporter = ProgressReporter(quiet: true), tensorboard: Bool = false) {
         self.outFolder = outFolder
         self.maxSteps = maxSteps
         self.checkpointInterval = checkpointInterval
         self.progress = progress
+        self.tensorboard = tensorboard
     }
 }
 
@@ -117,6 +120,16 @@ final class RunExecutor<T: TensorElement> {
     var earlierSeconds = 0.0
     /// Wall seconds the run has taken so far, resumed invocations included (the results' `compute_seconds`).
     var computeSeconds: Double { earlierSeconds + Date().timeIntervalSince(invocationStart) }
+    /// The TensorBoard event file of this invocation, when asked for; it only reads the logs.
+    var liveEvents: LiveEvents?
+    /// The labels of the run's dimensions (as in the result file).
+    var labels: [String: [String]] {
+        RunRecords.labels(phases: config.phases.map(\.name), cells: config.network.cells,
+                          edges: net.topology.edges.map(\.label), ops: config.network.ops.map(\.rawValue),
+                          nodes: config.network.steps)
+    }
+    /// The logs so far, for the event file.
+    var records: RunRecords { RunRecords(log: log, searchLog: searchLog, evalLog: evalLog, labels: labels) }
 
     var checkpointPath: String { options.outFolder.appendingPathComponent(RunFiles.checkpoint(spec.id)).path }
     var resultPath: String { options.outFolder.appendingPathComponent(RunFiles.result(spec.id)).path }
@@ -139,6 +152,10 @@ final class RunExecutor<T: TensorElement> {
 
     func run() throws -> RunOutcome {
         try resumeFromTheLatestGoodCheckpoint()
+        if options.tensorboard || config.record.tensorboard {
+            liveEvents = try LiveEvents(folder: LiveEvents.folder(for: spec, plan: plan, in: options.outFolder),
+                                        records: records, settings: try settingsText())
+        }
         let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
         options.progress.start(run: spec, totalSteps: totalSteps, alreadyDone: log.count)
 
@@ -159,6 +176,7 @@ final class RunExecutor<T: TensorElement> {
                                                   rng: &rng, SearchPhaseLoop(executor: self, phase: p, settings: settings))
             case let .eval(settings):
                 try runEvalPhase(p, settings: settings)
+                try liveEvents?.update(records, epochEnded: false)
                 finished = true
             }
             if !finished {
@@ -173,6 +191,7 @@ final class RunExecutor<T: TensorElement> {
             cursor.searchLoader = nil
             cursor.searchState = nil
         }
+        try liveEvents?.writer.flush()
         try ResultsWriter(executor: self).write(to: resultPath)
         try? FileManager.default.removeItem(atPath: checkpointPath)
         try? FileManager.default.removeItem(atPath: Checkpoint.previous(of: checkpointPath))
@@ -230,12 +249,14 @@ final class RunExecutor<T: TensorElement> {
                        noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
                        topology: net.topology)
             splits.add(phase: p, epoch: epoch, samples: result.probe.samples)
-            if cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0 {
+            let endsEpoch = cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
+            if endsEpoch {
                 try phase.endEpoch(epoch)
                 if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
                     try evaluate(phase: p, epoch: epoch) { rng in phase.evaluationArchitecture(rng: &rng) }
                 }
             }
+            try liveEvents?.update(records, epochEnded: endsEpoch)
             cursor.stepInPhase += 1
             cursor.loader = loader.position
             stepsThisInvocation += 1
@@ -297,7 +318,17 @@ final class RunExecutor<T: TensorElement> {
         }
     }
 
+    /// The run's settings for TensorBoard's text dashboard (the config as the result file stores it).
+    func settingsText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return RunEvents.settingsText(experiment: plan.name, runID: spec.id, name: spec.name,
+                                      codeVersion: plan.codeVersion,
+                                      config: String(decoding: try encoder.encode(config), as: UTF8.self))
+    }
+
     func saveCheckpoint() throws {
+        try liveEvents?.writer.flush()  // what the checkpoint holds is in the event file too
         cursor.computeSeconds = computeSeconds
         try Checkpoint.keepAsPrevious(checkpointPath)
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,

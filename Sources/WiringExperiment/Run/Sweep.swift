@@ -32,6 +32,8 @@ public struct SweepRequest {
     public var maxSteps: Int?
     /// Seconds between checkpoints of a run.
     public var checkpointInterval: Double = 60
+    /// Write TensorBoard event files while each run works (`--tensorboard`).
+    public var tensorboard = false
     /// Run again the runs whose settings were run by another code version (otherwise they count as done).
     public var rerunCodeChanged = false
     /// Run ids (or prefixes) to run afresh even if done: their result and checkpoint are removed first.
@@ -108,7 +110,8 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
                 switch try executeRun(run, plan: request.plan,
                                       options: RunOptions(outFolder: request.outFolder, maxSteps: request.maxSteps,
                                                           checkpointInterval: request.checkpointInterval,
-                                                          progress: request.progress)) {
+                                                          progress: request.progress,
+                                                          tensorboard: request.tensorboard)) {
                 case .finished: report.finished.append(run.id)
                 case .stopped: report.stopped.append(run.id)
                 case let .interrupted(_, _, signal):
