@@ -1,6 +1,6 @@
 // Damaged files, end to end (issue 33). A small result file and a small checkpoint are damaged one way at a time:
 // a byte flipped (XOR 0xff) or zeroed at every k-th offset, truncation at several lengths, a byte appended. Then
-// - every reading command (`show`, `verify`, `collect`, `compare`) runs on the damaged result as a process: it must
+// - every reading command (`show`, `verify`, `collect`, `compare`, `export`) runs on the damaged result as a process: it must
 //   exit 2 with one line naming the file, never die of a signal, never hang, never exit 0;
 // - `verify` runs on the damaged checkpoint the same way;
 // - a run resumes with the damaged checkpoint in its folder: it must move the checkpoint aside and finish with a
@@ -182,8 +182,12 @@ struct Damage {
             try expectRefused(["collect", folder.path, "--output", root.appendingPathComponent("sweep.h5").path],
                               file: result, "result, \(damage.what)")
             try expectRefused(["compare", folder.path], file: result, "result, \(damage.what)")
+            try expectRefused(["export", result, "--csv", root.appendingPathComponent("table.csv").path,
+                               "--tensorboard", root.appendingPathComponent("events").path],
+                              file: result, "result, \(damage.what)")
         }
         #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("sweep.h5").path))
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("table.csv").path))
         let checkpoint = folder.appendingPathComponent(RunFiles.checkpoint(plan.runs[0].id)).path
         try FileManager.default.removeItem(atPath: result)
         for damage in Damage.all(of: checkpointBytes, stride: checkpointBytes.count / 40, dense: 0) {

@@ -70,13 +70,18 @@ import Testing
 
     /// Edits datasets of the result files of the experiments matching `experiment` (a glob) in place with h5py.
     static func doctor(_ folder: URL, experiment: String, _ python: String) throws {
+        // Changed on purpose, so each file gets a new seal (or the report would refuse it as damaged).
         let script = """
             import glob, sys, h5py, numpy as np
+            sys.path.insert(0, sys.argv[2])
+            import wiringlab_files
             for path in sorted(glob.glob(sys.argv[1] + "/*.h5")):
                 with h5py.File(path, "r+") as f:
             \(python.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+                wiringlab_files.reseal(path)
             """
-        let (status, text) = try runProcess(Self.python, ["-c", script, folder.appendingPathComponent(experiment).path])
+        let tools = (Self.tool as NSString).deletingLastPathComponent
+        let (status, text) = try runProcess(Self.python, ["-c", script, folder.appendingPathComponent(experiment).path, tools])
         #expect(status == 0, "doctoring failed: \(text)")
     }
 
@@ -144,6 +149,16 @@ import Testing
             """)
         let negative = try Self.report(results, folder.appendingPathComponent("c"))
         #expect(negative.verdicts["10"] == "refuted")
+
+        // A file whose bytes changed without a new seal is refused before a value is read: one line, exit 2.
+        let fig4 = results.appendingPathComponent("paper-fig4")
+        let victim = try FileManager.default.contentsOfDirectory(atPath: fig4.path).filter { $0.hasSuffix(".h5") }.sorted()[0]
+        var bytes = [UInt8](try Data(contentsOf: fig4.appendingPathComponent(victim)))
+        bytes[bytes.count * 2 / 3] ^= 0xff
+        try Data(bytes).write(to: fig4.appendingPathComponent(victim))
+        let damaged = try Self.report(results, folder.appendingPathComponent("d"))
+        #expect(damaged.status == 2, "\(damaged.text)")
+        #expect(damaged.text.contains("\(victim): damaged, its bytes do not match its seal"), "\(damaged.text)")
     }
 
     @Test func aFolderWithoutResultsIsOneLineAndExitTwo() throws {
