@@ -1,4 +1,4 @@
-// The interface the runner drives a `search` phase through, and the pieces the three algorithms
+// The interface the runner drives a `search` phase through, and the pieces the algorithms
 // share: the alpha optimiser (clip, then Adam), the theta step (clip, then SGD), one training pass
 // on a fresh tape, and mixture architectures built from per-edge weights.
 //
