@@ -43,9 +43,9 @@ extension SearchConfig {
         let strategy = algorithm.strategy
         if !strategy.levels.contains(level) {
             let runners = SearchAlgorithm.running(level).map(\.rawValue).joined(separator: " and ")
-            return SearchSettingMisfit(key: "level",
-                                       expected: "expected \(strategy.levels.map(\.rawValue).joined(separator: " or ")) "
-                                           + "for \(algorithm.rawValue) (only \(runners) \(level == .bi ? "run bi-level" : "run single-level"))",
+            let fitting = strategy.levels.map(\.rawValue).joined(separator: " or ")
+            return SearchSettingMisfit(key: "level", expected: "expected \(fitting) for \(algorithm.rawValue) "
+                                           + "(only \(runners) run \(level == .bi ? "bi" : "single")-level)",
                                        got: "'\(level.rawValue)'")
         }
         if order != .first && level != .bi {
