@@ -256,13 +256,15 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         updateAlpha = try c.decode(Bool.self, forKey: .updateAlpha)
         updateTheta = try c.decode(Bool.self, forKey: .updateTheta)
         alphaOptimizer = try c.decode(AdamConfig.self, forKey: .alphaOptimizer)
-        refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
+        refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics)
+            ?? SearchConfig(algorithm: algorithm).refreshRunningStatistics
         fixedEdgeSoftmax = try c.decodeIfPresent(DSNASFixedEdgeSoftmax.self, forKey: .fixedEdgeSoftmax) ?? .allowedOps
         hessianRadius = try c.decodeIfPresent(Double.self, forKey: .hessianRadius) ?? 0.01
         gatePaths = try c.decodeIfPresent(ProxylessGatePaths.self, forKey: .gatePaths) ?? .all
     }
 
-    /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the default, so
+    /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the algorithm's
+    /// default (reading takes that default when they are absent), so
     /// the canonical JSON (and the run ids hashed from it) of existing configurations stays the same.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -278,7 +280,9 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         try c.encode(updateAlpha, forKey: .updateAlpha)
         try c.encode(updateTheta, forKey: .updateTheta)
         try c.encode(alphaOptimizer, forKey: .alphaOptimizer)
-        if !refreshRunningStatistics { try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics) }
+        if refreshRunningStatistics != SearchConfig(algorithm: algorithm).refreshRunningStatistics {
+            try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics)
+        }
         if fixedEdgeSoftmax != .allowedOps { try c.encode(fixedEdgeSoftmax, forKey: .fixedEdgeSoftmax) }
         if hessianRadius != 0.01 { try c.encode(hessianRadius, forKey: .hessianRadius) }
         if gatePaths != .all { try c.encode(gatePaths, forKey: .gatePaths) }
