@@ -77,12 +77,19 @@ public struct ProxylessNAS: SearchStrategy, Codable {
     }
 
     public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
-        .shared(alpha.domains.indices.map { e -> EdgeChoice in
+        .shared(sampleOps(rng: &rng), cells: cells)
+    }
+
+    /// One op per edge from softmax(alpha_e) over its allowed ops (single-op edges take it, deleted
+    /// edges stay deleted): the weight step's sample, which the original draws this way in either
+    /// gate mode (its `MixedEdge.MODE` is `two` only in the architecture step).
+    public func sampleOps(rng: inout RNG) -> [EdgeChoice] {
+        alpha.domains.indices.map { e in
             let domain = alpha.domains[e]
             if domain.deleted { return .deleted }
             if domain.allowed.count == 1 { return .op(domain.allowed[0]) }
             return .op(rng.categorical(alpha.probabilities(edge: e)))
-        }, cells: cells)
+        }
     }
 
     /// Nothing changes per epoch.
@@ -144,7 +151,7 @@ public struct ProxylessNAS: SearchStrategy, Codable {
         if config.level == .bi {
             guard let search else { preconditionFailure("ProxylessNAS: bi-level search needs a search batch") }
             // The weight step first, on the train batch with its own sample, as the original alternates.
-            let child = Self.childArchitecture(sampleGates(rng: &rng), cells: cells)
+            let child = Architecture.shared(sampleOps(rng: &rng), cells: cells)
             var probe: StepProbe, thetaNorm: Double?
             if config.updateTheta {
                 let theta = net.trainThetaStep(tape: tape, batch: train, architecture: child, sgd: &sgd, lr: lr,

@@ -37,7 +37,7 @@ import WiringModel
         var (strategy, net, train, search, rng) = try Self.setUp(level: level, paths: paths)
         // The gates of alpha's pass: its draw is the step's first (single) or second (bi, after theta's).
         var peek = rng
-        if level == .bi { _ = strategy.sampleGates(rng: &peek) }
+        if level == .bi { _ = strategy.sampleOps(rng: &peek) }
         let gates = strategy.sampleGates(rng: &peek)
         let alpha = strategy.alpha.values, domains = strategy.alpha.domains
         var sgd = SGD<Double>(config: SGDConfig())
