@@ -37,6 +37,21 @@ public struct DARTS: SearchStrategy, Codable {
         hessianRadius = config.hessianRadius
     }
 
+    /// Bi level (the reference) or single level.
+    public static let levels: [SearchLevel] = [.bi, .single]
+    public static let orders: [DerivativeOrder] = [.first, .second]
+    public static let summary = "DARTS: softmax mixture of every op (reference-spec 5)."
+    public static let evaluationDraw = "DARTS the softmax mixture"
+    /// The theta pass; bi level adds the architect's pass, second order its three virtual passes.
+    public static func passes(_ config: SearchConfig) -> [SearchPass] {
+        Array(repeating: .mixture, count: config.level == .bi ? (config.order == .second ? 4 : 2) : 1)
+    }
+    /// No alpha clipping; alpha starts at 1e-3 N(0, 1).
+    public static func referenceDefaults(_ config: inout SearchConfig) {
+        config.alphaInit = .normal(mean: 0, std: 1e-3)
+        config.alphaOptimizer.gradClip = nil
+    }
+
     public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture { architecture(cells: cells) }
 
     /// Nothing changes per epoch.

@@ -31,6 +31,18 @@ public struct DSNAS: SearchStrategy, Codable {
         learner = AlphaLearner(alpha: alpha, optimizer: config.alphaOptimizer)
     }
 
+    /// Single level only: alpha's gradient comes from the same child pass as theta's.
+    public static let levels: [SearchLevel] = [.single]
+    public static let orders: [DerivativeOrder] = [.first]
+    public static let summary = "DSNAS: one sampled child per batch, score-function alpha gradient with the edge's own cost."
+    public static let evaluationDraw = "DSNAS one op per edge from softmax(alpha)"
+    /// The child, and with `refreshRunningStatistics` the supernet forward that sets the statistics.
+    public static func passes(_ config: SearchConfig) -> [SearchPass] {
+        config.refreshRunningStatistics ? [.child, .statisticsRefresh] : [.child]
+    }
+    /// The shared settings are DSNAS's.
+    public static func referenceDefaults(_ config: inout SearchConfig) {}
+
     public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
         .shared(sample(rng: &rng), cells: cells)
     }

@@ -28,6 +28,16 @@ public struct SNAS: SearchStrategy, Codable {
         currentTemperature = config.temperature
     }
 
+    /// Single level only, as the reference runs it.
+    public static let levels: [SearchLevel] = [.single]
+    public static let orders: [DerivativeOrder] = [.first]
+    public static let summary = "SNAS: Gumbel-softmax mixture of every op, alpha gradient by reparameterisation."
+    public static let evaluationDraw = "SNAS a Gumbel mixture"
+    /// One mixture pass.
+    public static func passes(_ config: SearchConfig) -> [SearchPass] { [.mixture] }
+    /// The shared settings are SNAS's.
+    public static func referenceDefaults(_ config: inout SearchConfig) {}
+
     public func evaluationArchitecture(cells: Int, rng: inout RNG) -> Architecture {
         mixtureArchitecture(gumbelWeights(rng: &rng), domains: alpha.domains, cells: cells)
     }

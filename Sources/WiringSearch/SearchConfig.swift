@@ -103,7 +103,9 @@ public struct AdamConfig: Codable, Hashable, Sendable {
     }
 }
 
-/// The architecture search algorithm (reference-spec sections 5.1-5.3).
+/// The architecture search algorithm (reference-spec sections 5.1-5.3; ProxylessNAS, paper Appx B.2).
+/// Each maps to one `SearchStrategy` type in `SearchDispatch.swift`; what the experiment layer needs
+/// to know about it (levels, orders, passes per step, its one-line summary) it asks that type.
 public enum SearchAlgorithm: String, CaseIterable, Codable, Hashable, Sendable {
     /// One sampled child per batch, score-function alpha gradient with the edge's own cost.
     case dsnas
@@ -111,6 +113,22 @@ public enum SearchAlgorithm: String, CaseIterable, Codable, Hashable, Sendable {
     case snas
     /// Softmax mixture of every op, alpha trained on the search half.
     case darts
+    /// One sampled path per edge (binary gates), BinaryConnect alpha gradient dZhat/dalpha . C(Z).
+    case proxyless
+
+    /// The search a manifest gets when it names none: the reference's DSNAS.
+    public static let standard = SearchAlgorithm.dsnas
+}
+
+/// ProxylessNAS: which ops' gates alpha's gradient involves on an edge.
+public enum ProxylessGatePaths: String, CaseIterable, Codable, Hashable, Sendable {
+    /// Every allowed op: dL/dZ^k of each (the original's `full_v2`; every allowed op runs in the
+    /// alpha pass, the unsampled ones with gate 0).
+    case all
+    /// Two ops drawn from softmax(alpha) without replacement, the active one from the softmax
+    /// renormalised over the pair; only the pair's gates and alphas take part (the original's `two`,
+    /// with its rescaling that keeps the pair's total probability after the update).
+    case two
 }
 
 /// Whether alpha and theta see the same batch (single) or separate train/search halves (bi).
@@ -156,7 +174,7 @@ public enum AlphaInit: Codable, Hashable, Sendable {
 public struct SearchConfig: Codable, Hashable, Sendable {
     /// Which search algorithm.
     public var algorithm: SearchAlgorithm
-    /// Single-level (dsnas, snas, darts) or bi-level (darts only).
+    /// Single- or bi-level; `algorithm`'s `SearchStrategy.levels` says which it allows.
     public var level: SearchLevel
     /// First or second order alpha gradient (bi-level only).
     public var order: DerivativeOrder
@@ -189,30 +207,37 @@ public struct SearchConfig: Codable, Hashable, Sendable {
     /// Second-order DARTS: the finite-difference step of the Hessian-vector product is r = radius / |v|
     /// (the reference's 0.01).
     public var hessianRadius: Double
+    /// ProxylessNAS only: the gates alpha's gradient involves.
+    public var gatePaths: ProxylessGatePaths
 
-    /// The reference's settings for `algorithm`: DARTS runs bi-level without alpha clipping and starts
+    /// The settings for `algorithm`: the shared ones below, then the strategy's own
+    /// (`SearchStrategy.referenceDefaults`): DARTS runs bi-level without alpha clipping and starts
     /// alpha at 1e-3 N(0, 1); DSNAS and SNAS are single-level, clip alpha at 10, start at N(1, 0.01^2).
     public init(algorithm: SearchAlgorithm) {
         self.algorithm = algorithm
-        level = algorithm == .darts ? .bi : .single
+        level = .single
         order = .first
         temperature = 1.0
         temperatureMin = 0.03
         anneal = false
-        alphaInit = algorithm == .darts ? .normal(mean: 0, std: 1e-3) : .normal(mean: 1, std: 0.01)
+        alphaInit = .normal(mean: 1, std: 0.01)
         rewardClip = 5
         rewardWeighting = .sampleProbability
         updateAlpha = true
         updateTheta = true
-        alphaOptimizer = AdamConfig(gradClip: algorithm == .darts ? nil : 10)
+        alphaOptimizer = AdamConfig(gradClip: 10)
         refreshRunningStatistics = true
         fixedEdgeSoftmax = .allowedOps
         hessianRadius = 0.01
+        gatePaths = .all
+        algorithm.strategy.referenceDefaults(&self)
+        level = algorithm.strategy.levels[0]
     }
 
     private enum CodingKeys: String, CodingKey {
         case algorithm, level, order, temperature, temperatureMin, anneal, alphaInit, rewardClip, rewardWeighting,
-             updateAlpha, updateTheta, alphaOptimizer, refreshRunningStatistics, fixedEdgeSoftmax, hessianRadius
+             updateAlpha, updateTheta, alphaOptimizer, refreshRunningStatistics, fixedEdgeSoftmax, hessianRadius,
+             gatePaths
     }
 
     /// Reads configurations and search states written before `rewardWeighting` and
@@ -231,12 +256,15 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         updateAlpha = try c.decode(Bool.self, forKey: .updateAlpha)
         updateTheta = try c.decode(Bool.self, forKey: .updateTheta)
         alphaOptimizer = try c.decode(AdamConfig.self, forKey: .alphaOptimizer)
-        refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics) ?? true
+        refreshRunningStatistics = try c.decodeIfPresent(Bool.self, forKey: .refreshRunningStatistics)
+            ?? SearchConfig(algorithm: algorithm).refreshRunningStatistics
         fixedEdgeSoftmax = try c.decodeIfPresent(DSNASFixedEdgeSoftmax.self, forKey: .fixedEdgeSoftmax) ?? .allowedOps
         hessianRadius = try c.decodeIfPresent(Double.self, forKey: .hessianRadius) ?? 0.01
+        gatePaths = try c.decodeIfPresent(ProxylessGatePaths.self, forKey: .gatePaths) ?? .all
     }
 
-    /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the default, so
+    /// Writes `rewardWeighting` and `refreshRunningStatistics` only when they are not the algorithm's
+    /// default (reading takes that default when they are absent), so
     /// the canonical JSON (and the run ids hashed from it) of existing configurations stays the same.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -252,8 +280,11 @@ public struct SearchConfig: Codable, Hashable, Sendable {
         try c.encode(updateAlpha, forKey: .updateAlpha)
         try c.encode(updateTheta, forKey: .updateTheta)
         try c.encode(alphaOptimizer, forKey: .alphaOptimizer)
-        if !refreshRunningStatistics { try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics) }
+        if refreshRunningStatistics != SearchConfig(algorithm: algorithm).refreshRunningStatistics {
+            try c.encode(refreshRunningStatistics, forKey: .refreshRunningStatistics)
+        }
         if fixedEdgeSoftmax != .allowedOps { try c.encode(fixedEdgeSoftmax, forKey: .fixedEdgeSoftmax) }
         if hessianRadius != 0.01 { try c.encode(hessianRadius, forKey: .hessianRadius) }
+        if gatePaths != .all { try c.encode(gatePaths, forKey: .gatePaths) }
     }
 }

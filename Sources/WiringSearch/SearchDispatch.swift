@@ -1,8 +1,20 @@
 // The one place that maps `SearchAlgorithm` to its strategy type. A caller hands in a consumer whose
 // generic `consume` receives the concrete strategy, so code built on it (the runner's search phase)
-// is specialised for DSNAS, SNAS and DARTS alike instead of calling through an existential.
+// is specialised for every algorithm alike instead of calling through an existential.
 import WiringEngine
 import WiringModel
+
+extension SearchAlgorithm {
+    /// The strategy type that runs this algorithm and states its facts.
+    public var strategy: any SearchStrategy.Type {
+        switch self {
+        case .dsnas: return DSNAS.self
+        case .snas: return SNAS.self
+        case .darts: return DARTS.self
+        case .proxyless: return ProxylessNAS.self
+        }
+    }
+}
 
 /// Receives the strategy a `SearchConfig` names, as its concrete type.
 public protocol SearchStrategyConsumer {
@@ -19,11 +31,10 @@ public func withSearchStrategy<C: SearchStrategyConsumer>(config: SearchConfig, 
                                                           _ consumer: C) throws(C.Failure) -> C.Output {
     let alpha = ArchitectureParameters(domains: domains, ops: network.ops.count, initialisation: config.alphaInit,
                                        rng: &rng)
-    switch config.algorithm {
-    case .dsnas: return try consumer.consume(DSNAS(config: config, alpha: alpha))
-    case .snas: return try consumer.consume(SNAS(config: config, alpha: alpha))
-    case .darts: return try consumer.consume(DARTS(config: config, alpha: alpha))
+    func make<S: SearchStrategy>(_ type: S.Type) throws(C.Failure) -> C.Output {
+        try consumer.consume(S(config: config, alpha: alpha))
     }
+    return try make(config.algorithm.strategy)
 }
 
 /// The strategy as an existential, for callers that do not step it in a hot loop.

@@ -1,4 +1,4 @@
-// The interface the runner drives a `search` phase through, and the pieces the three algorithms
+// The interface the runner drives a `search` phase through, and the pieces the algorithms
 // share: the alpha optimiser (clip, then Adam), the theta step (clip, then SGD), one training pass
 // on a fresh tape, and mixture architectures built from per-edge weights.
 //
@@ -9,8 +9,29 @@ import Foundation
 import WiringEngine
 import WiringModel
 
-/// A differentiable architecture search algorithm (reference-spec 5.1-5.3), called once per batch.
+/// A differentiable architecture search algorithm (reference-spec 5.1-5.3, ProxylessNAS), called once
+/// per batch. Besides the step, the type states its facts (levels, orders, passes, defaults, the
+/// manifest's one-liners), so the experiment layer asks `SearchConfig` (`SearchFacts.swift`) rather
+/// than testing which algorithm it has, and a new algorithm is its file plus one line of
+/// `SearchAlgorithm.strategy`.
 public protocol SearchStrategy {
+    /// A search starting from `alpha`.
+    init(config: SearchConfig, alpha: ArchitectureParameters)
+
+    /// The levels it runs, its default first.
+    static var levels: [SearchLevel] { get }
+    /// The derivative orders it runs at bi level (every algorithm runs `.first`).
+    static var orders: [DerivativeOrder] { get }
+    /// One line for the manifest reference: what a step samples or mixes, and alpha's gradient.
+    static var summary: String { get }
+    /// How `evaluationArchitecture` draws an eval batch's architecture, for the manifest reference.
+    static var evaluationDraw: String { get }
+    /// The network passes one step of `config` computes (the planner's cost estimate).
+    static func passes(_ config: SearchConfig) -> [SearchPass]
+    /// Sets the reference's settings that differ from the shared ones of `SearchConfig(algorithm:)`
+    /// (the level comes from `levels`).
+    static func referenceDefaults(_ config: inout SearchConfig)
+
     /// The settings it was made with.
     var config: SearchConfig { get }
     /// The current architecture parameters of the normal cell (shared by every cell).
@@ -53,12 +74,15 @@ public protocol SearchStrategy {
 public struct SearchStepRecord {
     /// Probes of the theta pass on the train batch (the architecture in `architecture`).
     public var probe: StepProbe
-    /// Bi-level DARTS: probes of the architect's pass on the search batch (with second order, the pass
-    /// at the unrolled theta'). Its `opCost` is the reference's `cal_stat` cost (reference-spec 6.2).
+    /// Bi level: probes of alpha's pass on the search batch (DARTS: the architect's, with second
+    /// order at the unrolled theta', its `opCost` the reference's `cal_stat` cost, reference-spec 6.2;
+    /// ProxylessNAS: the binary-gate pass, its `opCost` dL/dZ^k of every involved op).
     public var searchProbe: StepProbe?
-    /// What was evaluated on the train batch: one-hot choices (DSNAS) or mixtures (SNAS, DARTS).
+    /// What was evaluated on the train batch: one-hot choices (DSNAS, ProxylessNAS: the sampled path)
+    /// or mixtures (SNAS, DARTS).
     public var architecture: Architecture
-    /// Bi-level DARTS: the mixture evaluated on the search batch (alpha before this step's update).
+    /// Bi level: what alpha's pass evaluated on the search batch (DARTS: the mixture at alpha before
+    /// this step's update; ProxylessNAS: the binary gates, one-hot weights over the involved ops).
     public var searchArchitecture: Architecture?
     /// dLoss/dalpha[edge][op] of this step, before clipping and before Adam's weight decay.
     public var alphaGradient: [[Double]]

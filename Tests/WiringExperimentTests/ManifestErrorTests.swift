@@ -145,7 +145,7 @@ let malformedCases: [MalformedCase] = [
         name: t
         phases:
           - {kind: search, algorithm: dsnas, level: bi}
-        """, "t.yaml:3: phases.0.level: expected single for dsnas (only darts runs bi-level), got 'bi'"),
+        """, "t.yaml:3: phases.0.level: expected single for dsnas (only darts and proxyless run bi-level), got 'bi'"),
     MalformedCase("fixed sampling with a free edge", """
         name: t
         edges:

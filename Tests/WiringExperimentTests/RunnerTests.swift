@@ -175,7 +175,7 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (status: 
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Tiny search runs: 2 epochs of 4 batches each (bi-level DARTS splits the 32 images into halves),
+/// Tiny search runs: 2 epochs of 4 batches each (bi-level DARTS and ProxylessNAS split the 32 images into halves),
 /// an eval pass over 20 test images after each epoch, then an eval phase of 2 passes.
 func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
     let search = algorithm == "darts"
@@ -187,7 +187,7 @@ func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
 }
 
 @Suite(.serialized) struct SearchRunnerTests {
-    @Test(arguments: ["dsnas", "snas", "darts"])
+    @Test(arguments: ["dsnas", "snas", "darts", "proxyless"])
     func resumedSearchIsBitwiseIdenticalAndRecordsAlpha(algorithm: String) throws {
         let plan = try tinySearchPlan(algorithm)
         let spec = plan.runs[0]
@@ -221,7 +221,7 @@ func tinySearchPlan(_ algorithm: String) throws -> ExperimentPlan {
         #expect(try file.dataset("search/topology").shape == [2, 5])
         let alpha = try file.dataset("search/alpha").read(Double.self).values
         #expect(alpha[0..<40] != alpha[40..<80], "alpha moved between epochs")
-        if algorithm == "darts" {
+        if algorithm == "darts" || algorithm == "proxyless" {  // bi-level (proxyless by default)
             // split: half leaves 16 training images: 2 batches per epoch, 4 steps, one search batch each.
             #expect(try file.dataset("search/batch_edge_cost").shape == [4, 1, 5])
             // The search rows of Fig 10b: per epoch, the "all" mean loss of the search samples is the mean of

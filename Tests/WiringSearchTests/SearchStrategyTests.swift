@@ -13,10 +13,14 @@ import WiringModel
         snas.anneal = true
         var darts = SearchConfig(algorithm: .darts)
         darts.order = .second
-        return [("dsnas", SearchConfig(algorithm: .dsnas)), ("snas annealed", snas), ("darts bi second", darts)]
+        var proxylessTwo = SearchConfig(algorithm: .proxyless)
+        proxylessTwo.level = .single
+        proxylessTwo.gatePaths = .two
+        return [("dsnas", SearchConfig(algorithm: .dsnas)), ("snas annealed", snas), ("darts bi second", darts),
+                ("proxyless bi", SearchConfig(algorithm: .proxyless)), ("proxyless single two-path", proxylessTwo)]
     }()
 
-    @Test(arguments: 0..<3)
+    @Test(arguments: 0..<5)
     func resumedSearchEqualsUninterruptedBitwise(caseIndex: Int) throws {
         let (name, config) = Self.cases[caseIndex]
         let network = tinyNetwork(constraints: [EdgeConstraint(.edge(2), .delete)])

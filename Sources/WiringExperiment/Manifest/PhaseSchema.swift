@@ -37,7 +37,27 @@ enum PhaseSchema {
 
     static let samplingDoc = "`uniform`: every edge draws an op uniformly from its allowed set, every batch. The reference draws from softmax(alpha) with alpha ~ N(1, 0.01^2), which is uniform within 1% (reference-spec 9, item 6). `fixed`: nothing is drawn; `edges` must fix or delete every edge."
 
-    static let evalEveryDoc = "An eval pass over the `data.test_size` test images (batches of 96, batch norm in eval mode with the running statistics, theta and alpha untouched) after every this many epochs and after the last: loss, accuracy, edge costs and identity residuals in `/eval`. The ops of each test batch are drawn as the phase draws them (train: uniform or fixed; search: DSNAS one op per edge from softmax(alpha), SNAS a Gumbel mixture, DARTS the softmax mixture), from a stream of their own. `null`: no eval pass."
+    static let evalEveryDoc = "An eval pass over the `data.test_size` test images (batches of 96, batch norm in eval mode with the running statistics, theta and alpha untouched) after every this many epochs and after the last: loss, accuracy, edge costs and identity residuals in `/eval`. The ops of each test batch are drawn as the phase draws them (train: uniform or fixed; search: \(SearchAlgorithm.allCases.map { $0.strategy.evaluationDraw }.joined(separator: ", "))), from a stream of their own. `null`: no eval pass."
+
+    /// "`v1` for a, b; `v2` for c": a search key's default per algorithm, from `SearchConfig(algorithm:)`.
+    static func perAlgorithm<V: Equatable>(_ value: (SearchConfig) -> V, _ text: (V) -> String) -> String {
+        var groups: [(value: V, names: [String])] = []
+        for algorithm in SearchAlgorithm.allCases {
+            let v = value(SearchConfig(algorithm: algorithm))
+            if let i = groups.firstIndex(where: { $0.value == v }) { groups[i].names.append(algorithm.rawValue) }
+            else { groups.append((v, [algorithm.rawValue])) }
+        }
+        return groups.map { "\(text($0.value)) for \($0.names.joined(separator: ", "))" }.joined(separator: "; ")
+    }
+
+    /// An alpha_init as a manifest would write it.
+    static func alphaInitText(_ a: AlphaInit) -> String {
+        switch a {
+        case let .normal(mean, std):
+            return "`{kind: normal, mean: \(ManifestNode.formatDoc(mean)), std: \(ManifestNode.formatDoc(std))}`"
+        case let .constant(c): return "`{kind: constant, value: \(ManifestNode.formatDoc(c))}`"
+        }
+    }
 
     /// `eval_every`: an integer of epochs, or null.
     static func evalEvery<C>(_ keyPath: WritableKeyPath<C, Int?>) -> SchemaField<C> {
@@ -68,21 +88,21 @@ enum PhaseSchema {
 
     static let search = Schema<SearchSettings>(what: "a search phase", defaults: SearchSettings(), fields: [
         .custom("algorithm", type: choiceType(SearchAlgorithm.self), default: { "`\($0.search.algorithm.rawValue)`" },
-                doc: "DSNAS: one sampled child per batch, score-function alpha gradient with the edge's own cost. SNAS: Gumbel-softmax mixture. DARTS: softmax mixture (reference-spec 5). Sets the defaults of the keys below.") {
+                doc: SearchAlgorithm.allCases.map { $0.strategy.summary }.joined(separator: " ") + " Sets the defaults of the keys below (docs/search.md).") {
             node, path, s in
             // The algorithm decides the other keys' defaults (level, alpha_init, alpha clipping).
             s.search = SearchConfig(algorithm: try node.choice(path))
         },
-        .choice("level", \.search.level, default: "`bi` for darts, else `single`",
-                doc: "Single: alpha and theta see the same batch. Bi: alpha steps on the search half (`data.split: half`). Only darts may be bi-level."),
-        .choice("order", \.search.order, doc: "Second-order DARTS gradient; only for bi-level."),
+        .choice("level", \.search.level, default: perAlgorithm({ $0.level }) { "`\($0.rawValue)`" },
+                doc: "Single: alpha and theta see the same batch. Bi: alpha steps on the search half (`data.split: half`). Only \(SearchAlgorithm.running(.bi).map(\.rawValue).joined(separator: " and ")) may be bi-level."),
+        .choice("order", \.search.order, doc: "Second-order gradient (\(SearchAlgorithm.allCases.filter { $0.strategy.orders.contains(.second) }.map(\.rawValue).joined(separator: ", ")) only); only for bi-level."),
         .number("temperature", \.search.temperature, .positive,
                 doc: "SNAS Gumbel-softmax temperature (initial value when annealed)."),
         .number("temperature_min", \.search.temperatureMin, .positive, doc: "Floor of the annealed temperature."),
         .boolean("anneal", \.search.anneal,
                  doc: "Anneal once per epoch: max(t_min, t_min + (1 - e/T)(t0 - t_min)) (reference-spec 5.2)."),
         .custom("alpha_init", type: "mapping",
-                default: { _ in "dsnas/snas `{kind: normal, mean: 1, std: 0.01}`; darts `{kind: normal, mean: 0, std: 0.001}`" },
+                default: { _ in perAlgorithm({ $0.alphaInit }, alphaInitText) },
                 doc: "`{kind: normal, mean, std}` draws each entry from N(mean, std^2) (defaults mean 0, std 1); `{kind: constant, value}` sets every entry (DARTS `cal_stat`: 0.001).") {
             node, path, s in
             s.search.alphaInit = try decodeAlphaInit(node, path)
@@ -90,9 +110,15 @@ enum PhaseSchema {
         .number("reward_clip", \.search.rewardClip, .positive, doc: "DSNAS clamps each edge reward to [-clip, clip]."),
         .choice("reward_weighting", \.search.rewardWeighting,
                 doc: "DSNAS: the weight of each edge's clamped reward in the alpha gradient. `sample_probability` (the authors' code): p(sampled op) / its mean over the edges; `none`: 1 (the plain score-function estimator)."),
-        .boolean("refresh_running_statistics", \.search.refreshRunningStatistics,
-                 doc: "DSNAS: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the reference does. False: only the sampled child's norms move."),
-.choice("fixed_edge_softmax", \.search.fixedEdgeSoftmax,
+        .custom("refresh_running_statistics", type: "boolean",
+                default: { _ in perAlgorithm({ $0.refreshRunningStatistics }) { "`\($0)`" } },
+                doc: "DSNAS, and ProxylessNAS's bi-level weight step: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the DSNAS reference does. False: only the sampled child's norms move (the ProxylessNAS original).") {
+            node, path, s in
+            s.search.refreshRunningStatistics = try node.bool(path)
+        },
+        .choice("gate_paths", \.search.gatePaths,
+                doc: "ProxylessNAS: the gates alpha's gradient involves. `all`: dL/dZ^k of every allowed op (every allowed op runs in alpha's pass with gate 0 but the sampled one). `two`: the original's memory saver, two ops drawn from softmax(alpha) without replacement, the active one from the softmax over the pair, the gradient over the pair, and the pair's alphas shifted after the update to keep their total probability (docs/search.md)."),
+        .choice("fixed_edge_softmax", \.search.fixedEdgeSoftmax,
                 doc: "DSNAS: the softmax in the alpha gradient of an edge with one allowed op (`edges: fix`). `allowed_ops`: over that op, so the gradient is 0 and its alpha moves only by weight decay. `all_ops` (the reference's forced edges, reference-spec 5.1 step 3): over all ops, (onehot - softmax(alpha_e)) * reward_e."),
         .number("hessian_radius", \.search.hessianRadius, .positive,
                 doc: "Second-order DARTS: the finite-difference step of the Hessian-vector product is radius / \\|v\\| (the reference's 0.01; smaller tracks the exact product more closely on small networks, docs/search.md)."),
@@ -124,7 +150,7 @@ enum PhaseSchema {
         .number("beta2", \.beta2, .within(0...1), doc: "Decay of the second-moment average."),
         .number("eps", \.eps, .positive, doc: "Added to the square root of the second moment."),
         .number("weight_decay", \.weightDecay, .atLeast(0), doc: "L2 penalty added to the gradient: alpha decays even with a zero gradient."),
-        .optionalNumber("grad_clip", \.gradClip, .positive, default: "`10` for dsnas/snas, `null` for darts",
+        .optionalNumber("grad_clip", \.gradClip, .positive, default: perAlgorithm({ $0.alphaOptimizer.gradClip }, { docValue($0) }),
                         doc: "Global L2 norm clip of the alpha gradient."),
     ])
 

@@ -155,17 +155,11 @@ enum RunChecks {
 
     // MARK: - phases
 
-    /// Only DARTS runs bi-level; second order needs bi-level.
+    /// The level and order are ones the algorithm runs (its strategy says which); second order needs bi-level.
     static func levelAndOrderFitAlgorithm(_ s: inout SearchSettings, _ r: MapReader) throws {
-        if s.search.level == .bi && s.search.algorithm != .darts {
-            throw ManifestError.invalid(r.location("level"), keyPath: r.path("level"),
-                                        expected: "expected single for \(s.search.algorithm.rawValue) (only darts runs bi-level)",
-                                        got: "'bi'")
-        }
-        if s.search.order == .second && s.search.level != .bi {
-            throw ManifestError.invalid(r.location("order"), keyPath: r.path("order"),
-                                        expected: "expected first for a single-level search", got: "'second'")
-        }
+        guard let misfit = s.search.misfit else { return }
+        throw ManifestError.invalid(r.location(misfit.key), keyPath: r.path(misfit.key), expected: misfit.expected,
+                                    got: misfit.got)
     }
 
     /// `sampling: fixed` needs every edge fixed or deleted.

@@ -69,7 +69,7 @@ enum RunSchema {
         .boolean("augment", \.augment,
                  doc: "Random crop with 4-pixel zero padding and horizontal flip on training batches (reference-spec 5.4)."),
         .choice("split", \.split, default: "`half` if a phase is a bi-level search, else `none`",
-                doc: "`half`: the first half of the training images trains theta, the second half is DARTS' search set for alpha. `none` under a bi-level search is an error."),
+                doc: "`half`: the first half of the training images trains theta, the second half is the search set for alpha of a bi-level search. `none` under a bi-level search is an error."),
         .mapping("synthetic", \.syntheticShape, synthetic, default: "see next rows",
                  doc: "Only used when `dataset: synthetic` (always type-checked)."),
     ], checks: [RunChecks.keepOnlyWhatTheDatasetReads, RunChecks.npzShapeFromFile, RunChecks.sizesWithinDataset])

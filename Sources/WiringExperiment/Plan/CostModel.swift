@@ -7,6 +7,7 @@
 // the classifier, which have none.
 
 import WiringModel
+import WiringSearch
 
 /// The estimated cost of one run.
 public struct CostEstimate: Codable, Hashable, Sendable {
@@ -57,12 +58,18 @@ public struct CostModel: Sendable {
             return blocks.sampled + factors.train
                 + (settings.refreshRunningStatistics ? blocks.supernetForward + factors.refresh : 0)
         case let .search(settings):
-            let s = settings.search
-            var perBatch = (s.algorithm == .dsnas ? blocks.sampled : blocks.mixture) + factors.train
-            if s.algorithm == .dsnas && s.refreshRunningStatistics { perBatch += blocks.supernetForward + factors.refresh }
-            // Bi-level: the search batch as well; second order: two more passes for the Hessian product.
-            let batches = s.level == .bi ? (s.order == .second ? 4.0 : 2.0) : 1.0
-            return perBatch * batches
+            // The passes the strategy says a step runs, alike ones priced together (k x, not k adds).
+            let passes = settings.search.passesPerStep
+            var perBatch = 0.0
+            for pass in passes.reduce(into: [SearchPass]()) { if !$0.contains($1) { $0.append($1) } } {
+                let count = Double(passes.filter { $0 == pass }.count)
+                switch pass {
+                case .child: perBatch += count * (blocks.sampled + factors.train)
+                case .mixture: perBatch += count * (blocks.mixture + factors.train)
+                case .statisticsRefresh: perBatch += count * (blocks.supernetForward + factors.refresh)
+                }
+            }
+            return perBatch
         }
     }
 }

@@ -66,7 +66,7 @@ public struct TrainSettings: Hashable, Sendable {
 
 /// A search phase: alpha (and theta) updated by a search algorithm.
 public struct SearchSettings: Hashable, Sendable {
-    public var search = SearchConfig(algorithm: .dsnas)
+    public var search = SearchConfig(algorithm: .standard)
     /// The theta optimiser.
     public var optimizer = SGDConfig()
     /// An eval pass over the test images after every this many epochs (and after the last); nil: none.

@@ -1,6 +1,6 @@
 // What a run's search phases record: alpha, its softmax, the most likely wiring and each edge's
-// probability of none at the end of every epoch, and the search-batch measurements of bi-level
-// DARTS. Columns in `SearchLog.columns`, like the step log's.
+// probability of none at the end of every epoch, and the search-batch measurements of a bi-level
+// search. Columns in `SearchLog.columns`, like the step log's.
 import WiringModel
 import WiringSearch
 
@@ -49,22 +49,22 @@ struct SearchLog: Equatable {
                      doc: "each edge's probability of none (the paper's \"edge dropped\" read-out)", values: .doubles(\.noneProbability),
                      isStored: \.hasEpochs),
         RecordColumn(path: "search/temperature", dimensions: ["search_epoch"], element: .float64, units: "1",
-                     doc: "SNAS's Gumbel-softmax temperature; NaN for DSNAS and DARTS",
+                     doc: "the Gumbel-softmax temperature (SNAS); NaN for algorithms without one",
                      values: .doubles(\.temperature), isStored: \.hasEpochs),
         RecordColumn(path: "search/epoch_batches", dimensions: ["search_epoch"], element: .int32, units: "",
                      doc: "search batches recorded by the end of the epoch (`search_batch` rows from the previous row's value up to this one belong to it)",
                      values: .ints(\.epochSearchBatches), isStored: \.hasEpochs),
         RecordColumn(path: "search/split_mean", dimensions: ["search_epoch", "subset", "quantity"], element: .float64,
-                     units: "nats", doc: "bi-level DARTS: mean L_b, H_b, C_b and the sample count over the correctly classified, wrong and all samples of the epoch's search batches (the \"search\" rows of Fig 10b / 22-26; the \"train\" rows are `summary/split_mean`); NaN where a subset is empty or the phase has no search batches",
+                     units: "nats", doc: "bi-level search: mean L_b, H_b, C_b and the sample count over the correctly classified, wrong and all samples of the epoch's search batches (the \"search\" rows of Fig 10b / 22-26; the \"train\" rows are `summary/split_mean`); NaN where a subset is empty or the phase has no search batches",
                      values: .doubles(\.searchSplitMean), isStored: \.hasEpochs),
         RecordColumn(path: "search/batch_step", dimensions: ["search_batch"], element: .int32, units: "",
-                     doc: "bi-level DARTS: the `/steps` index of the theta step the search batch preceded", values: .ints(\.searchStep),
+                     doc: "bi-level search: the `/steps` index of the search step whose alpha update used the batch", values: .ints(\.searchStep),
                      isStored: \.hasSearchBatches),
         RecordColumn(path: "search/batch_edge_cost", dimensions: ["search_batch", "cells", "edges"], element: .float64,
-                     units: "nats", doc: "Σ_op W·C of each mixed edge on the search batch", values: .doubles(\.searchEdgeCost),
+                     units: "nats", doc: "the edge cost on the search batch: Σ_op W·C of a mixed edge (with one-hot gates, the active op's cost)", values: .doubles(\.searchEdgeCost),
                      isStored: \.hasSearchBatches),
         RecordColumn(path: "search/batch_op_cost", dimensions: ["search_batch", "cells", "edges", "ops"],
-                     element: .float64, units: "nats", doc: "∂L/∂W of each op on the search batch (the Fig 10a quantity)",
+                     element: .float64, units: "nats", doc: "∂L/∂W of each op on the search batch, W the mixture weights or the one-hot gates (the Fig 10a quantity)",
                      values: .doubles(\.searchOpCost), isStored: \.hasSearchBatches),
         RecordColumn(path: "search/batch_loss", dimensions: ["search_batch"], element: .float64, units: "nats",
                      doc: "batch-mean cross-entropy of the search batch", values: .doubles(\.searchLoss),

@@ -1,5 +1,5 @@
-// A `search` phase: the strategy WiringSearch makes for the phase's algorithm (DSNAS, SNAS, DARTS),
-// held as its concrete type `S`, the search-half loader of bi-level DARTS, and the per-epoch record of
+// A `search` phase: the strategy WiringSearch makes for the phase's algorithm, held as its concrete
+// type `S`, the search-half loader of a bi-level search, and the per-epoch record of
 // alpha (raw and softmax), the most likely topology with and without none, and each edge's
 // probability of none.
 import Foundation
@@ -22,7 +22,7 @@ struct SearchPhase<T: TensorElement, S: SearchStrategy>: PhaseRunner {
         self.settings = settings
         self.strategy = strategy
         if let state = executor.cursor.searchState { try self.strategy.restoreState(state) }
-        if settings.search.algorithm == .darts && settings.search.level == .bi {
+        if settings.search.usesSearchBatch {
             guard let half = executor.data.search else {
                 throw RunError.unsupported(run: executor.spec.id, what: "bi-level search needs data.split: half")
             }
