@@ -53,8 +53,9 @@ enum DamagedFiles {
         guard let aside = moveAside(path) else {
             throw RunError.cannotWrite(path: path, reason: "damaged result cannot be moved aside: \(problem)")
         }
-        progress.note("\(RunFiles.result(id)): \(problem); moved aside to \((aside as NSString).lastPathComponent), "
-                      + "running \(id) again")
+        // What was done first, so that a line cut to the terminal's width still says it.
+        progress.note("result moved aside, running \(id) again: \(RunFiles.result(id)) -> "
+                      + "\((aside as NSString).lastPathComponent): \(problem)")
         return false
     }
 }

@@ -216,8 +216,9 @@ final class RunExecutor<T: TensorElement> {
                 guard let aside = DamagedFiles.moveAside(path) else {
                     throw RunError.cannotWrite(path: path, reason: "unusable checkpoint cannot be moved aside: \(reason)")
                 }
-                options.progress.note("\((path as NSString).lastPathComponent): \(reason); moved aside to "
-                                      + "\((aside as NSString).lastPathComponent), not resumed from")
+                // What was done first, so that a line cut to the terminal's width still says it.
+                options.progress.note("checkpoint moved aside, not resumed from: \((path as NSString).lastPathComponent) -> "
+                                      + "\((aside as NSString).lastPathComponent): \(reason)")
                 continue
             }
             net.parameters = parameters
