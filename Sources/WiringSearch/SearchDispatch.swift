@@ -1,6 +1,8 @@
-// The one place that maps `SearchAlgorithm` to its strategy type. A caller hands in a consumer whose
-// generic `consume` receives the concrete strategy, so code built on it (the runner's search phase)
-// is specialised for every algorithm alike instead of calling through an existential.
+// The one place that maps `SearchAlgorithm` to its strategy type: `strategy` (the type, for its facts)
+// and `withSearchStrategy` (an instance, as its concrete type). Both switches are exhaustive, so a new
+// case is an error here until both name its type. A caller hands in a consumer whose generic
+// `consume` receives the concrete strategy, so code built on it (the runner's search phase) is
+// specialised for every algorithm alike instead of calling through an existential.
 import WiringEngine
 import WiringModel
 
@@ -31,10 +33,15 @@ public func withSearchStrategy<C: SearchStrategyConsumer>(config: SearchConfig, 
                                                           _ consumer: C) throws(C.Failure) -> C.Output {
     let alpha = ArchitectureParameters(domains: domains, ops: network.ops.count, initialisation: config.alphaInit,
                                        rng: &rng)
-    func make<S: SearchStrategy>(_ type: S.Type) throws(C.Failure) -> C.Output {
-        try consumer.consume(S(config: config, alpha: alpha))
+    // Concrete types, not `config.algorithm.strategy` opened at run time: only a static type lets the
+    // compiler specialise the consumer (and the whole step below it) for the element type; an opened
+    // existential leaves the tape's kernels generic, hundreds of times slower in a release build.
+    switch config.algorithm {
+    case .dsnas: return try consumer.consume(DSNAS(config: config, alpha: alpha))
+    case .snas: return try consumer.consume(SNAS(config: config, alpha: alpha))
+    case .darts: return try consumer.consume(DARTS(config: config, alpha: alpha))
+    case .proxyless: return try consumer.consume(ProxylessNAS(config: config, alpha: alpha))
     }
-    return try make(config.algorithm.strategy)
 }
 
 /// The strategy as an existential, for callers that do not step it in a hot loop.
