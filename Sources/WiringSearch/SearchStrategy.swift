@@ -12,8 +12,8 @@ import WiringModel
 /// A differentiable architecture search algorithm (reference-spec 5.1-5.3, ProxylessNAS), called once
 /// per batch. Besides the step, the type states its facts (levels, orders, passes, defaults, the
 /// manifest's one-liners), so the experiment layer asks `SearchConfig` (`SearchFacts.swift`) rather
-/// than testing which algorithm it has, and a new algorithm is its file plus one line of
-/// `SearchAlgorithm.strategy`.
+/// than testing which algorithm it has, and a new algorithm is its file plus one line in each
+/// switch of `SearchDispatch.swift`.
 public protocol SearchStrategy {
     /// A search starting from `alpha`.
     init(config: SearchConfig, alpha: ArchitectureParameters)
