@@ -48,6 +48,17 @@ public struct ArchitectureParameters: Codable, Hashable, Sendable {
     /// probabilities[edge][op] of every edge.
     public var probabilities: [[Double]] { values.indices.map { probabilities(edge: $0) } }
 
+    /// One op per edge drawn from softmax(alpha_e) over its allowed ops: deleted edges stay deleted and single-op
+    /// edges take their op without a draw (so they use no random number).
+    public func sampleOneOpPerEdge(rng: inout RNG) -> [EdgeChoice] {
+        domains.indices.map { e in
+            let domain = domains[e]
+            if domain.deleted { return .deleted }
+            if domain.allowed.count == 1 { return .op(domain.allowed[0]) }
+            return .op(rng.categorical(probabilities(edge: e)))
+        }
+    }
+
     /// The most likely op of every edge (nil for deleted edges), optionally ignoring op `excluding`
     /// (the none op: the paper's "topology without none"). Ties go to the lower index.
     public func mostLikely(excluding: Int? = nil) -> [Int?] {

@@ -53,12 +53,7 @@ public struct DSNAS: SearchStrategy, Codable {
     /// One op per edge: deleted edges stay deleted, single-op edges take it, the others draw from
     /// softmax(alpha_e) over their allowed ops.
     public func sample(rng: inout RNG) -> [EdgeChoice] {
-        alpha.domains.indices.map { e in
-            let domain = alpha.domains[e]
-            if domain.deleted { return .deleted }
-            if domain.allowed.count == 1 { return .op(domain.allowed[0]) }
-            return .op(rng.categorical(alpha.probabilities(edge: e)))
-        }
+        alpha.sampleOneOpPerEdge(rng: &rng)
     }
 
     /// One search step (see `SearchStrategy.step` and the file header): draws the architecture with

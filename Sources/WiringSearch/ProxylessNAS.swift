@@ -84,12 +84,7 @@ public struct ProxylessNAS: SearchStrategy, Codable {
     /// edges stay deleted): the weight step's sample, which the original draws this way in either
     /// gate mode (its `MixedEdge.MODE` is `two` only in the architecture step).
     public func sampleOps(rng: inout RNG) -> [EdgeChoice] {
-        alpha.domains.indices.map { e in
-            let domain = alpha.domains[e]
-            if domain.deleted { return .deleted }
-            if domain.allowed.count == 1 { return .op(domain.allowed[0]) }
-            return .op(rng.categorical(alpha.probabilities(edge: e)))
-        }
+        alpha.sampleOneOpPerEdge(rng: &rng)
     }
 
     /// Nothing changes per epoch.
