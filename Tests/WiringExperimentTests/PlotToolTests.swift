@@ -60,11 +60,8 @@ import WiringResults
           - {name: trained, kind: probe, batches: 2}
         """
 
-    @Test func plotToolWritesEveryFigureWithItsPanelsAndTheTable() throws {
-        if let reason = Self.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
+    @Test(.enabled(if: PlotToolTests.skipReason == nil, "needs /usr/bin/python3 with h5py, matplotlib and numpy"))
+    func plotToolWritesEveryFigureWithItsPanelsAndTheTable() throws {
         let plan = try Manifest(yaml: Self.searchManifest, file: "plot.yaml").plan(codeVersion: "test")
         let folder = temporaryFolder("plot")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -156,17 +153,14 @@ import WiringResults
         }
     }
 
-    @Test(arguments: [
+    @Test(.enabled(if: PlotToolTests.skipReason == nil, "needs /usr/bin/python3 with h5py, matplotlib and numpy"),
+          arguments: [
         ("missing", "no such file"),
         ("text", "not an HDF5 file"),
         ("other-format", "not a WiringLab result file (has format 'other', expected 'wiringlab-results')"),
         ("damaged", "damaged, its bytes do not match its seal (its SHA-256 digest does not match the seal"),
     ])
     func plotToolRejectsWhatIsNotAResultWithExitStatus2(kind: String, message: String) throws {
-        if let reason = Self.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
         let folder = temporaryFolder("plot-error")
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("\(kind).h5").path

@@ -85,11 +85,8 @@ import Testing
         #expect(status == 0, "doctoring failed: \(text)")
     }
 
-    @Test func reportOfTheTinyTierHasEverySectionAndVerdictsFollowTheirCriteria() throws {
-        if let reason = Self.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
+    @Test(.enabled(if: ReproduceReportTests.skipReason == nil, "needs /usr/bin/python3 with h5py, matplotlib and numpy"))
+    func reportOfTheTinyTierHasEverySectionAndVerdictsFollowTheirCriteria() throws {
         let folder = temporaryFolder("reproduce")
         defer { try? FileManager.default.removeItem(at: folder) }
         let results = folder.appendingPathComponent("results")
@@ -161,11 +158,8 @@ import Testing
         #expect(damaged.text.contains("\(victim): damaged, its bytes do not match its seal"), "\(damaged.text)")
     }
 
-    @Test func aFolderWithoutResultsIsOneLineAndExitTwo() throws {
-        if let reason = Self.skipReason {
-            print("skipped: \(reason)")
-            return
-        }
+    @Test(.enabled(if: ReproduceReportTests.skipReason == nil, "needs /usr/bin/python3 with h5py, matplotlib and numpy"))
+    func aFolderWithoutResultsIsOneLineAndExitTwo() throws {
         let folder = temporaryFolder("reproduce-empty")
         defer { try? FileManager.default.removeItem(at: folder) }
         let (status, text) = try runProcess(Self.python, [Self.tool, "--results", folder.path, "--out",
