@@ -36,17 +36,11 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wiringlab_files import DamagedFile, open_sealed  # noqa: E402
+from wiringlab_files import (FORMAT, SWEEP_FORMAT, UsageError, check_format_version,  # noqa: E402
+                             open_checked, parse_edge, text)
 
-FORMAT = "wiringlab-results"
-SWEEP_FORMAT = "wiringlab-sweep"
-FORMAT_VERSIONS = (1, 2)
 PROG = "plot_results.py"
 EPSILON = {"float32": 1.1920929e-07, "float64": 2.220446049250313e-16}
-
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line, exit status 2."""
 
 
 def fail(message):
@@ -58,36 +52,6 @@ def fail(message):
 # Reading
 
 
-def text(value):
-    """An HDF5 string (format 1's fixed-length strings come back as bytes) as str."""
-    if hasattr(value, "tolist") and not isinstance(value, (bytes, str)):
-        value = value.tolist()
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def open_checked(path):
-    """The open h5py file and its `format` attribute, after the checks every input gets."""
-    import h5py
-
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: is a folder, not a result file (collect a sweep with `wiringlab collect {path}`)")
-    if not h5py.is_hdf5(path):
-        raise UsageError(f"{path}: not an HDF5 file, so not a WiringLab result "
-                         f"(results are written by `wiringlab run` as <run id>.h5)")
-    try:
-        f = open_sealed(path)
-    except DamagedFile as error:
-        raise UsageError(str(error))
-    found = text(f.attrs["format"]) if "format" in f.attrs else None
-    if found not in (FORMAT, SWEEP_FORMAT):
-        f.close()
-        what = "has no root attribute 'format'" if found is None else f"has format '{found}'"
-        raise UsageError(f"{path}: not a WiringLab result file ({what}, expected '{FORMAT}')")
-    return f, found
-
-
 class Result:
     """The parts of one result file the figures need, read eagerly so the file is closed at once."""
 
@@ -96,10 +60,7 @@ class Result:
 
         self.path = path
         self.name = re.sub(r"\.h5$", "", os.path.basename(path))
-        version = int(f.attrs.get("format_version", -1))
-        if version not in FORMAT_VERSIONS:
-            raise UsageError(f"{path}: format_version {version}, this tool reads {FORMAT_VERSIONS} "
-                             f"(update tools/plot_results.py together with the writer)")
+        check_format_version(path, f, PROG)
 
         def read(name):
             if name not in f:
@@ -501,12 +462,6 @@ def fig3(result, out):
     fig.supylabel("p(op) from /search/prob", fontsize=8)
     fig.suptitle(f"{result.title}: op probabilities per edge (Figs 3 / 12 / 14)", fontsize=9)
     return save(fig, out, result.name, "fig3")
-
-
-def parse_edge(label):
-    """`e4:2->3` -> (source state, node)."""
-    match = re.match(r"e\d+:(\d+)->(\d+)", label)
-    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def fig1(result, out, panels=4):

@@ -21,20 +21,17 @@ import glob
 import json
 import math
 import os
-import re
 import sys
 
 PROG = "reproduce_report.py"
-FORMAT = "wiringlab-results"
 PREFIX = "paper-"                     # experiment names of the report tier
 LN10 = math.log(10.0)
 REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA = "reproduced", "not reproduced", "refuted", "no data"
 
 
-# The tools share the reading basics: an HDF5 string as str, and the one-line user error.
+# The tools share one reader: the seal, the file's kind and format_version, strings and edge labels.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_results import UsageError, text  # noqa: E402
-from wiringlab_files import DamagedFile, open_sealed  # noqa: E402
+from wiringlab_files import FORMAT, UsageError, check_format_version, open_checked, parse_edge, text  # noqa: E402
 
 
 class Run:
@@ -43,15 +40,9 @@ class Run:
     def __init__(self, path):
         self.path = path
         self._cache = {}
-        try:
-            self._file = open_sealed(path)
-        except DamagedFile as error:
-            raise UsageError(str(error))
-        except OSError as error:
-            raise UsageError(f"{path}: not a readable HDF5 file ({error}); delete it and run the experiment again")
+        self._file, _ = open_checked(path, formats=(FORMAT,))
         f = self._file
-        if text(f.attrs.get("format", "")) != FORMAT:
-            raise UsageError(f"{path}: not a WiringLab result file (attribute 'format' is not '{FORMAT}')")
+        check_format_version(path, f, PROG)
         self.id = text(f.attrs["run_id"])
         self.name = text(f.attrs.get("run_name", self.id))
         self.experiment = text(f.attrs["experiment"])
@@ -66,7 +57,7 @@ class Run:
         self.edges = [text(s) for s in f["edges"][()]]
         self.phases = [text(s) for s in f["phases"][()]]
         # Edge "e4:2->3": source node 2 feeds node 3. Sources 0 and 1 are the cell inputs.
-        self.edge_source = [int(re.match(r"e\d+:(\d+)->", e).group(1)) for e in self.edges]
+        self.edge_source = [parse_edge(e)[0] for e in self.edges]
 
     def has(self, name):
         return name in self._file

@@ -1,4 +1,6 @@
-"""Opening WiringLab files from Python, after checking their seal (docs/results-format.md, "The seal").
+"""Reading WiringLab files from Python: the one reader the tools share (plot_results.py, reproduce_report.py,
+compare_results.py). It checks each file's seal (docs/results-format.md, section 0), its kind and its
+format_version, and parses the labels the tools need.
 
 Every file WiringLab writes (result files, collected sweeps, checkpoints) starts with a 512-byte HDF5 user block:
 
@@ -14,6 +16,28 @@ Files without a seal (written by h5py, or by a WiringLab older than the seal) ar
 import hashlib
 import io
 import os
+import re
+
+FORMAT = "wiringlab-results"            # a run's result file (`wiringlab run`)
+SWEEP_FORMAT = "wiringlab-sweep"        # a collected sweep (`wiringlab collect`)
+FORMAT_VERSIONS = (1, 2)                # the result-file layouts these tools read (docs/results-format.md §8)
+
+
+class UsageError(Exception):
+    """A problem the user can fix; the tools print it as one line and exit with status 2."""
+
+
+def text(value):
+    """An HDF5 string (format 1's fixed-length strings come back as bytes) as str."""
+    if hasattr(value, "tolist") and not isinstance(value, (bytes, str)):
+        value = value.tolist()
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def parse_edge(label):
+    """An edge label `e4:2->3` -> (source state, node); None for anything else."""
+    match = re.match(r"e\d+:(\d+)->(\d+)", label)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 USER_BLOCK = 512
 MAGIC = b"WiringLab sealed HDF5 v1\n"
@@ -84,3 +108,37 @@ def reseal(path):
     block = MAGIC + f"sha256 {hashlib.sha256(body).hexdigest()}\nlength {len(body)}\n".encode("ascii")
     with open(path, "r+b") as f:
         f.write(block + b"\0" * (USER_BLOCK - len(block)))
+
+
+def open_checked(path, formats=(FORMAT, SWEEP_FORMAT)):
+    """The open h5py file and its `format` attribute, after the checks every input gets: it exists, is a file, is
+    HDF5, its seal holds, and its `format` is one of `formats`. Raises UsageError (one line naming the file)."""
+    import h5py
+
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a folder, not a result file (collect a sweep with `wiringlab collect {path}`)")
+    if not h5py.is_hdf5(path):
+        raise UsageError(f"{path}: not an HDF5 file, so not a WiringLab result "
+                         f"(results are written by `wiringlab run` as <run id>.h5)")
+    try:
+        f = open_sealed(path)
+    except DamagedFile as error:
+        raise UsageError(str(error))
+    except OSError as error:
+        raise UsageError(f"{path}: not a readable HDF5 file ({error}); delete it and run the experiment again")
+    found = text(f.attrs["format"]) if "format" in f.attrs else None
+    if found not in formats:
+        f.close()
+        what = "has no root attribute 'format'" if found is None else f"has format '{found}'"
+        raise UsageError(f"{path}: not a WiringLab result file ({what}, expected '{formats[0]}')")
+    return f, found
+
+
+def check_format_version(path, f, tool):
+    """Raises UsageError unless the result file's format_version is one these tools read."""
+    version = int(f.attrs.get("format_version", -1))
+    if version not in FORMAT_VERSIONS:
+        raise UsageError(f"{path}: format_version {version}, this tool reads {FORMAT_VERSIONS} "
+                         f"(update tools/wiringlab_files.py and {tool} together with the writer)")
