@@ -69,7 +69,8 @@ import Testing
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
         try write("Sources/WiringEngine/Kernel.swift", "let a = 1\n")
-        try write("Sources/WiringExperiment/Results/ResultsView.swift", "let view = 1\n")
+        let marker = CodeVersion.presentationOnlyMarker + "\n"
+        try write("Sources/WiringExperiment/Results/ResultsView.swift", marker + "let view = 1\n")
         try write("Sources/wiringlab/Main.swift", "print(1)\n")
         try write("experiments/m.yaml", "name: m\n")
         try write("docs/d.md", "# docs\n")
@@ -80,7 +81,18 @@ import Testing
         try write("docs/d.md", "# more docs\n")
         try write("Tests/T/T.swift", "let t = 2\n")
         try write("Sources/wiringlab/Main.swift", "print(2)\n")
-        try write("Sources/WiringExperiment/Results/ResultsView.swift", "let view = 2\n")
+        try write("Sources/WiringExperiment/Results/ResultsView.swift", marker + "let view = 2\n")
+        #expect(CodeVersion.current(packageDirectory: package) == before)
+        // Run ids do not depend on file names: a presentation file renamed or moved keeps the version ...
+        try FileManager.default.createDirectory(at: package.appendingPathComponent("Sources/WiringExperiment/Report"),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: package.appendingPathComponent("Sources/WiringExperiment/Results/ResultsView.swift"),
+                                         to: package.appendingPathComponent("Sources/WiringExperiment/Report/Screen.swift"))
+        #expect(CodeVersion.current(packageDirectory: package) == before)
+        // ... and a computing file named like a presentation file counts (the marker decides, not the name).
+        try write("Sources/WiringEngine/Compare.swift", "let kernel = 1\n")
+        #expect(CodeVersion.current(packageDirectory: package) != before)
+        try FileManager.default.removeItem(at: package.appendingPathComponent("Sources/WiringEngine/Compare.swift"))
         #expect(CodeVersion.current(packageDirectory: package) == before)
         try write("Sources/WiringEngine/Kernel.swift", "let a = 2\n")
         #expect(CodeVersion.current(packageDirectory: package) != before)

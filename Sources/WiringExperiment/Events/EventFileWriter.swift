@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // One TensorBoard event file: TFRecord framing (uint64 length, masked CRC-32C of the length, the data,
 // masked CRC-32C of the data, all little-endian) around serialized `tensorflow.Event` protobufs. The
 // first record names the format ("brain.Event:2"); each later one holds a summary of scalars (the

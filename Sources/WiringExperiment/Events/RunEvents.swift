@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // What a run shows in TensorBoard, taken from its records (`RunRecords`): one place that both the live
 // writer (LiveEvents) and `wiringlab export --tensorboard` use, so both give the same tags and values.
 //

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // docs/manifest.md's key tables, rendered from the schema. Each table sits between
 // `<!-- schema: NAME -->` and `<!-- /schema -->`; `wiringlab schema --update docs/manifest.md` rewrites
 // them and a test fails when the file and the schema differ, so the docs cannot drift.

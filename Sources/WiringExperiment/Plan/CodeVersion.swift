@@ -1,6 +1,7 @@
+// WiringLab: presentation only (not part of the code version)
 // The code version that run ids include: a hash of the sources that compute results, and only of those.
 // Docs, manifests, tests, the CLI, the benchmarks and the files that only present results (show, plan,
-// compare, the docs tables) are left out, so editing a comment in one's manifest or a README, or making a
+// compare, the docs tables; each marked by `presentationOnlyMarker` in its first lines) are left out, so editing a comment in one's manifest or a README, or making a
 // commit that touches none of the numerics, keeps every run id; changing a kernel, the model, the search,
 // the data loaders, the runner or the result writer gives new ids. `git describe` is kept beside it in
 // the result files for provenance.
@@ -13,19 +14,17 @@ public enum CodeVersion {
     /// The source folders whose files compute results.
     static let computingSources = ["WiringEngine", "WiringModel", "WiringSearch", "WiringData", "WiringResults",
                                    "WiringExperiment", "CHDF5", "CZlib"]
-    /// Files inside those folders that only present or document results.
-    static let presentationOnly: Set<String> = [
-        "ResultsView.swift", "PlanReport.swift", "SchemaDocs.swift", "RecordDocs.swift", "Collect.swift",
-        "Compare.swift", "CodeVersion.swift", "Progress.swift",
-        // Time and memory estimates of `plan`: they never change a result.
-        "CostModel.swift", "StepCostTable.swift", "CostDocs.swift", "MemoryEstimate.swift", "SweepSchedule.swift",
-        "HostSpeed.swift",
-        // How many threads a sweep's child takes: never a result (bitwise the same for any thread count).
-        "SweepThreadShare.swift",
-        // TensorBoard event files and `export`: they only read what a run records.
-        "CRC32C.swift", "ProtobufEncoder.swift", "EventFileWriter.swift", "RunEvents.swift", "LiveEvents.swift",
-        "RunRecords.swift", "RunExport.swift", "TidyTable.swift",
-    ]
+    /// The line that marks a source file inside those folders as presentation only (it shows, documents or
+    /// estimates results but never computes one), so that editing it keeps every run id. It must stand alone on a
+    /// line within the file's first 2,000 bytes. Marking a file, not listing its name, keeps run ids independent of
+    /// file names: a renamed or moved file keeps its kind.
+    public static let presentationOnlyMarker = "// WiringLab: presentation only (not part of the code version)"
+
+    /// Whether a source file's bytes carry the presentation-only marker near its top.
+    static func isPresentationOnly(_ bytes: Data) -> Bool {
+        String(decoding: bytes.prefix(2000), as: UTF8.self).split(separator: "\n")
+            .contains { $0.trimmingCharacters(in: .whitespaces) == presentationOnlyMarker }
+    }
 
     /// `src-` and 12 hex digits of SHA-256 over the computing sources of the package at `directory` (each
     /// file's path relative to `Sources/` and its bytes, in sorted order); when the sources are not there
@@ -37,8 +36,7 @@ public enum CodeVersion {
             let root = sources.appendingPathComponent(folder)
             guard let walker = FileManager.default.enumerator(atPath: root.path) else { continue }
             for case let relative as String in walker
-            where (relative.hasSuffix(".swift") || relative.hasSuffix(".h") || relative.hasSuffix(".modulemap"))
-                && !presentationOnly.contains((relative as NSString).lastPathComponent) {
+            where relative.hasSuffix(".swift") || relative.hasSuffix(".h") || relative.hasSuffix(".modulemap") {
                 files.append(folder + "/" + relative)
             }
         }
@@ -49,7 +47,8 @@ public enum CodeVersion {
             return "bin-" + hex(hash.finalize())
         }
         for file in files.sorted() {
-            guard let bytes = FileManager.default.contents(atPath: sources.appendingPathComponent(file).path) else { continue }
+            guard let bytes = FileManager.default.contents(atPath: sources.appendingPathComponent(file).path),
+                  !isPresentationOnly(bytes) else { continue }
             hash.update(data: Data(file.utf8))
             hash.update(data: Data([0]))
             hash.update(data: bytes)

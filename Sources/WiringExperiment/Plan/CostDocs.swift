@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // docs/cli.md's copy of the cost table `plan` estimates from (StepCostTable.measured), between
 // `<!-- schema: cost-table -->` and `<!-- /schema -->`; `wiringlab schema --update` rewrites it and a
 // test fails when the docs and the table differ.

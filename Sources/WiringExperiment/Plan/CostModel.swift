@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // The time estimate of `wiringlab plan`: steps from the phases and data sizes, time from the measured
 // milliseconds per image of each block the steps run (StepCostTable, from `make bench`), plus what the
 // runner's own steps cost per image beyond their blocks (the table's `run:` rows, timed through the runner).

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // How fast this machine runs the supernet next to the one StepCostTable was measured on. The table's
 // milliseconds hold only on its own host: the same code ran 1.45x slower on the development VM one day
 // than the day before, and another CPU differs more. So `plan` times a fixed small step (HostSpeed.probe)

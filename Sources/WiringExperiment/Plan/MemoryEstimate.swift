@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // A rough upper estimate of a run's memory, from the configuration alone, so that validation can refuse
 // a manifest whose network could never be allocated (one line naming the key) instead of aborting in
 // the allocator half way through a sweep.

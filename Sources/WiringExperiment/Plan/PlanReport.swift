@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // Text that the CLI prints for a plan and for the experiment catalogue. Kept here, beside the types
 // it reads, so the CLI stays a thin layer of argument parsing.
 

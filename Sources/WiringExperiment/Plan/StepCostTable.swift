@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // The measured speed `wiringlab plan` estimates from: milliseconds per image of each block of the
 // supernet (an op, the stem, a cell's preprocessing, the classifier) at 16 channels and 32x32, forward
 // and forward + backward, at 1 and 2 threads, as `make bench` prints them (its `COST` lines), and the

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // The wall time of a sweep as `wiringlab run` runs it by default: `jobs` = min(cores, runs left) side
 // by side, each child with cores / jobs threads, the next run starting as one finishes, and at the
 // tail (nothing left to start, fewer than `jobs` running) the freed cores handed to the runs still

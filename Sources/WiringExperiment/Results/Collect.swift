@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // A whole sweep as one dataset: `wiringlab collect` reads every result file of a results folder and
 // writes one HDF5 file whose variables carry the sweep's grid point (`setting`) and, with replicates,
 // the `seed` as extra leading, labelled dimensions, so that one `xr.open_dataset(...).sel(setting="a")`

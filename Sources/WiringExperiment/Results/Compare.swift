@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // `wiringlab compare`: one quantity of every setting of a collected sweep, phase by phase, with
 // standard errors (over seeds when the sweep has replicates, else the run's own), as a text table
 // that fits 100 columns, CSV or JSON.

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // docs/results-format.md's tables of recorded quantities, rendered from the column tables of
 // `StepLog` and `SearchLog` (between `<!-- schema: NAME -->` markers, like the manifest docs), so
 // the file layout and its documentation cannot drift.

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // A text rendering of a result file for `wiringlab show` and the end of `wiringlab run`, fitted to a
 // terminal width: the run's provenance, each phase's mean-cost matrix (the paper's Fig 4) on one scale
 // with the sample count beside means that rest on few samples, the mean cost of the non-none ops, the

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // `wiringlab export`: finished result files (or the folders holding them) out to other tools: TensorBoard
 // event folders, written exactly as a live run writes them (RunEvents), and one tidy CSV table
 // (TidyTable). Every `*.h5` result file of a folder is taken; other files there are passed over.

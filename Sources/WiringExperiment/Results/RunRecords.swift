@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // A run's logs and labels as one value: the logs a live run holds, or a finished result file read back
 // through the same column tables that wrote it (`RunRecords(resultFile:)`). TensorBoard event files
 // (RunEvents) and the tidy CSV (TidyTable) are made from it, so a live run and `wiringlab export` of its

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // One tidy ("long") CSV table of finished runs, which pandas, R and Julia read as it is: one row per
 // recorded number, with the run, its grid setting, and where the number sits (phase, epoch, step, cell,
 // edge, op) as columns, `quantity` the result file's dataset path and `stderr` where the file has one.

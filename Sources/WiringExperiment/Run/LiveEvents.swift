@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // TensorBoard event files while a run works (`record.tensorboard: true` or `wiringlab run --tensorboard`):
 // after every step the runner hands its logs here and whatever they gained since the last call is written
 // (RunEvents decides what), flushed at least every two seconds. Each invocation writes a new file in the

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // Progress of long work: one updating line on a terminal, plain periodic lines otherwise (logs, CI).
 // Shows step, time left, epoch (from 0), loss, accuracy, phase, speed and run, as many as fit the terminal.
 import Foundation

@@ -1,3 +1,4 @@
+// WiringLab: presentation only (not part of the code version)
 // The cores of a `--jobs N` sweep, handed on as its runs finish. Each child starts with cores / N
 // threads; once nothing is left to start and fewer than N children still run, the parent writes the
 // new share (cores / running) into a small file whose path the children were given, and each
