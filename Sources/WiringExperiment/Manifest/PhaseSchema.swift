@@ -130,7 +130,18 @@ enum PhaseSchema {
         .mapping("alpha_optimizer", \.search.alphaOptimizer, adam, default: "see [optimizers](#optimizers)",
                  expanded: false, doc: "The alpha optimiser."),
         evalEvery(\.evalEvery),
+        .mapping("diagnostics", \.diagnosticsOrDefaults, diagnostics, default: "`null` (none)",
+                 doc: "Per-epoch diagnostics on batches of their own stream (the search half when bi-level, else the training images; theta, the running statistics and the run's other records untouched), in the result file's `search` group beside alpha and p(none): ∂L/∂W of every op under the softmax mixture, the Hessian of that loss in alpha (dominant eigenvalue by power iteration; the matrix and its spectrum when alpha is small), and op strength by perturbation (DARTS-PT). `{}` turns them on with the defaults below."),
     ], checks: [RunChecks.levelAndOrderFitAlgorithm])
+
+    static let diagnostics = Schema<SearchDiagnostics>(what: "search diagnostics", defaults: SearchDiagnostics(), fields: [
+        .integer("every", \.every, min: 1, max: Limits.epochs, doc: "After every this many epochs, and after the last."),
+        .integer("batches", \.batches, min: 1, max: 1000, doc: "Batches of `data.batch_size` the measurements average over."),
+        .boolean("hessian", \.hessian, doc: "The Hessian of the mixture's loss in alpha by central differences of the tape's alpha gradient (step cbrt(ulp) of the precision): the dominant eigenvalue (RobustDARTS), and when alpha has at most `full_matrix_limit` entries the matrix and its eigenvalues."),
+        .boolean("strength", \.strength, doc: "Op strength: held-out loss and accuracy with each op dropped from its edge's mixture (DARTS, SNAS) or put on its edge of the most likely subnet (DSNAS, ProxylessNAS), and the op each edge's strength picks."),
+        .integer("power_iterations", \.powerIterations, min: 1, max: 10_000, doc: "The most Hessian-vector products power iteration takes when the matrix is not recorded (each costs 2 x `batches` passes)."),
+        .integer("full_matrix_limit", \.fullMatrixLimit, min: 0, max: 4096, doc: "Record the full Hessian (one product per allowed entry) when edges x ops is at most this (the minimal cell with 8 ops: 40)."),
+    ])
 
     static let sgd = Schema<SGDConfig>(what: "an SGD optimizer", defaults: SGDConfig(), fields: [
         .number("lr", \.lr, .positive, doc: "Initial learning rate."),

@@ -71,7 +71,39 @@ public struct SearchSettings: Hashable, Sendable {
     public var optimizer = SGDConfig()
     /// An eval pass over the test images after every this many epochs (and after the last); nil: none.
     public var evalEvery: Int?
+    /// Per-epoch diagnostics on held-out batches (Hessian, op strength, op costs); nil: none.
+    public var diagnostics: SearchDiagnostics?
     public init() {}
+}
+
+extension SearchSettings {
+    /// The diagnostics, or their defaults when off (what a `diagnostics:` mapping starts from).
+    var diagnosticsOrDefaults: SearchDiagnostics {
+        get { diagnostics ?? SearchDiagnostics() }
+        set { diagnostics = newValue }
+    }
+}
+
+/// What a search phase measures after its epochs besides alpha (issue 34), on `batches` batches of its
+/// own stream (the search half when bi-level, else the training images), theta and the running
+/// statistics untouched: dL/dW of every op, the Hessian of the loss in alpha and op strength.
+public struct SearchDiagnostics: Codable, Hashable, Sendable {
+    /// After every this many epochs of the phase, and after its last.
+    public var every = 1
+    /// Batches (of `data.batch_size`) the measurements average over.
+    public var batches = 4
+    /// The Hessian of the search loss in alpha: dominant eigenvalue, and the matrix when small.
+    public var hessian = true
+    /// Op strength by perturbation (DARTS-PT).
+    public var strength = true
+    /// Hessian-vector products power iteration may take when the matrix is not recorded.
+    public var powerIterations = 20
+    /// The most alpha entries (edges x ops) for which the full matrix is recorded.
+    public var fullMatrixLimit = 64
+    public init() {}
+
+    /// Whether the measurements run after `epoch` of `epochs`.
+    public func runs(after epoch: Int, of epochs: Int) -> Bool { (epoch + 1) % every == 0 || epoch + 1 == epochs }
 }
 
 /// An eval phase: one pass over the test images per epoch of its length, theta and alpha frozen,
@@ -141,7 +173,7 @@ public struct PhaseConfig: Hashable, Sendable {
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -161,6 +193,7 @@ extension PhaseConfig: Codable {
             try c.encode(s.optimizer, forKey: .optimizer)
             try c.encode(s.search, forKey: .search)
             try c.encodeIfPresent(s.evalEvery, forKey: .evalEvery)
+            try c.encodeIfPresent(s.diagnostics, forKey: .diagnostics)  // absent when off: ids stay as they were
         case let .eval(s):
             try c.encode(s.sampling, forKey: .sampling)
         }
@@ -187,6 +220,7 @@ extension PhaseConfig: Codable {
             s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
             s.search = try c.decode(SearchConfig.self, forKey: .search)
             s.evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
+            s.diagnostics = try c.decodeIfPresent(SearchDiagnostics.self, forKey: .diagnostics)
             work = .search(s)
         case .eval:
             var s = EvalSettings()

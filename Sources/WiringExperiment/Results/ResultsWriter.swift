@@ -169,7 +169,7 @@ enum ScaleNames {
         "phases": "phase name", "cells": "cell (input side first)", "edges": "edge e<index>:<source>-><node>",
         "ops": "op name", "nodes": "intermediate node", "subset": "sample subset", "quantity": "split quantity",
         "step": "step index (all phases in order)", "sample": "per-sample record", "phase_epoch": "(phase, epoch) row",
-        "search_epoch": "search epoch row", "search_batch": "search batch row", "eval_epoch": "eval pass row", "setting": "grid setting of the sweep",
+        "search_epoch": "search epoch row", "search_batch": "search batch row", "alpha_i": "flat alpha index edge · ops + op (Hessian row)", "alpha_j": "flat alpha index edge · ops + op (Hessian column)", "eval_epoch": "eval pass row", "setting": "grid setting of the sweep",
         "seed": "replicate seed",
     ]
 

@@ -108,6 +108,8 @@ final class RunExecutor<T: TensorElement> {
     var searchLog = SearchLog()
     /// One row per eval pass over the test images.
     var evalLog = EvalLog()
+    /// The shape of the search diagnostics rows; nil when no search phase has `diagnostics`.
+    lazy var diagnosticsLayout = DiagnosticsLayout(config: config, edges: net.topology.edges.count)
     var cursor: RunCursor
     let tape = Tape<T>()
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
