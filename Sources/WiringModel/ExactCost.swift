@@ -15,8 +15,10 @@ public struct ExactCost {
     public var mean: [[[Double]]]
     /// E_Z[C_Z], the expected batch-mean C_b = L_b - H_b.
     public var costZ: Double
+    /// Subnets enumerated.
+    public var count: Int
     /// Every enumerated subnet with its probability and the probe of each batch (for samplers that
-    /// replay them).
+    /// replay them); empty unless asked for (`keepSubnets`).
     public var subnets: [(architecture: Architecture, probability: Double, probes: [StepProbe])]
 }
 
@@ -36,7 +38,7 @@ extension Supernet {
     /// Enumerates every subnet of the allowed ops (one op per edge, shared by the cells) under the
     /// per-edge distributions `probabilities[edge][op]` (0 for ops an edge does not allow).
     public func exactCost(tape: Tape<T>, batches: [(images: Tensor<T>, labels: [Int])], domains: [EdgeDomain],
-                          probabilities: [[Double]]) throws -> ExactCost {
+                          probabilities: [[Double]], keepSubnets: Bool = false) throws -> ExactCost {
         let live = domains.indices.filter { !domains[$0].deleted }
         let count = live.reduce(1) { $0 * domains[$1].allowed.count }
         guard count <= ExactCost.limit else { throw ExactCostError.tooManySubnets(count) }
@@ -70,7 +72,7 @@ extension Supernet {
                     }
                 }
             }
-            subnets.append((architecture, probability, probes))
+            if keepSubnets { subnets.append((architecture, probability, probes)) }
             for k in digits.indices {  // next subnet
                 digits[k] += 1
                 if digits[k] < domains[live[k]].allowed.count { break }
@@ -84,6 +86,6 @@ extension Supernet {
                 }
             }
         }
-        return ExactCost(mean: mean, costZ: costZ, subnets: subnets)
+        return ExactCost(mean: mean, costZ: costZ, count: count, subnets: subnets)
     }
 }

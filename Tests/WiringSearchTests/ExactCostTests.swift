@@ -17,8 +17,9 @@ import WiringModel
         let batches = [randomBatch(&rng, labels: [3, 1, 2, 0]), randomBatch(&rng, labels: [5, 7, 1, 9])]
         let uniform = domains.map { _ in [1.0 / 3, 1.0 / 3, 1.0 / 3] }
         let tape = Tape<Double>()
-        let exact = try net.exactCost(tape: tape, batches: batches, domains: domains, probabilities: uniform)
-        #expect(exact.subnets.count == 243)
+        let exact = try net.exactCost(tape: tape, batches: batches, domains: domains, probabilities: uniform,
+                                        keepSubnets: true)
+        #expect(exact.subnets.count == 243 && exact.count == 243)
         #expect(abs(exact.subnets.reduce(0) { $0 + $1.probability } - 1) < 1e-12)
 
         // The table the probes replay; a fresh pass of a subnet is bitwise its entry.

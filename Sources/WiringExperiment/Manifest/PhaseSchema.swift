@@ -75,6 +75,12 @@ enum PhaseSchema {
 
     static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
         .choice("sampling", \.sampling, doc: samplingDoc),
+        .mapping("exact_cost", \.exactCostOrDefaults, exactCost, default: "`null` (none)",
+                 doc: "At the phase's end, every subnet of the cell (one op per edge, shared by the cells; at most \(ExactCost.limit)) on fixed batches of a stream of their own, weighted by p(Z) = Π_e 1/|allowed_e|: the exact E[C | Z_e = op] that `summary/cost_mean` estimates, in `probe/exact_cost`. Needs `sampling: uniform` and `sampling.per_cell: false`. `{}` turns it on."),
+    ])
+
+    static let exactCost = Schema<ExactCostSettings>(what: "exact_cost", defaults: ExactCostSettings(), fields: [
+        .integer("batches", \.batches, min: 1, max: 1000, doc: "Batches of `data.batch_size` every subnet runs (subnets x batches passes)."),
     ])
 
     static let train = Schema<TrainSettings>(what: "a train phase", defaults: TrainSettings(), fields: [

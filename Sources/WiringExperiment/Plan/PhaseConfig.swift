@@ -49,6 +49,20 @@ public struct PhaseLength: Codable, Hashable, Sendable {
 /// A probe phase: theta frozen, ops sampled, cost statistics only.
 public struct ProbeSettings: Hashable, Sendable {
     public var sampling: SamplingMode = .uniform
+    /// Enumerate every subnet at the phase's end for the exact expected costs; nil: no.
+    public var exactCost: ExactCostSettings?
+    public init() {}
+
+    /// The settings, or their defaults when off (what an `exact_cost:` mapping starts from).
+    var exactCostOrDefaults: ExactCostSettings {
+        get { exactCost ?? ExactCostSettings() }
+        set { exactCost = newValue }
+    }
+}
+
+/// A probe phase's exact expectation (`probe/exact_cost`): every subnet on `batches` batches of its own stream.
+public struct ExactCostSettings: Codable, Hashable, Sendable {
+    public var batches = 2
     public init() {}
 }
 
@@ -173,7 +187,7 @@ public struct PhaseConfig: Hashable, Sendable {
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics, exactCost }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -183,6 +197,7 @@ extension PhaseConfig: Codable {
         switch work {
         case let .probe(s):
             try c.encode(s.sampling, forKey: .sampling)
+            try c.encodeIfPresent(s.exactCost, forKey: .exactCost)  // absent when off: ids stay as they were
         case let .train(s):
             try c.encode(s.sampling, forKey: .sampling)
             try c.encode(s.optimizer, forKey: .optimizer)
@@ -207,6 +222,7 @@ extension PhaseConfig: Codable {
         case .probe:
             var s = ProbeSettings()
             s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
+            s.exactCost = try c.decodeIfPresent(ExactCostSettings.self, forKey: .exactCost)
             work = .probe(s)
         case .train:
             var s = TrainSettings()

@@ -55,7 +55,7 @@ public struct SweepCollection {
     /// Columns whose values are indices into a label dimension (`steps/edge_op` into `ops`): stacked runs
     /// may have different op lists, so these are rewritten to index the collection's union (negative codes stay).
     static let indexColumns: [String: String] = [
-        "steps/edge_op": "ops", "search/topology": "ops", "search/topology_without_none": "ops",
+        "steps/edge_op": "ops", "search/topology": "ops", "search/topology_without_none": "ops", "search/strength_pick": "ops",
         "steps/phase": "phases", "search/phase": "phases", "summary/split_phase": "phases",
     ]
 
