@@ -75,8 +75,15 @@ enum PhaseSchema {
 
     static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
         .choice("sampling", \.sampling, doc: samplingDoc),
+        .mapping("until_sign_known", \.untilSignKnownOrDefaults, untilSignKnown, default: "`null` (run the length)",
+                 doc: "Stop the phase once every (cell, edge, op)'s mean cost interval, mean ± z·SEM, excludes 0 (none and deleted edges do not count); `epochs`/`batches` is then the cap. `probe/sign_samples` records the draws each sign needed (the count from which its interval excluded 0 to the end), `probe/steps` the phase's steps. Needs one-hot sampling. `{}` turns it on."),
         .mapping("exact_cost", \.exactCostOrDefaults, exactCost, default: "`null` (none)",
                  doc: "At the phase's end, every subnet of the cell (one op per edge, shared by the cells; at most \(ExactCost.limit)) on fixed batches of a stream of their own, weighted by p(Z) = Π_e 1/|allowed_e|: the exact E[C | Z_e = op] that `summary/cost_mean` estimates, in `probe/exact_cost`. Needs `sampling: uniform` and `sampling.per_cell: false`. `{}` turns it on."),
+    ])
+
+    static let untilSignKnown = Schema<SignKnownSettings>(what: "until_sign_known", defaults: SignKnownSettings(), fields: [
+        .number("z", \.z, .positive, doc: "Half-width of the interval in standard errors (1.96: 95 %)."),
+        .integer("min_samples", \.minSamples, min: 2, max: Limits.batches, doc: "Draws of an (edge, op) before its interval counts."),
     ])
 
     static let exactCost = Schema<ExactCostSettings>(what: "exact_cost", defaults: ExactCostSettings(), fields: [

@@ -51,6 +51,8 @@ public struct ProbeSettings: Hashable, Sendable {
     public var sampling: SamplingMode = .uniform
     /// Enumerate every subnet at the phase's end for the exact expected costs; nil: no.
     public var exactCost: ExactCostSettings?
+    /// Stop once every mean cost's sign is known (the phase's length is the cap); nil: run the length.
+    public var untilSignKnown: SignKnownSettings?
     public init() {}
 
     /// The settings, or their defaults when off (what an `exact_cost:` mapping starts from).
@@ -58,6 +60,21 @@ public struct ProbeSettings: Hashable, Sendable {
         get { exactCost ?? ExactCostSettings() }
         set { exactCost = newValue }
     }
+
+    /// The settings, or their defaults when off (what an `until_sign_known:` mapping starts from).
+    var untilSignKnownOrDefaults: SignKnownSettings {
+        get { untilSignKnown ?? SignKnownSettings() }
+        set { untilSignKnown = newValue }
+    }
+}
+
+/// A probe phase that stops when every (cell, edge, op)'s mean cost interval mean ± z·SEM excludes 0.
+public struct SignKnownSettings: Codable, Hashable, Sendable {
+    /// The interval's half-width in standard errors (1.96: 95 %).
+    public var z = 1.96
+    /// Draws of an (edge, op) before its interval counts.
+    public var minSamples = 5
+    public init() {}
 }
 
 /// A probe phase's exact expectation (`probe/exact_cost`): every subnet on `batches` batches of its own stream.
@@ -187,7 +204,7 @@ public struct PhaseConfig: Hashable, Sendable {
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics, exactCost }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics, exactCost, untilSignKnown }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -198,6 +215,7 @@ extension PhaseConfig: Codable {
         case let .probe(s):
             try c.encode(s.sampling, forKey: .sampling)
             try c.encodeIfPresent(s.exactCost, forKey: .exactCost)  // absent when off: ids stay as they were
+            try c.encodeIfPresent(s.untilSignKnown, forKey: .untilSignKnown)
         case let .train(s):
             try c.encode(s.sampling, forKey: .sampling)
             try c.encode(s.optimizer, forKey: .optimizer)
@@ -223,6 +241,7 @@ extension PhaseConfig: Codable {
             var s = ProbeSettings()
             s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
             s.exactCost = try c.decodeIfPresent(ExactCostSettings.self, forKey: .exactCost)
+            s.untilSignKnown = try c.decodeIfPresent(SignKnownSettings.self, forKey: .untilSignKnown)
             work = .probe(s)
         case .train:
             var s = TrainSettings()

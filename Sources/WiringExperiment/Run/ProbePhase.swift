@@ -10,6 +10,32 @@ struct ProbePhase<T: TensorElement>: PhaseRunner {
     unowned let executor: RunExecutor<T>
     let phase: Int
     let settings: ProbeSettings
+    /// `until_sign_known`'s running state, rebuilt from the step log on resume.
+    var stopping: SignKnownStopping?
+
+    init(executor: RunExecutor<T>, phase: Int, settings: ProbeSettings) {
+        self.executor = executor
+        self.phase = phase
+        self.settings = settings
+        if let sign = settings.untilSignKnown {
+            let cells = executor.config.network.cells, edges = executor.domains.count
+            var state = SignKnownStopping(settings: sign, cells: cells, domains: executor.domains,
+                                          ops: executor.config.network.ops.count, noneIndex: executor.net.noneIndex)
+            let log = executor.log
+            for step in 0..<log.count where log.phase[step] == phase {
+                for c in 0..<cells {
+                    for e in 0..<edges where !executor.domains[e].deleted {
+                        let i = (step * cells + c) * edges + e
+                        state.observe(cell: c, edge: e, op: log.edgeOp[i], cost: log.edgeCost[i])
+                    }
+                }
+            }
+            stopping = state
+        }
+    }
+
+    /// Whether `until_sign_known` is satisfied: the step loop ends the phase here.
+    var stopsHere: Bool { stopping?.satisfied ?? false }
 
     mutating func step(images: Tensor<T>, labels: [Int], epoch: Int, epochs: Int, lr: Double) throws
         -> PhaseStepResult {
@@ -19,14 +45,38 @@ struct ProbePhase<T: TensorElement>: PhaseRunner {
         let statistics = net.parameters.runningStatistics
         let (_, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
         net.parameters.runningStatistics = statistics
+        stopping?.observe(architecture, probe: probe)
         return PhaseStepResult(architecture: architecture, probe: probe)
     }
 
     func evaluationArchitecture(rng: inout RNG) -> Architecture { executor.sample(settings.sampling, rng: &rng) }
 
-    /// After the phase's last epoch: the exact expected costs, when asked for.
+    /// At the phase's end (its last epoch, or where `until_sign_known` stops it): its `/probe` row.
     func endEpoch(_ epoch: Int) throws {
-        guard let exact = settings.exactCost, epoch + 1 == executor.epochCount(phase: phase) else { return }
+        guard settings.exactCost != nil || settings.untilSignKnown != nil,
+              epoch + 1 == executor.epochCount(phase: phase) || stopsHere else { return }
+        let size = executor.config.network.cells * executor.domains.count * executor.config.network.ops.count
+        var log = executor.probeLog
+        log.phase.append(phase)
+        log.steps.append(executor.log.phase.filter { $0 == phase }.count)
+        log.signSamples += stopping?.samplesNeeded ?? Array(repeating: -1, count: size)
+        if let exact = try exactCost() {
+            log.exactCost += exact.mean.joined().joined()
+            log.exactCostZ.append(exact.costZ)
+            log.subnets.append(exact.count)
+            log.batches.append(settings.exactCost!.batches)
+        } else {
+            log.exactCost += Array(repeating: .nan, count: size)
+            log.exactCostZ.append(.nan)
+            log.subnets.append(0)
+            log.batches.append(0)
+        }
+        executor.probeLog = log
+    }
+
+    /// Every subnet on `exact_cost.batches` batches of a stream of their own; nil when not asked for.
+    func exactCost() throws -> ExactCost? {
+        guard let exact = settings.exactCost else { return nil }
         guard settings.sampling == .uniform, !executor.config.sampling.perCell else {
             throw RunError.unsupported(run: executor.spec.id,
                                        what: "exact_cost enumerates shared uniform draws: use sampling: uniform and sampling.per_cell: false")
@@ -40,18 +90,10 @@ struct ProbePhase<T: TensorElement>: PhaseRunner {
         }
         let domains = executor.domains, ops = executor.config.network.ops.count
         let uniform = domains.map { d in (0..<ops).map { d.allowed.contains($0) ? 1 / Double(d.allowed.count) : 0 } }
-        let result: ExactCost
         do {
-            result = try executor.net.exactCost(tape: executor.tape, batches: batches, domains: domains, probabilities: uniform)
+            return try executor.net.exactCost(tape: executor.tape, batches: batches, domains: domains, probabilities: uniform)
         } catch let error as ExactCostError {
             throw RunError.unsupported(run: executor.spec.id, what: error.description)
         }
-        var log = executor.probeLog
-        log.phase.append(phase)
-        log.exactCost += result.mean.joined().joined()
-        log.exactCostZ.append(result.costZ)
-        log.subnets.append(result.count)
-        log.batches.append(batches.count)
-        executor.probeLog = log
     }
 }

@@ -255,7 +255,8 @@ final class RunExecutor<T: TensorElement> {
                        noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
                        topology: net.topology)
             splits.add(phase: p, epoch: epoch, samples: result.probe.samples)
-            let endsEpoch = cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
+            let stops = phase.stopsHere
+            let endsEpoch = stops || cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
             if endsEpoch {
                 try phase.endEpoch(epoch)
                 if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
@@ -263,7 +264,7 @@ final class RunExecutor<T: TensorElement> {
                 }
             }
             try liveEvents?.update(records, epochEnded: endsEpoch)
-            cursor.stepInPhase += 1
+            cursor.stepInPhase = stops ? steps : cursor.stepInPhase + 1  // stopped: the phase is done
             cursor.loader = loader.position
             stepsThisInvocation += 1
             if let threads = threadShare?.poll(current: Parallel.threads) {
