@@ -100,5 +100,14 @@ func diagnosticsPlan(_ diagnostics: String?) throws -> ExperimentPlan {
         let output = try runProcess("/usr/bin/python3", ["-c", script, path])
         #expect(output.status == 0, "\(output.text)")
         #expect(output.text.contains("ok"))
+
+        // The plot tool draws the diagnostics figure (eigenvalue, p(none) beside edge cost, the picks).
+        if pythonCanImport("matplotlib, h5py") {
+            let figures = folder.appendingPathComponent("figures")
+            let plot = try runProcess("/usr/bin/python3", [PlotToolTests.tool, path, "--out", figures.path])
+            #expect(plot.status == 0, "\(plot.text)")
+            let written = (try? FileManager.default.contentsOfDirectory(atPath: figures.path)) ?? []
+            #expect(written.contains { $0.hasSuffix("-diagnostics.png") }, "\(written)")
+        }
     }
 }
