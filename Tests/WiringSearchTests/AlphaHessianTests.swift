@@ -160,3 +160,18 @@ func hessianSetup(seed: UInt64) throws -> (net: Supernet<Double>, domains: [Edge
         }
     }
 }
+
+/// Runs use Float32 by default: the same Hessian in Float (step cbrt(ulp(Float)) ~ 5e-3) agrees with Double's.
+@Suite struct AlphaHessianFloatTests {
+    @Test func floatHessianAgreesWithDouble() throws {
+        let (netDouble, domains, batches, alpha) = try hessianSetup(seed: 14)
+        var rng = RNG(seed: 14)  // the same draws as hessianSetup's network, rounded to Float
+        let netFloat = Supernet<Float>(config: netDouble.config, rng: &rng)
+        let floatBatches = batches.map { (Tensor<Float>(shape: $0.images.shape, scalars: $0.images.scalars.map(Float.init)), $0.labels) }
+        let exact = AlphaLossSurface(net: netDouble, tape: Tape(), batches: batches, domains: domains).hessian(at: alpha)
+        let single = AlphaLossSurface(net: netFloat, tape: Tape(), batches: floatBatches, domains: domains).hessian(at: alpha)
+        let error = relativeError(single, exact)
+        #expect(error < 1e-3, "Float against Double: relative error \(error)")
+        print("Float32 Hessian against Double: max relative error \(error)")
+    }
+}
