@@ -230,6 +230,7 @@ enum PhaseSchema {
             var s = probe.defaults
             let r = try probe.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
             try RunChecks.fixedSamplingHasNothingToDraw(s.sampling, domains: domains, r)
+            try RunChecks.exactCostFits(s, domains: domains, r)
             work = .probe(s)
         case .train:
             var s = train.defaults
