@@ -110,4 +110,37 @@ func diagnosticsPlan(_ diagnostics: String?) throws -> ExperimentPlan {
             #expect(written.contains { $0.hasSuffix("-diagnostics.png") }, "\(written)")
         }
     }
+
+    /// A two-setting sweep (bi- and single-level) with diagnostics, and a probe with exact_cost, collected:
+    /// the diagnostics stack over `setting` on the same `search_epoch` axis, strength picks index the union's ops.
+    @Test func collectStacksTheDiagnosticsAndTheExactCost() throws {
+        let yaml = tinyManifest.components(separatedBy: "phases:")[0] + "phases:\n"
+            + "  - {name: exact, kind: probe, batches: 2, exact_cost: {batches: 1}}\n"
+            + "  - {name: search, kind: search, algorithm: darts, epochs: 2, diagnostics: {batches: 1}}\n"
+            + "grid:\n  phases.1.level: [bi, single]\n"
+        let plan = try Manifest(yaml: yaml, file: "tiny-collect.yaml",
+                                overrides: ["network.ops=[none, skip_connect, avg_pool_3x3]"]).plan(codeVersion: "test")
+        let folder = temporaryFolder("diagnostics-collect")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try runAll(plan, into: folder)
+        let collection = try SweepCollection(folder: folder)
+        let output = folder.path + "-sweep.h5"
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        try collection.write(to: output)
+        let sweep = try HDF5File(reading: output)
+        defer { sweep.close() }
+        #expect(try sweep.dataset("search/hessian_eigenvalue").dimensionLabels() == ["setting", "search_epoch"])
+        #expect(try sweep.dataset("search/strength_accuracy").dimensionLabels() == ["setting", "search_epoch", "edges", "ops"])
+        #expect(try sweep.dataset("probe/exact_cost").dimensionLabels() == ["setting", "probe_row", "cells", "edges", "ops"])
+        let eigenvalues = try sweep.dataset("search/hessian_eigenvalue").read(Double.self).values
+        #expect(eigenvalues.count == 4 && eigenvalues.allSatisfy(\.isFinite))
+        // Each setting's row is its own file's.
+        for run in collection.runs {
+            let file = try HDF5File(reading: run.path)
+            defer { file.close() }
+            let own = try file.dataset("search/hessian_eigenvalue").read(Double.self).values
+            let s = collection.settings.firstIndex(of: run.setting)!
+            #expect(Array(eigenvalues[s * 2..<(s + 1) * 2]) == own)
+        }
+    }
 }
