@@ -49,6 +49,21 @@ func signKnownPlan(cap: Int) throws -> ExperimentPlan {
         }
         print("until_sign_known: stopped after \(steps) steps; samples needed per (edge, op): \(needed)")
 
+        // `plan --pilot`: a 100-batch probe of the same setting (a pilot: the run's own start) predicts the stopping step
+        // within a factor of 3.
+        let pilotYAML = tinyManifest.components(separatedBy: "phases:")[0] + "phases:\n  - {name: probe, kind: probe, batches: 100}\n"
+        let pilotPlan = try Manifest(yaml: pilotYAML, file: "tiny-pilot.yaml",
+                                     overrides: ["network.ops=[avg_pool_3x3, max_pool_3x3]", "record.per_sample=false"])
+            .plan(codeVersion: "test")
+        guard case let .finished(pilot) = try executeRun(pilotPlan.runs[0], plan: pilotPlan, options: RunOptions(outFolder: folder)) else {
+            Issue.record("the pilot did not finish")
+            return
+        }
+        let estimates = try SignKnownEstimate.estimates(plan: plan, pilot: pilot)
+        let estimated = try #require(estimates.first?.steps)
+        print("plan --pilot: \(estimates[0].line) (the run stopped after \(steps))")
+        #expect(estimates.count == 1 && estimated * 3 >= steps && estimated <= steps * 3, "\(estimated) vs \(steps)")
+
         // Stopped and resumed on the way: the same file.
         var last: RunOutcome?
         for limit in [7, 600] {
