@@ -99,6 +99,11 @@ class Result:
         self.batch_loss = optional("search/batch_loss")
         self.batch_entropy = optional("search/batch_entropy")
         self.batch_cost = optional("search/batch_cost_Z")
+        # Search diagnostics (a search phase's `diagnostics`): one row per search epoch, NaN where none ran.
+        self.hessian_eigenvalue = optional("search/hessian_eigenvalue")         # (search_epoch,)
+        self.diagnostic_op_cost = optional("search/diagnostic_op_cost")         # (search_epoch, L, E, O)
+        self.strength_pick = optional("search/strength_pick", int)             # (search_epoch, E)
+        self.none_prob = optional("search/none_prob")                           # (search_epoch, E)
         # Validation curves: an `eval` group (planned) with per-(phase, epoch) rows.
         self.eval = {k: np.asarray(f["eval"][k][()], dtype=float) for k in f["eval"]} if "eval" in f else None
         precision = text(f.attrs["precision"]) if "precision" in f.attrs else "float32"
@@ -706,6 +711,37 @@ def sweep_loss(sweep, out):
     return save(fig, out, sweep.name, "loss")
 
 
+def diagnostics(result, out):
+    """Search diagnostics: the Hessian's dominant eigenvalue, then per edge p(none) beside the edge's cost on the
+    diagnostic batches (sum over ops of p * dL/dW, summed over cells), with alpha's and strength's picks."""
+    import numpy as np
+
+    epochs = np.arange(1, result.hessian_eigenvalue.shape[0] + 1)
+    fig, axes = panel_grid(1 + len(result.edges), sharex=True)
+    ax = axes.flat[0]
+    ax.plot(epochs, result.hessian_eigenvalue, marker="o", markersize=3, color="C3")
+    ax.set_title("dominant eigenvalue of d2L/dalpha2", fontsize=8)
+    ax.tick_params(labelsize=7)
+    edge_cost = np.nansum(result.prob[:, None] * result.diagnostic_op_cost, axis=3).sum(axis=1)   # (epoch, E)
+    for e, ax in enumerate(axes.flat[1:1 + len(result.edges)]):
+        if result.none_prob is not None:
+            ax.plot(epochs, result.none_prob[:, e], color="0.2", linewidth=1.2, label="p(none)")
+        ax.set_ylim(-0.02, 1.02)
+        twin = ax.twinx()
+        twin.plot(epochs, edge_cost[:, e], color="C0", linestyle="--", linewidth=1.2, label="edge cost")
+        twin.tick_params(labelsize=7, colors="C0")
+        title = result.edges[e]
+        last = len(epochs) - 1
+        if result.topology is not None and result.strength_pick is not None and result.strength_pick[last, e] >= 0:
+            title += f"\nalpha: {result.ops[result.topology[last, e]]}, strength: {result.ops[result.strength_pick[last, e]]}"
+        ax.set_title(title, fontsize=7)
+        ax.tick_params(labelsize=7)
+    fig.supxlabel("search epoch (after each)", fontsize=8)
+    fig.supylabel("p(none) (solid); edge cost in nats (dashed, right)", fontsize=8)
+    fig.suptitle(f"{result.title}: curvature, p(none), cost and picks (search diagnostics)", fontsize=9)
+    return save(fig, out, result.name, "diagnostics")
+
+
 def print_table(result):
     """The mean-cost matrix of every phase as text ('.' = never sampled); float noise prints as 0."""
     import numpy as np
@@ -765,6 +801,8 @@ def figures_of_run(result, out, args):
         written.append(fig10a(result, out))
     if result.prob is not None or result.batch_loss is not None:
         written.append(fig10b(result, out))
+    if result.hessian_eigenvalue is not None and result.diagnostic_op_cost is not None and result.prob is not None:
+        written.append(diagnostics(result, out))
     return written
 
 

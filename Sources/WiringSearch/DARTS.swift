@@ -42,6 +42,7 @@ public struct DARTS: SearchStrategy, Codable {
     public static let orders: [DerivativeOrder] = [.first, .second]
     public static let summary = "DARTS: softmax mixture of every op (reference-spec 5)."
     public static let evaluationDraw = "DARTS the softmax mixture"
+    public static let strengthPerturbation = StrengthPerturbation.removeFromMixture
     /// The theta pass; bi level adds the architect's pass, second order its three virtual passes.
     public static func passes(_ config: SearchConfig) -> [SearchPass] {
         Array(repeating: .mixture, count: config.level == .bi ? (config.order == .second ? 4 : 2) : 1)

@@ -36,6 +36,7 @@ public struct DSNAS: SearchStrategy, Codable {
     public static let orders: [DerivativeOrder] = [.first]
     public static let summary = "DSNAS: one sampled child per batch, score-function alpha gradient with the edge's own cost."
     public static let evaluationDraw = "DSNAS one op per edge from softmax(alpha)"
+    public static let strengthPerturbation = StrengthPerturbation.replaceInLikeliestSubnet
     /// The child, and with `refreshRunningStatistics` the supernet forward that sets the statistics.
     public static func passes(_ config: SearchConfig) -> [SearchPass] {
         config.refreshRunningStatistics ? [.child, .statisticsRefresh] : [.child]

@@ -48,6 +48,7 @@ public struct ProxylessNAS: SearchStrategy, Codable {
     public static let summary = "ProxylessNAS: one sampled path per edge (binary gates), BinaryConnect alpha gradient "
         + "dZhat/dalpha . C(Z) (paper Appx B.2); bi-level by default, as the original alternates with a held-out split."
     public static let evaluationDraw = "ProxylessNAS one op per edge from softmax(alpha)"
+    public static let strengthPerturbation = StrengthPerturbation.replaceInLikeliestSubnet
     /// Bi level: the child's theta pass (and the statistics refresh when set), then the gate pass on
     /// the search batch; single level: the gate pass alone. Two-path gates run two ops per edge.
     public static func passes(_ config: SearchConfig) -> [SearchPass] {

@@ -33,6 +33,7 @@ public struct SNAS: SearchStrategy, Codable {
     public static let orders: [DerivativeOrder] = [.first]
     public static let summary = "SNAS: Gumbel-softmax mixture of every op, alpha gradient by reparameterisation."
     public static let evaluationDraw = "SNAS a Gumbel mixture"
+    public static let strengthPerturbation = StrengthPerturbation.removeFromMixture
     /// One mixture pass.
     public static func passes(_ config: SearchConfig) -> [SearchPass] { [.mixture] }
     /// The shared settings are SNAS's.

@@ -31,6 +31,8 @@ public protocol SearchStrategy {
     /// Sets the reference's settings that differ from the shared ones of `SearchConfig(algorithm:)`
     /// (the level comes from `levels`).
     static func referenceDefaults(_ config: inout SearchConfig)
+    /// How op strength is measured (`OperationStrength.swift`): in the mixture or in the likeliest subnet.
+    static var strengthPerturbation: StrengthPerturbation { get }
 
     /// The settings it was made with.
     var config: SearchConfig { get }

@@ -20,12 +20,18 @@ extension WiringLab {
         @Flag(help: ArgumentHelp("Estimate times from the cost table as measured, without timing this machine first.",
                                  discussion: "By default a \(HostSpeed.planBudget) s speed probe scales the table to this machine."))
         var noSpeedProbe = false
+        @Option(help: ArgumentHelp("A pilot result file: estimate how long each probe phase with until_sign_known runs.",
+                                   valueName: "FILE.h5"))
+        var pilot: String?
 
         func run() throws {
             let plan = try manifest.load().plan(codeVersion: version.resolved)
             let factor = noSpeedProbe ? 1 : HostSpeed.factor(measured: HostSpeed.probe(budget: HostSpeed.planBudget), table: .measured)
             print(plan.table(resultsFolder: results.folder(for: plan), costModel: CostModel(hostFactor: factor),
                              width: Terminal.width()), terminator: "")
+            if let pilot {
+                for estimate in try SignKnownEstimate.estimates(plan: plan, pilot: pilot) { print(estimate.line) }
+            }
         }
     }
 }

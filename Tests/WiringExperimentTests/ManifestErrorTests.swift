@@ -154,6 +154,17 @@ let malformedCases: [MalformedCase] = [
           - {kind: train, sampling: fixed}
         """, "t.yaml:5: phases.0.sampling: expected uniform, or every edge fixed or deleted under edges, "
             + "got 'fixed' with 8 ops on edge 4"),
+    MalformedCase("exact cost of a cell too large to enumerate", """
+        name: t
+        network: {cell: original}
+        phases:
+          - {kind: probe, exact_cost: {batches: 1}}
+        """, "t.yaml:4: phases.0.exact_cost: expected a cell of at most 100000 subnets (delete or fix edges, or use fewer ops), got 4398046511104 subnets"),
+    MalformedCase("diagnostics every 0 epochs", """
+        name: t
+        phases:
+          - {kind: search, algorithm: darts, diagnostics: {every: 0}}
+        """, "t.yaml:3: phases.0.diagnostics.every: expected an integer in 1...1000000, got 0"),
     MalformedCase("precision typo", """
         name: t
         precision: float16

@@ -75,6 +75,19 @@ enum PhaseSchema {
 
     static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
         .choice("sampling", \.sampling, doc: samplingDoc),
+        .mapping("until_sign_known", \.untilSignKnownOrDefaults, untilSignKnown, default: "`null` (run the length)",
+                 doc: "Stop the phase once every (cell, edge, op)'s mean cost interval, mean ± z·SEM, excludes 0 (none and deleted edges do not count); `epochs`/`batches` is then the cap. `probe/sign_samples` records the draws each sign needed (the count from which its interval excluded 0 to the end), `probe/steps` the phase's steps. Needs one-hot sampling. `{}` turns it on."),
+        .mapping("exact_cost", \.exactCostOrDefaults, exactCost, default: "`null` (none)",
+                 doc: "At the phase's end, every subnet of the cell (one op per edge, shared by the cells; at most \(ExactCost.limit)) on fixed batches of a stream of their own, weighted by p(Z) = Π_e 1/|allowed_e|: the exact E[C | Z_e = op] that `summary/cost_mean` estimates, in `probe/exact_cost`. Needs `sampling: uniform` and `sampling.per_cell: false`. `{}` turns it on."),
+    ])
+
+    static let untilSignKnown = Schema<SignKnownSettings>(what: "until_sign_known", defaults: SignKnownSettings(), fields: [
+        .number("z", \.z, .positive, doc: "Half-width of the interval in standard errors (1.96: 95 %)."),
+        .integer("min_samples", \.minSamples, min: 2, max: Limits.batches, doc: "Draws of an (edge, op) before its interval counts."),
+    ])
+
+    static let exactCost = Schema<ExactCostSettings>(what: "exact_cost", defaults: ExactCostSettings(), fields: [
+        .integer("batches", \.batches, min: 1, max: 1000, doc: "Batches of `data.batch_size` every subnet runs (subnets x batches passes)."),
     ])
 
     static let train = Schema<TrainSettings>(what: "a train phase", defaults: TrainSettings(), fields: [
@@ -130,7 +143,18 @@ enum PhaseSchema {
         .mapping("alpha_optimizer", \.search.alphaOptimizer, adam, default: "see [optimizers](#optimizers)",
                  expanded: false, doc: "The alpha optimiser."),
         evalEvery(\.evalEvery),
+        .mapping("diagnostics", \.diagnosticsOrDefaults, diagnostics, default: "`null` (none)",
+                 doc: "Per-epoch diagnostics on batches of their own stream (the search half when bi-level, else the training images; theta, the running statistics and the run's other records untouched), in the result file's `search` group beside alpha and p(none): ∂L/∂W of every op under the softmax mixture, the Hessian of that loss in alpha (dominant eigenvalue by power iteration; the matrix and its spectrum when alpha is small), and op strength by perturbation (DARTS-PT). `{}` turns them on with the defaults below."),
     ], checks: [RunChecks.levelAndOrderFitAlgorithm])
+
+    static let diagnostics = Schema<SearchDiagnostics>(what: "search diagnostics", defaults: SearchDiagnostics(), fields: [
+        .integer("every", \.every, min: 1, max: Limits.epochs, doc: "After every this many epochs, and after the last."),
+        .integer("batches", \.batches, min: 1, max: 1000, doc: "Batches of `data.batch_size` the measurements average over."),
+        .boolean("hessian", \.hessian, doc: "The Hessian of the mixture's loss in alpha by central differences of the tape's alpha gradient (step cbrt(ulp) of the precision): the dominant eigenvalue (RobustDARTS), and when alpha has at most `full_matrix_limit` entries the matrix and its eigenvalues."),
+        .boolean("strength", \.strength, doc: "Op strength: held-out loss and accuracy with each op dropped from its edge's mixture (DARTS, SNAS) or put on its edge of the most likely subnet (DSNAS, ProxylessNAS), and the op each edge's strength picks."),
+        .integer("power_iterations", \.powerIterations, min: 1, max: 10_000, doc: "The most Hessian-vector products power iteration takes when the matrix is not recorded (each costs 2 x `batches` passes)."),
+        .integer("full_matrix_limit", \.fullMatrixLimit, min: 0, max: 4096, doc: "Record the full Hessian (one product per allowed entry) when edges x ops is at most this (the minimal cell with 8 ops: 40)."),
+    ])
 
     static let sgd = Schema<SGDConfig>(what: "an SGD optimizer", defaults: SGDConfig(), fields: [
         .number("lr", \.lr, .positive, doc: "Initial learning rate."),
@@ -206,6 +230,7 @@ enum PhaseSchema {
             var s = probe.defaults
             let r = try probe.decode(item, at: path, into: &s, fallback: item.location, alsoAllowed: common.keys)
             try RunChecks.fixedSamplingHasNothingToDraw(s.sampling, domains: domains, r)
+            try RunChecks.exactCostFits(s, domains: domains, r)
             work = .probe(s)
         case .train:
             var s = train.defaults

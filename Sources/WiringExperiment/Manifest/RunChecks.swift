@@ -171,6 +171,22 @@ enum RunChecks {
                                     got: "'fixed' with \(domains[e].allowed.count) ops on edge \(e)")
     }
 
+    /// `exact_cost` enumerates every subnet of uniform draws: the cell must be small enough, the sampling uniform.
+    static func exactCostFits(_ settings: ProbeSettings, domains: [EdgeDomain], _ r: MapReader) throws {
+        guard settings.exactCost != nil else { return }
+        let subnets = domains.filter { !$0.deleted }.reduce(1.0) { $0 * Double($1.allowed.count) }
+        if subnets > Double(ExactCost.limit) {
+            throw ManifestError.invalid(r.location("exact_cost"), keyPath: r.path("exact_cost"),
+                                        expected: "expected a cell of at most \(ExactCost.limit) subnets (delete or fix edges, or use fewer ops)",
+                                        got: "\(Int(subnets)) subnets")
+        }
+        if settings.sampling != .uniform {
+            throw ManifestError.invalid(r.location("sampling"), keyPath: r.path("sampling"),
+                                        expected: "expected uniform with exact_cost (it enumerates uniform draws)",
+                                        got: "'\(settings.sampling.rawValue)'")
+        }
+    }
+
     /// An eval phase's length counts passes over the test images, so it is given in `epochs`.
     static func evalPhaseCountsEpochs(_ batches: Int?, _ r: MapReader) throws {
         guard let b = batches else { return }

@@ -45,8 +45,35 @@ public struct CostModel: Sendable {
             let passes = phase.kind == .eval ? phase.length.count
                 : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
             milliseconds += Double(passes * config.data.testSize) * (blocks.sampled + factors.probe)
+            milliseconds += diagnosticsMilliseconds(phase, config: config, epochs: epochs, blocks: blocks, factors: factors)
         }
         return CostEstimate(steps: steps, seconds: milliseconds * hostFactor / 1000)
+    }
+
+    /// What a search phase's `diagnostics` and a probe's `exact_cost` add: their passes over their own batches.
+    func diagnosticsMilliseconds(_ phase: PhaseConfig, config: RunConfig, epochs: Int, blocks: BlockCosts,
+                                 factors: RunnerFactors) -> Double {
+        let domains = (try? config.network.edgeDomains()) ?? []
+        let live = domains.filter { !$0.deleted }
+        let allowed = live.reduce(0) { $0 + $1.allowed.count }
+        switch phase.work {
+        case let .search(settings):
+            guard let d = settings.diagnostics else { return 0 }
+            let runs = epochs / d.every + (epochs % d.every == 0 ? 0 : 1)
+            // The base gradient, then 2 gradients per Hessian column (or per power iteration); strength: one
+            // forward of the unperturbed supernet and one per allowed (edge, op).
+            let entries = domains.count * config.network.ops.count
+            let gradients = 1 + (d.hessian ? 2 * (entries <= d.fullMatrixLimit ? allowed : d.powerIterations) : 0)
+            let forwards = d.strength ? 1 + allowed : 0
+            let images = Double(runs * d.batches * config.data.batchSize)
+            return images * (Double(gradients) * (blocks.mixture + factors.probe) + Double(forwards) * blocks.supernetForward)
+        case let .probe(settings):
+            guard let exact = settings.exactCost else { return 0 }
+            let subnets = live.reduce(1.0) { $0 * Double($1.allowed.count) }
+            return subnets * Double(exact.batches * config.data.batchSize) * (blocks.sampled + factors.probe)
+        default:
+            return 0
+        }
     }
 
     /// Milliseconds per training image of one step of `phase`.

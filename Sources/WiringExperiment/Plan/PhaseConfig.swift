@@ -49,6 +49,37 @@ public struct PhaseLength: Codable, Hashable, Sendable {
 /// A probe phase: theta frozen, ops sampled, cost statistics only.
 public struct ProbeSettings: Hashable, Sendable {
     public var sampling: SamplingMode = .uniform
+    /// Enumerate every subnet at the phase's end for the exact expected costs; nil: no.
+    public var exactCost: ExactCostSettings?
+    /// Stop once every mean cost's sign is known (the phase's length is the cap); nil: run the length.
+    public var untilSignKnown: SignKnownSettings?
+    public init() {}
+
+    /// The settings, or their defaults when off (what an `exact_cost:` mapping starts from).
+    var exactCostOrDefaults: ExactCostSettings {
+        get { exactCost ?? ExactCostSettings() }
+        set { exactCost = newValue }
+    }
+
+    /// The settings, or their defaults when off (what an `until_sign_known:` mapping starts from).
+    var untilSignKnownOrDefaults: SignKnownSettings {
+        get { untilSignKnown ?? SignKnownSettings() }
+        set { untilSignKnown = newValue }
+    }
+}
+
+/// A probe phase that stops when every (cell, edge, op)'s mean cost interval mean ± z·SEM excludes 0.
+public struct SignKnownSettings: Codable, Hashable, Sendable {
+    /// The interval's half-width in standard errors (1.96: 95 %).
+    public var z = 1.96
+    /// Draws of an (edge, op) before its interval counts.
+    public var minSamples = 5
+    public init() {}
+}
+
+/// A probe phase's exact expectation (`probe/exact_cost`): every subnet on `batches` batches of its own stream.
+public struct ExactCostSettings: Codable, Hashable, Sendable {
+    public var batches = 2
     public init() {}
 }
 
@@ -71,7 +102,39 @@ public struct SearchSettings: Hashable, Sendable {
     public var optimizer = SGDConfig()
     /// An eval pass over the test images after every this many epochs (and after the last); nil: none.
     public var evalEvery: Int?
+    /// Per-epoch diagnostics on held-out batches (Hessian, op strength, op costs); nil: none.
+    public var diagnostics: SearchDiagnostics?
     public init() {}
+}
+
+extension SearchSettings {
+    /// The diagnostics, or their defaults when off (what a `diagnostics:` mapping starts from).
+    var diagnosticsOrDefaults: SearchDiagnostics {
+        get { diagnostics ?? SearchDiagnostics() }
+        set { diagnostics = newValue }
+    }
+}
+
+/// What a search phase measures after its epochs besides alpha (issue 34), on `batches` batches of its
+/// own stream (the search half when bi-level, else the training images), theta and the running
+/// statistics untouched: dL/dW of every op, the Hessian of the loss in alpha and op strength.
+public struct SearchDiagnostics: Codable, Hashable, Sendable {
+    /// After every this many epochs of the phase, and after its last.
+    public var every = 1
+    /// Batches (of `data.batch_size`) the measurements average over.
+    public var batches = 4
+    /// The Hessian of the search loss in alpha: dominant eigenvalue, and the matrix when small.
+    public var hessian = true
+    /// Op strength by perturbation (DARTS-PT).
+    public var strength = true
+    /// Hessian-vector products power iteration may take when the matrix is not recorded.
+    public var powerIterations = 20
+    /// The most alpha entries (edges x ops) for which the full matrix is recorded.
+    public var fullMatrixLimit = 64
+    public init() {}
+
+    /// Whether the measurements run after `epoch` of `epochs`.
+    public func runs(after epoch: Int, of epochs: Int) -> Bool { (epoch + 1) % every == 0 || epoch + 1 == epochs }
 }
 
 /// An eval phase: one pass over the test images per epoch of its length, theta and alpha frozen,
@@ -141,7 +204,7 @@ public struct PhaseConfig: Hashable, Sendable {
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash
 // (RunConfig.canonicalJSON), so it stays the same however the Swift types are arranged.
 extension PhaseConfig: Codable {
-    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery }
+    private enum Key: String, CodingKey { case name, kind, length, sampling, optimizer, search, refreshRunningStatistics, evalEvery, diagnostics, exactCost, untilSignKnown }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
@@ -151,6 +214,8 @@ extension PhaseConfig: Codable {
         switch work {
         case let .probe(s):
             try c.encode(s.sampling, forKey: .sampling)
+            try c.encodeIfPresent(s.exactCost, forKey: .exactCost)  // absent when off: ids stay as they were
+            try c.encodeIfPresent(s.untilSignKnown, forKey: .untilSignKnown)
         case let .train(s):
             try c.encode(s.sampling, forKey: .sampling)
             try c.encode(s.optimizer, forKey: .optimizer)
@@ -161,6 +226,7 @@ extension PhaseConfig: Codable {
             try c.encode(s.optimizer, forKey: .optimizer)
             try c.encode(s.search, forKey: .search)
             try c.encodeIfPresent(s.evalEvery, forKey: .evalEvery)
+            try c.encodeIfPresent(s.diagnostics, forKey: .diagnostics)  // absent when off: ids stay as they were
         case let .eval(s):
             try c.encode(s.sampling, forKey: .sampling)
         }
@@ -174,6 +240,8 @@ extension PhaseConfig: Codable {
         case .probe:
             var s = ProbeSettings()
             s.sampling = try c.decode(SamplingMode.self, forKey: .sampling)
+            s.exactCost = try c.decodeIfPresent(ExactCostSettings.self, forKey: .exactCost)
+            s.untilSignKnown = try c.decodeIfPresent(SignKnownSettings.self, forKey: .untilSignKnown)
             work = .probe(s)
         case .train:
             var s = TrainSettings()
@@ -187,6 +255,7 @@ extension PhaseConfig: Codable {
             s.optimizer = try c.decode(SGDConfig.self, forKey: .optimizer)
             s.search = try c.decode(SearchConfig.self, forKey: .search)
             s.evalEvery = try c.decodeIfPresent(Int.self, forKey: .evalEvery)
+            s.diagnostics = try c.decodeIfPresent(SearchDiagnostics.self, forKey: .diagnostics)
             work = .search(s)
         case .eval:
             var s = EvalSettings()

@@ -56,12 +56,12 @@ public struct SweepCollection {
     /// Columns whose values are indices into a label dimension (`steps/edge_op` into `ops`): stacked runs
     /// may have different op lists, so these are rewritten to index the collection's union (negative codes stay).
     static let indexColumns: [String: String] = [
-        "steps/edge_op": "ops", "search/topology": "ops", "search/topology_without_none": "ops",
-        "steps/phase": "phases", "search/phase": "phases", "summary/split_phase": "phases",
+        "steps/edge_op": "ops", "search/topology": "ops", "search/topology_without_none": "ops", "search/strength_pick": "ops",
+        "steps/phase": "phases", "search/phase": "phases", "summary/split_phase": "phases", "probe/phase": "phases",
     ]
 
     /// The groups collected: `samples` is left out (per-sample records are too large to stack).
-    static let groups = ["summary", "steps", "checks", "search"]
+    static let groups = ["summary", "steps", "checks", "search", "probe"]
 
     /// Reads the results of `folder` (every `*.h5` result file, or only those of `experiment`).
     /// - Throws: `CollectError` for an empty or mixed folder, `ResultsError` for an unreadable file.
@@ -298,6 +298,7 @@ extension SweepCollection {
         let descriptions = Dictionary(
             StepLog.columns.map { ($0.path, ($0.units, plainText($0.doc))) }
                 + SearchLog.columns.map { ($0.path, ($0.units, plainText($0.doc))) }
+                + ProbeLog.columns.map { ($0.path, ($0.units, plainText($0.doc))) }
                 + SummaryColumns.all.map { ("summary/\($0.name)", ($0.units, $0.longName)) },
             uniquingKeysWith: { a, _ in a })
 

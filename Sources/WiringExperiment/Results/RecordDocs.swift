@@ -14,6 +14,7 @@ public enum RecordDocs {
             ("search-epoch", table(SearchLog.columns.filter { $0.dimensions.first == "search_epoch" })),
             ("search-batch", table(SearchLog.columns.filter { $0.dimensions.first == "search_batch" })),
             ("eval", table(EvalLog.columns)),
+            ("probe", table(ProbeLog.columns)),
         ]
     }
 

@@ -76,6 +76,11 @@ struct ResultsWriter<T: TensorElement> {
         }
 
         // Eval passes over the test images.
+        let probes = executor.probeLog
+        for column in ProbeLog.columns where column.isStored(probes) {
+            try labels.ensure(column.dimensions, in: root, group: column.group)
+            try column.writeResult(probes, to: root, sizes: probes.sizes(network: log.sizes))
+        }
         let evals = executor.evalLog
         for column in EvalLog.columns where column.isStored(evals) {
             try labels.ensure(column.dimensions, in: root, group: column.group)
@@ -169,7 +174,7 @@ enum ScaleNames {
         "phases": "phase name", "cells": "cell (input side first)", "edges": "edge e<index>:<source>-><node>",
         "ops": "op name", "nodes": "intermediate node", "subset": "sample subset", "quantity": "split quantity",
         "step": "step index (all phases in order)", "sample": "per-sample record", "phase_epoch": "(phase, epoch) row",
-        "search_epoch": "search epoch row", "search_batch": "search batch row", "eval_epoch": "eval pass row", "setting": "grid setting of the sweep",
+        "search_epoch": "search epoch row", "search_batch": "search batch row", "probe_row": "probe phase row", "alpha_i": "flat alpha index edge · ops + op (Hessian row)", "alpha_j": "flat alpha index edge · ops + op (Hessian column)", "eval_epoch": "eval pass row", "setting": "grid setting of the sweep",
         "seed": "replicate seed",
     ]
 

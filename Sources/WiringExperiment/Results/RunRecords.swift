@@ -44,6 +44,8 @@ struct RunRecords {
         for column in StepLog.columns where try root.contains(column.path) { try column.readResult(&log, from: root) }
         for column in SearchLog.columns where try root.contains(column.path) { try column.readResult(&searchLog, from: root) }
         for column in EvalLog.columns where try root.contains(column.path) { try column.readResult(&evalLog, from: root) }
+        var probeLog = ProbeLog()  // not shown live; read so a file's every table round-trips
+        for column in ProbeLog.columns where try root.contains(column.path) { try column.readResult(&probeLog, from: root) }
     }
 
     /// The `/steps` index a record of (phase, epoch) belongs to: the epoch's last step, or for a phase

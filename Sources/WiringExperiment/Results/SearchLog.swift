@@ -26,6 +26,20 @@ struct SearchLog: Equatable {
     var epochSearchBatches: [Int] = []
     /// Per search epoch: means of L, H, C (and the count) over the epoch's search-batch samples.
     var searchSplitMean: [Double] = []
+    /// Per search epoch, when a search phase has `diagnostics` (NaN / −1 rows where none ran): the
+    /// mixture's loss and dL/dW on the diagnostic batches, the Hessian's dominant eigenvalue and its
+    /// power-iteration residual, the matrix and its spectrum (when recorded), op strength.
+    var diagnosticLoss: [Double] = []
+    var diagnosticOpCost: [Double] = []
+    var hessianEigenvalue: [Double] = []
+    var hessianResidual: [Double] = []
+    var hessianMatrix: [Double] = []
+    var hessianSpectrum: [Double] = []
+    var strengthBaseLoss: [Double] = []
+    var strengthBaseAccuracy: [Double] = []
+    var strengthLoss: [Double] = []
+    var strengthAccuracy: [Double] = []
+    var strengthPick: [Int] = []
 
     /// Search-epoch records, then search-batch records, in file order.
     static let columns: [RecordColumn<SearchLog>] = [
@@ -57,6 +71,38 @@ struct SearchLog: Equatable {
         RecordColumn(path: "search/split_mean", dimensions: ["search_epoch", "subset", "quantity"], element: .float64,
                      units: "nats", doc: "bi-level search: mean L_b, H_b, C_b and the sample count over the correctly classified, wrong and all samples of the epoch's search batches (the \"search\" rows of Fig 10b / 22-26; the \"train\" rows are `summary/split_mean`); NaN where a subset is empty or the phase has no search batches",
                      values: .doubles(\.searchSplitMean), isStored: \.hasEpochs),
+        RecordColumn(path: "search/diagnostic_loss", dimensions: ["search_epoch"], element: .float64, units: "nats",
+                     doc: "`diagnostics`: mean cross-entropy of the softmax mixture on the epoch's diagnostic batches (NaN where none ran)",
+                     values: .doubles(\.diagnosticLoss), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/diagnostic_op_cost", dimensions: ["search_epoch", "cells", "edges", "ops"], element: .float64,
+                     units: "nats", doc: "`diagnostics`: ∂L/∂W of each op under the softmax mixture, mean over the diagnostic batches (the cost the Hessian and strength columns sit beside)",
+                     values: .doubles(\.diagnosticOpCost), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/hessian_eigenvalue", dimensions: ["search_epoch"], element: .float64, units: "nats",
+                     doc: "`diagnostics.hessian`: the dominant (largest-magnitude) eigenvalue of ∂²L/∂α² of the mixture's loss on the diagnostic batches, by power iteration (RobustDARTS's collapse indicator)",
+                     values: .doubles(\.hessianEigenvalue), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/hessian_residual", dimensions: ["search_epoch"], element: .float64, units: "1",
+                     doc: "`diagnostics.hessian`: \\|Hv − λv\\| / \\|λ\\| at power iteration's last iterate (small when it converged)",
+                     values: .doubles(\.hessianResidual), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/hessian", dimensions: ["search_epoch", "alpha_i", "alpha_j"], element: .float64, units: "nats",
+                     doc: "`diagnostics.hessian` with edges × ops ≤ `full_matrix_limit`: ∂²L/∂α_i∂α_j, i = edge · ops + op (row-major like `alpha`), column j by central differences of the tape's alpha gradient (not symmetrised; 0 off the allowed ops)",
+                     values: .doubles(\.hessianMatrix), isStored: \.hasHessianMatrix),
+        RecordColumn(path: "search/hessian_eigenvalues", dimensions: ["search_epoch", "alpha_i"], element: .float64, units: "nats",
+                     doc: "the eigenvalues of the symmetric part of `hessian`, ascending (cyclic Jacobi)",
+                     values: .doubles(\.hessianSpectrum), isStored: \.hasHessianMatrix),
+        RecordColumn(path: "search/strength_base_loss", dimensions: ["search_epoch"], element: .float64, units: "nats",
+                     doc: "`diagnostics.strength`: mean cross-entropy on the diagnostic batches of the unperturbed supernet (DARTS, SNAS: the softmax mixture; DSNAS, ProxylessNAS: the most likely subnet)",
+                     values: .doubles(\.strengthBaseLoss), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/strength_base_accuracy", dimensions: ["search_epoch"], element: .float64, units: "1",
+                     doc: "`diagnostics.strength`: its accuracy", values: .doubles(\.strengthBaseAccuracy), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/strength_loss", dimensions: ["search_epoch", "edges", "ops"], element: .float64, units: "nats",
+                     doc: "`diagnostics.strength`: the loss with the op dropped from the edge's mixture (DARTS, SNAS; the others' weights unchanged, as DARTS-PT) or put on the edge of the most likely subnet (DSNAS, ProxylessNAS); NaN off the allowed ops",
+                     values: .doubles(\.strengthLoss), isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/strength_accuracy", dimensions: ["search_epoch", "edges", "ops"], element: .float64, units: "1",
+                     doc: "`diagnostics.strength`: the accuracy of the same perturbation", values: .doubles(\.strengthAccuracy),
+                     isStored: \.hasDiagnostics),
+        RecordColumn(path: "search/strength_pick", dimensions: ["search_epoch", "edges"], element: .int32, units: "",
+                     doc: "`diagnostics.strength`: the op each edge's strength picks (the removal that costs most accuracy; the replacement that gains most), beside alpha's `topology`; −1 for a deleted edge or an epoch without diagnostics",
+                     values: .ints(\.strengthPick), isStored: \.hasDiagnostics),
         RecordColumn(path: "search/batch_step", dimensions: ["search_batch"], element: .int32, units: "",
                      doc: "bi-level search: the `/steps` index of the search step whose alpha update used the batch", values: .ints(\.searchStep),
                      isStored: \.hasSearchBatches),
@@ -83,10 +129,14 @@ struct SearchLog: Equatable {
     var epochs: Int { epochPhase.count }
     var hasEpochs: Bool { epochs > 0 }
     var hasSearchBatches: Bool { !searchStep.isEmpty }
+    var hasDiagnostics: Bool { !diagnosticLoss.isEmpty }
+    var hasHessianMatrix: Bool { !hessianMatrix.isEmpty }
 
     /// The length of each dimension of the columns (the network's from the step log).
     func sizes(network: [String: Int]) -> [String: Int] {
-        network.merging(["search_epoch": epochs, "search_batch": searchStep.count, "subset": 3, "quantity": 4]) { $1 }
+        let alpha = (network["edges"] ?? 0) * (network["ops"] ?? 0)
+        return network.merging(["search_epoch": epochs, "search_batch": searchStep.count, "subset": 3, "quantity": 4,
+                                "alpha_i": alpha, "alpha_j": alpha]) { $1 }
     }
 
     mutating func appendEpoch(phase: Int, epoch: Int, alpha a: ArchitectureParameters, temperature t: Double?,
@@ -112,6 +162,28 @@ struct SearchLog: Equatable {
             searchSplitMean += (0..<3).map { n > 0 ? sums[subset * 4 + $0] / n : .nan } + [n]
         }
         epochSearchBatches.append(searchStep.count)
+    }
+
+    /// The diagnostics row of the epoch just appended: `measured` when they ran, NaN / −1 otherwise.
+    /// `layout` is nil for runs without diagnostics (no rows at all).
+    mutating func appendDiagnostics(_ measured: EpochDiagnostics?, layout: DiagnosticsLayout?) {
+        guard let layout else { return }
+        let cells = layout.cells, edges = layout.edges, ops = layout.ops, n = edges * ops
+        func row(_ values: [Double]?, _ count: Int) -> [Double] { values ?? Array(repeating: .nan, count: count) }
+        diagnosticLoss.append(measured?.loss ?? .nan)
+        diagnosticOpCost += row(measured?.opCost, cells * n)
+        hessianEigenvalue.append(measured?.curvature?.eigenvalue ?? .nan)
+        hessianResidual.append(measured?.curvature?.residual ?? .nan)
+        if layout.recordsMatrix {
+            hessianMatrix += row(measured?.curvature?.matrix?.flatMap { $0 }, n * n)
+            hessianSpectrum += row(measured?.curvature?.eigenvalues, n)
+        }
+        let strength = measured?.strength
+        strengthBaseLoss.append(strength?.baseLoss ?? .nan)
+        strengthBaseAccuracy.append(strength?.baseAccuracy ?? .nan)
+        strengthLoss += row(strength?.loss.flatMap { $0 }, n)
+        strengthAccuracy += row(strength?.accuracy.flatMap { $0 }, n)
+        strengthPick += strength?.pick.map { $0 ?? -1 } ?? Array(repeating: -1, count: edges)
     }
 
 

@@ -48,7 +48,7 @@ enum Checkpoint {
 
     static func write<T: TensorElement>(to path: String, cursor: RunCursor, parameters: ParameterStore<T>,
                                         momentum: [String: Tensor<T>], log: StepLog, splits: SplitSums,
-                                        searchLog: SearchLog, evalLog: EvalLog) throws {
+                                        searchLog: SearchLog, evalLog: EvalLog, probeLog: ProbeLog) throws {
         try HDF5File.write(to: path) { root in
             try root.setAttribute("cursor", String(decoding: try JSONEncoder().encode(cursor), as: UTF8.self))
             try root.setAttribute("precision", T.precisionName)
@@ -61,6 +61,7 @@ enum Checkpoint {
             for column in StepLog.columns { try column.writeCheckpoint(log, to: logGroup) }
             for column in SearchLog.columns { try column.writeCheckpoint(searchLog, to: logGroup) }
             for column in EvalLog.columns { try column.writeCheckpoint(evalLog, to: logGroup) }
+            for column in ProbeLog.columns { try column.writeCheckpoint(probeLog, to: logGroup) }
             try root.write("splits/keys", splits.keys.flatMap { $0 }, shape: [splits.keys.count, 2])
             try root.write("splits/rows", splits.rows.flatMap { $0 }, shape: [splits.rows.count, 8])
         }
@@ -71,7 +72,7 @@ enum Checkpoint {
     static func read<T: TensorElement>(from path: String, runID: String, parameters: inout ParameterStore<T>,
                                        momentum: inout [String: Tensor<T>], log: inout StepLog,
                                        splits: inout SplitSums, searchLog: inout SearchLog,
-                                       evalLog: inout EvalLog) throws -> RunCursor {
+                                       evalLog: inout EvalLog, probeLog: inout ProbeLog) throws -> RunCursor {
         let file = try HDF5File(reading: path)
         defer { file.close() }
         let root = file.root
@@ -100,6 +101,7 @@ enum Checkpoint {
         for column in StepLog.columns { try column.readCheckpoint(&log, from: logGroup) }
         for column in SearchLog.columns { try column.readCheckpoint(&searchLog, from: logGroup) }
         for column in EvalLog.columns { try column.readCheckpoint(&evalLog, from: logGroup) }
+        for column in ProbeLog.columns { try column.readCheckpoint(&probeLog, from: logGroup) }
         let keys = try root.dataset("splits/keys").read(Int.self).values
         let rows = try root.dataset("splits/rows").read(Double.self).values
         splits.keys = stride(from: 0, to: keys.count, by: 2).map { Array(keys[$0..<($0 + 2)]) }

@@ -23,10 +23,15 @@ protocol PhaseRunner {
     /// Called after the last step of every epoch (and of the phase).
     func endEpoch(_ epoch: Int) throws
 
+    /// True when the phase is done before its length (a probe's `until_sign_known`): the step just
+    /// taken ends the epoch and the phase.
+    var stopsHere: Bool { get }
+
     /// The architecture of one eval-pass batch after an epoch (`eval_every`), drawn with `rng`.
     func evaluationArchitecture(rng: inout RNG) -> Architecture
 }
 
 extension PhaseRunner {
     func endEpoch(_ epoch: Int) throws {}
+    var stopsHere: Bool { false }
 }

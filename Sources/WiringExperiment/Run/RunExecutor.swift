@@ -108,6 +108,10 @@ final class RunExecutor<T: TensorElement> {
     var searchLog = SearchLog()
     /// One row per eval pass over the test images.
     var evalLog = EvalLog()
+    /// One row per probe phase with `exact_cost`.
+    var probeLog = ProbeLog()
+    /// The shape of the search diagnostics rows; nil when no search phase has `diagnostics`.
+    lazy var diagnosticsLayout = DiagnosticsLayout(config: config, edges: net.topology.edges.count)
     var cursor: RunCursor
     let tape = Tape<T>()
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
@@ -165,7 +169,7 @@ final class RunExecutor<T: TensorElement> {
             let finished: Bool
             switch config.phases[p].work {
             case let .probe(settings):
-                var phase = ProbePhase(executor: self, settings: settings)
+                var phase = ProbePhase(executor: self, phase: p, settings: settings)
                 finished = try runSteps(of: p, &phase)
             case let .train(settings):
                 var phase = TrainPhase(executor: self, settings: settings)
@@ -206,11 +210,12 @@ final class RunExecutor<T: TensorElement> {
         for path in [checkpointPath, Checkpoint.previous(of: checkpointPath)]
         where FileManager.default.fileExists(atPath: path) {
             var parameters = net.parameters, momentum = momentum, log = log, splits = splits
-            var searchLog = searchLog, evalLog = evalLog
+            var searchLog = searchLog, evalLog = evalLog, probeLog = probeLog
             do {
                 if let problem = DamagedFiles.problem(with: path) { throw RunError.unusableCheckpoint(reason: problem) }
                 cursor = try Checkpoint.read(from: path, runID: spec.id, parameters: &parameters, momentum: &momentum,
-                                             log: &log, splits: &splits, searchLog: &searchLog, evalLog: &evalLog)
+                                             log: &log, splits: &splits, searchLog: &searchLog, evalLog: &evalLog,
+                                             probeLog: &probeLog)
             } catch let error as InvalidInput {
                 let reason = if case let RunError.unusableCheckpoint(reason) = error { reason } else { DamagedFiles.reason(error) }
                 guard let aside = DamagedFiles.moveAside(path) else {
@@ -223,6 +228,7 @@ final class RunExecutor<T: TensorElement> {
             }
             net.parameters = parameters
             (self.momentum, self.log, self.splits, self.searchLog, self.evalLog) = (momentum, log, splits, searchLog, evalLog)
+            self.probeLog = probeLog
             earlierSeconds = cursor.computeSeconds ?? 0
             options.progress.note("resuming \(spec.id) at step \(log.count)"
                                   + (path == checkpointPath ? "" : " from the checkpoint before the last"))
@@ -250,7 +256,8 @@ final class RunExecutor<T: TensorElement> {
                        noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
                        topology: net.topology)
             splits.add(phase: p, epoch: epoch, samples: result.probe.samples)
-            let endsEpoch = cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
+            let stops = phase.stopsHere
+            let endsEpoch = stops || cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
             if endsEpoch {
                 try phase.endEpoch(epoch)
                 if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
@@ -258,7 +265,7 @@ final class RunExecutor<T: TensorElement> {
                 }
             }
             try liveEvents?.update(records, epochEnded: endsEpoch)
-            cursor.stepInPhase += 1
+            cursor.stepInPhase = stops ? steps : cursor.stepInPhase + 1  // stopped: the phase is done
             cursor.loader = loader.position
             stepsThisInvocation += 1
             if let threads = threadShare?.poll(current: Parallel.threads) {
@@ -333,6 +340,7 @@ final class RunExecutor<T: TensorElement> {
         cursor.computeSeconds = computeSeconds
         try Checkpoint.keepAsPrevious(checkpointPath)
         try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
-                             log: log, splits: splits, searchLog: searchLog, evalLog: evalLog)
+                             log: log, splits: splits, searchLog: searchLog, evalLog: evalLog,
+                             probeLog: probeLog)
     }
 }

@@ -56,10 +56,17 @@ struct SearchPhase<T: TensorElement, S: SearchStrategy>: PhaseRunner {
         return PhaseStepResult(architecture: record.architecture, probe: record.probe)
     }
 
-    /// Records alpha at the end of `epoch`.
-    func endEpoch(_ epoch: Int) {
+    /// Records alpha at the end of `epoch`, and the diagnostics when they run after it.
+    func endEpoch(_ epoch: Int) throws {
         executor.searchLog.appendEpoch(phase: phase, epoch: epoch, alpha: strategy.alpha,
                                        temperature: strategy.temperature, noneIndex: executor.net.noneIndex)
+        var measured: EpochDiagnostics?
+        if let diagnostics = settings.diagnostics,
+           diagnostics.runs(after: epoch, of: executor.epochCount(phase: phase)) {
+            measured = try executor.measureDiagnostics(diagnostics, phase: phase, epoch: epoch, alpha: strategy.alpha,
+                                                       perturbation: settings.search.strengthPerturbation)
+        }
+        executor.searchLog.appendDiagnostics(measured, layout: executor.diagnosticsLayout)
     }
 
     /// The phase's own draw under the current alpha (see `SearchStrategy.evaluationArchitecture`).
