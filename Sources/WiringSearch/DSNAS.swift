@@ -76,15 +76,9 @@ public struct DSNAS: SearchStrategy, Codable {
                                                 sgd: inout SGD<T>, lr: Double) -> SearchStepRecord {
         precondition(choices.count == alpha.edges, "DSNAS.step: \(choices.count) choices for \(alpha.edges) edges")
         let architecture = Architecture.shared(choices, cells: net.config.cells)
-        let probe: StepProbe
-        var thetaNorm: Double?
-        if config.updateTheta {
-            let theta = net.trainThetaStep(tape: tape, batch: train, architecture: architecture, sgd: &sgd, lr: lr,
-                                           refreshRunningStatistics: config.refreshRunningStatistics)
-            (probe, thetaNorm) = (theta.probe, theta.gradientNorm)
-        } else {
-            probe = net.trainingPass(tape: tape, batch: train, architecture: architecture, keepStatistics: true).probe
-        }
+        let (probe, thetaNorm) = net.thetaStepOrProbe(tape: tape, batch: train, architecture: architecture,
+                                                      updateTheta: config.updateTheta, sgd: &sgd, lr: lr,
+                                                      refreshRunningStatistics: config.refreshRunningStatistics)
         let gradient = DSNAS.alphaGradient(alpha: alpha, choices: choices, edgeCost: probe.edgeCost,
                                            rewardClip: config.rewardClip, weighting: config.rewardWeighting,
                                            fixedEdgeSoftmax: config.fixedEdgeSoftmax, noneIndex: net.noneIndex)

@@ -148,14 +148,9 @@ public struct ProxylessNAS: SearchStrategy, Codable {
             guard let search else { preconditionFailure("ProxylessNAS: bi-level search needs a search batch") }
             // The weight step first, on the train batch with its own sample, as the original alternates.
             let child = Architecture.shared(sampleOps(rng: &rng), cells: cells)
-            var probe: StepProbe, thetaNorm: Double?
-            if config.updateTheta {
-                let theta = net.trainThetaStep(tape: tape, batch: train, architecture: child, sgd: &sgd, lr: lr,
-                                               refreshRunningStatistics: config.refreshRunningStatistics)
-                (probe, thetaNorm) = (theta.probe, theta.gradientNorm)
-            } else {
-                probe = net.trainingPass(tape: tape, batch: train, architecture: child, keepStatistics: true).probe
-            }
+            let (probe, thetaNorm) = net.thetaStepOrProbe(tape: tape, batch: train, architecture: child,
+                                                          updateTheta: config.updateTheta, sgd: &sgd, lr: lr,
+                                                          refreshRunningStatistics: config.refreshRunningStatistics)
             // Then alpha on the search batch with a fresh sample.
             let gates = sampleGates(rng: &rng)
             let gateArchitecture = Self.gateArchitecture(gates, ops: ops, cells: cells)

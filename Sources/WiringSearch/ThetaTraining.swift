@@ -39,6 +39,19 @@ extension Supernet {
         return ThetaStepRecord(probe: probe, gradientNorm: norm)
     }
 
+    /// The theta half of a sampled search step (DSNAS, ProxylessNAS): a theta step on the sampled child, or, with
+    /// theta frozen (`updateTheta` false), only its training pass for the probes. The gradient norm is nil then.
+    public func thetaStepOrProbe(tape: Tape<T>, batch: (images: Tensor<T>, labels: [Int]), architecture: Architecture,
+                                 updateTheta: Bool, sgd: inout SGD<T>, lr: Double,
+                                 refreshRunningStatistics: Bool) -> (probe: StepProbe, gradientNorm: Double?) {
+        guard updateTheta else {
+            return (trainingPass(tape: tape, batch: batch, architecture: architecture, keepStatistics: true).probe, nil)
+        }
+        let theta = trainThetaStep(tape: tape, batch: batch, architecture: architecture, sgd: &sgd, lr: lr,
+                                   refreshRunningStatistics: refreshRunningStatistics)
+        return (theta.probe, theta.gradientNorm)
+    }
+
     /// The reference's supernet forward after a child step (reference-spec 5.1 step 8): training mode,
     /// every op of every edge evaluated (constraints and deletions notwithstanding, as the reference's
     /// mixed op sums all its ops), mixed with the one-hot weights of `architecture` (a deleted edge:
