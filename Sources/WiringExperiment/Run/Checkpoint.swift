@@ -75,6 +75,7 @@ enum Checkpoint {
                                        evalLog: inout EvalLog, probeLog: inout ProbeLog) throws -> RunCursor {
         let file = try HDF5File(reading: path)
         defer { file.close() }
+        guard case .intact = file.seal else { throw RunError.unusableCheckpoint(reason: DamagedFiles.unsealed) }
         let root = file.root
         let cursor = try JSONDecoder().decode(RunCursor.self, from: Data(try root.stringAttribute("cursor").utf8))
         let format = try root.hasAttribute("checkpoint_format") ? try root.attribute("checkpoint_format", as: Int64.self) : 1

@@ -21,13 +21,16 @@ enum DamagedFiles {
         return rename(path, target) == 0 ? target : nil
     }
 
+    /// Why a file without a seal is not trusted as a result or checkpoint of this run.
+    static let unsealed = "it has no seal (not written by this version of WiringLab)"
+
     /// Why the sealed file at `path` cannot be trusted, in a few words, or nil when it opens and every byte
     /// matches its seal.
     static func problem(with path: String) -> String? {
         do {
             let file = try HDF5File(reading: path)
             defer { file.close() }
-            guard case .intact = file.seal else { return "it has no seal (not written by this version of WiringLab)" }
+            guard case .intact = file.seal else { return unsealed }
             return nil
         } catch {
             return reason(error)

@@ -212,7 +212,7 @@ final class RunExecutor<T: TensorElement> {
             var parameters = net.parameters, momentum = momentum, log = log, splits = splits
             var searchLog = searchLog, evalLog = evalLog, probeLog = probeLog
             do {
-                if let problem = DamagedFiles.problem(with: path) { throw RunError.unusableCheckpoint(reason: problem) }
+                // Checkpoint.read checks the seal before it reads a value.
                 cursor = try Checkpoint.read(from: path, runID: spec.id, parameters: &parameters, momentum: &momentum,
                                              log: &log, splits: &splits, searchLog: &searchLog, evalLog: &evalLog,
                                              probeLog: &probeLog)
