@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // WiringLab: measure why differentiable NAS picks the wiring it picks.
-// Dependencies point down: CLI -> Experiment -> Model/Search/Data/Results -> Engine.
+// Dependencies point down: CLI -> Experiment (Cluster -> Report -> Run -> Spec) -> Model/Search/Data/Results -> Engine.
 import PackageDescription
 
 let package = Package(
@@ -34,13 +34,30 @@ let package = Package(
             name: "WiringResults",
             dependencies: ["CHDF5", .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["README.md"]),
+        // The experiment layer, one target per layer so that an upward import does not build:
+        // spec (manifest, schema, planner) -> run (executor, phases, records) -> report (writer, views) -> cluster.
         .target(
-            name: "WiringExperiment",
+            name: "WiringSpec",
             dependencies: [
                 "WiringModel", "WiringSearch", "WiringData", "WiringResults", "WiringEngine",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            exclude: ["README.md"]),
+        .target(
+            name: "WiringRun",
+            dependencies: ["WiringSpec", "WiringModel", "WiringSearch", "WiringData", "WiringResults", "WiringEngine"],
+            exclude: ["README.md"]),
+        .target(
+            name: "WiringReport",
+            dependencies: ["WiringRun", "WiringSpec", "WiringModel", "WiringSearch", "WiringData", "WiringResults", "WiringEngine"],
+            exclude: ["README.md"]),
+        .target(name: "WiringCluster", dependencies: ["WiringReport", "WiringRun", "WiringSpec"], exclude: ["README.md"]),
+        // The umbrella the CLI, the bench and the tests import: re-exports the four layers and wires the
+        // report's result writer into the run's entry points.
+        .target(
+            name: "WiringExperiment",
+            dependencies: ["WiringCluster", "WiringReport", "WiringRun", "WiringSpec"],
             exclude: ["README.md"]),
 
         // MARK: - Executables
@@ -59,7 +76,9 @@ let package = Package(
         .testTarget(name: "WiringSearchTests", dependencies: ["WiringSearch", "WiringModel", "WiringEngine", "WiringTestSupport", "WiringResults"]),
         .testTarget(name: "WiringDataTests", dependencies: ["WiringData"]),
         .testTarget(name: "WiringResultsTests", dependencies: ["WiringResults"]),
-        .testTarget(name: "WiringExperimentTests", dependencies: ["WiringExperiment", "WiringResults"]),
+        .testTarget(
+            name: "WiringExperimentTests",
+            dependencies: ["WiringExperiment", "WiringSpec", "WiringRun", "WiringReport", "WiringCluster", "WiringResults"]),
     ],
     // Swift 5 mode: kernels share raw buffers across concurrentPerform workers by design.
     swiftLanguageModes: [.v5]
