@@ -237,7 +237,7 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
         costRows.append((HostSpeed.tableBlock, 1, 0, probe))
         for text in costLines.suffix(7) { print(text) }
     }
-    print("The same as StepCostTable.measured rows (Sources/WiringExperiment/Plan/StepCostTable.swift):")
+    print("The same as StepCostTable.measured rows (Sources/WiringSpec/Plan/StepCostTable.swift):")
     for (block, threads, forward, both) in costRows {
         print(String(format: "        Row(block: \"%@\", threads: %d, forward: %.4f, forwardBackward: %.4f),",
                      block as NSString, threads, forward, both))
