@@ -46,9 +46,9 @@ extension RunExecutor {
         return (epoch + 1) % k == 0 || epoch + 1 == epochs
     }
 
-    /// An `eval` phase: `length.count` passes (epochs), each with its own draws.
+    /// An `eval` phase: its epochs are passes over the test images, each with its own draws.
     func runEvalPhase(_ p: Int, settings: EvalSettings) throws {
-        let passes = config.phases[p].length.count
+        let passes = epochCount(phase: p)
         // Resumed between passes: the ones already in the log are done.
         let done = zip(evalLog.phase, evalLog.epoch).filter { $0.0 == p }.count
         for pass in done..<passes {

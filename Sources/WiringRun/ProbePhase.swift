@@ -40,12 +40,10 @@ struct ProbePhase<T: TensorElement>: PhaseRunner {
 
     mutating func step(images: Tensor<T>, labels: [Int], epoch: Int, epochs: Int, lr: Double) throws
         -> PhaseStepResult {
-        let net = executor.net, tape = executor.tape
         let architecture = executor.sample(settings.sampling)
-        tape.reset()
-        let statistics = net.parameters.runningStatistics
-        let (_, probe) = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
-        net.parameters.runningStatistics = statistics
+        // The model's training-mode pass with theta frozen: the running statistics are kept as they were.
+        let (_, probe) = executor.net.trainingPass(tape: executor.tape, batch: (images, labels),
+                                                   architecture: architecture, keepStatistics: true)
         stopping?.observe(architecture, probe: probe)
         return PhaseStepResult(architecture: architecture, probe: probe)
     }

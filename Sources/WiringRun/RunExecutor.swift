@@ -105,8 +105,9 @@ final class RunExecutor<T: TensorElement> {
     let data: RunData
     let net: Supernet<T>
     let domains: [EdgeDomain]
-    /// SGD momentum buffers of the current phase (a new phase starts a new optimiser).
-    var momentum: [String: Tensor<T>] = [:]
+    /// The theta optimiser of the current phase, momentum buffers included (a new phase starts a new one; a
+    /// checkpoint keeps its buffers). Probe phases leave it untouched.
+    var optimizer = SGD<T>(config: SGDConfig())
     var log: StepLog
     var splits = SplitSums()
     /// Alpha per epoch of search phases, and the search-batch costs of bi-level DARTS.
@@ -173,8 +174,7 @@ final class RunExecutor<T: TensorElement> {
             liveEvents = try LiveEvents(folder: LiveEvents.folder(for: spec, plan: plan, in: options.outFolder),
                                         records: records, settings: try settingsText())
         }
-        let totalSteps = config.phases.indices.reduce(0) { $0 + stepCount(phase: $1) }
-        options.progress.start(run: spec, totalSteps: totalSteps, alreadyDone: log.count)
+        options.progress.start(run: spec, totalSteps: config.totalSteps, alreadyDone: log.count)
 
         while cursor.phaseIndex < config.phases.count {
             let p = cursor.phaseIndex
@@ -222,7 +222,7 @@ final class RunExecutor<T: TensorElement> {
     func resumeFromTheLatestGoodCheckpoint() throws {
         for path in [checkpointPath, Checkpoint.previous(of: checkpointPath)]
         where FileManager.default.fileExists(atPath: path) {
-            var parameters = net.parameters, momentum = momentum, log = log, splits = splits
+            var parameters = net.parameters, momentum = optimizer.momentum, log = log, splits = splits
             var searchLog = searchLog, evalLog = evalLog, probeLog = probeLog
             do {
                 // Checkpoint.read checks the seal before it reads a value.
@@ -240,7 +240,7 @@ final class RunExecutor<T: TensorElement> {
                 continue
             }
             net.parameters = parameters
-            (self.momentum, self.log, self.splits, self.searchLog, self.evalLog) = (momentum, log, splits, searchLog, evalLog)
+            (optimizer.momentum, self.log, self.splits, self.searchLog, self.evalLog) = (momentum, log, splits, searchLog, evalLog)
             self.probeLog = probeLog
             earlierSeconds = cursor.computeSeconds ?? 0
             options.progress.note("resuming \(spec.id) at step \(log.count)"
@@ -257,7 +257,10 @@ final class RunExecutor<T: TensorElement> {
                                         augmentation: self.config.data.augment ? .standard : .none,
                                         seed: phaseSeed(p))
         if let position = cursor.loader { try loader.restore(position) }
-        if cursor.stepInPhase == 0 { momentum = [:] }  // a new phase starts a new optimiser
+        // A new phase starts a new optimiser; a resumed one keeps the checkpoint's momentum.
+        let momentum = cursor.stepInPhase == 0 ? [:] : optimizer.momentum
+        optimizer = SGD(config: config.work.optimizer ?? SGDConfig())
+        optimizer.momentum = momentum
         let steps = stepCount(phase: p)
         let epochs = epochCount(phase: p)
         while cursor.stepInPhase < steps {
@@ -313,16 +316,11 @@ final class RunExecutor<T: TensorElement> {
         return rng.next()
     }
 
-    /// Batches per epoch of the training data.
-    var batchesPerEpoch: Int { (data.train.count + config.data.batchSize - 1) / config.data.batchSize }
+    /// Training steps of phase `p` (`PhaseConfig.steps`: the one place for a phase's length).
+    func stepCount(phase p: Int) -> Int { config.steps(ofPhase: p) }
 
-    func stepCount(phase p: Int) -> Int {
-        if config.phases[p].kind == .eval { return 0 }  // test passes, no training steps
-        let length = config.phases[p].length
-        return length.unit == .epochs ? length.count * batchesPerEpoch : length.count
-    }
-
-    func epochCount(phase p: Int) -> Int { (stepCount(phase: p) + batchesPerEpoch - 1) / batchesPerEpoch }
+    /// Epochs of phase `p` (`PhaseConfig.epochs`).
+    func epochCount(phase p: Int) -> Int { config.epochs(ofPhase: p) }
 
     /// One architecture for a probe or train step.
     func sample(_ sampling: WiringSpec.SamplingMode) -> Architecture { sample(sampling, rng: &cursor.sampleRNG) }
@@ -352,7 +350,7 @@ final class RunExecutor<T: TensorElement> {
         try liveEvents?.writer.flush()  // what the checkpoint holds is in the event file too
         cursor.computeSeconds = computeSeconds
         try Checkpoint.keepAsPrevious(checkpointPath)
-        try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: momentum,
+        try Checkpoint.write(to: checkpointPath, cursor: cursor, parameters: net.parameters, momentum: optimizer.momentum,
                              log: log, splits: splits, searchLog: searchLog, evalLog: evalLog,
                              probeLog: probeLog)
     }

@@ -44,11 +44,8 @@ struct SearchPhase<T: TensorElement, S: SearchStrategy>: PhaseRunner {
             currentEpoch = epoch
         }
         let searchBatch = searchLoader?.next()
-        var sgd = SGD<T>(config: settings.optimizer)
-        swap(&sgd.momentum, &executor.momentum)
         let record = strategy.step(net: executor.net, tape: executor.tape, train: (images, labels),
-                                   search: searchBatch, sgd: &sgd, lr: lr, rng: &executor.cursor.sampleRNG)
-        swap(&sgd.momentum, &executor.momentum)
+                                   search: searchBatch, sgd: &executor.optimizer, lr: lr, rng: &executor.cursor.sampleRNG)
         executor.cursor.searchLoader = searchLoader?.position
         executor.cursor.searchState = try strategy.encodedState()
         if let probe = record.searchProbe {

@@ -15,11 +15,9 @@ struct TrainPhase<T: TensorElement>: PhaseRunner {
         -> PhaseStepResult {
         let net = executor.net, tape = executor.tape
         let architecture = executor.sample(settings.sampling)
-        var sgd = SGD<T>(config: settings.optimizer)
-        swap(&sgd.momentum, &executor.momentum)  // move, not copy: the buffers are updated in place
-        let record = net.trainThetaStep(tape: tape, batch: (images, labels), architecture: architecture, sgd: &sgd,
-                                        lr: lr, refreshRunningStatistics: settings.refreshRunningStatistics)
-        swap(&sgd.momentum, &executor.momentum)
+        let record = net.trainThetaStep(tape: tape, batch: (images, labels), architecture: architecture,
+                                        sgd: &executor.optimizer, lr: lr,
+                                        refreshRunningStatistics: settings.refreshRunningStatistics)
         return PhaseStepResult(architecture: architecture, probe: record.probe)
     }
 

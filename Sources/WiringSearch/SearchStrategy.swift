@@ -205,8 +205,8 @@ func mixtureGradient(_ probe: StepProbe) -> [[Double]] {
 extension Supernet {
     /// One training-mode pass on a fresh tape: forward, mean cross-entropy, backward, probes. With
     /// `keepStatistics` the batch-norm running statistics are restored afterwards (frozen theta,
-    /// virtual passes), as the runner's probe phase does.
-    func trainingPass(tape: Tape<T>, batch: (images: Tensor<T>, labels: [Int]), architecture: Architecture,
+    /// virtual passes), as the runner's probe phase does (it calls this).
+    public func trainingPass(tape: Tape<T>, batch: (images: Tensor<T>, labels: [Int]), architecture: Architecture,
                       keepStatistics: Bool) -> (trace: ForwardTrace, probe: StepProbe) {
         tape.reset()
         let statistics = keepStatistics ? parameters.runningStatistics : nil

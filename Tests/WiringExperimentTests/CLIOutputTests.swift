@@ -3,7 +3,11 @@
 // saying which key makes a run new.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.serialized) struct CLIOutputTests {
     func folder(_ name: String) throws -> URL {

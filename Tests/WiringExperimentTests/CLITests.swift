@@ -3,7 +3,11 @@
 
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// The output of a finished process.
 struct ToolResult {

@@ -4,7 +4,11 @@
 // it through the run locks and leave exactly one result per run, bitwise equal to a single run's.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// A run long enough to be interrupted (a few hundred steps on tiny synthetic images).
 let longManifest = """

@@ -3,7 +3,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Test func fashionMNISTIsReadFromWIRINGLAB_DATAAndTheResultRecordsIt() throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wiringlab-data-\(UUID().uuidString)")

@@ -3,7 +3,11 @@
 // neither key appears in the run ids of the other data sets (so earlier results keep their ids).
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 private func plan(_ data: String, in folder: String = FileManager.default.currentDirectoryPath) throws -> ExperimentPlan {
     try Manifest(yaml: "name: d\ndata: \(data)\nphases: [{kind: probe, batches: 1}]", file: "d.yaml").plan(codeVersion: "x")

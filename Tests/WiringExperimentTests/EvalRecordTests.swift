@@ -5,7 +5,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// The tiny run with eval passes after each training epoch and an eval phase at the end.
 func tinyEvalPlan() throws -> ExperimentPlan {

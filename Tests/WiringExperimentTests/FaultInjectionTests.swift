@@ -11,7 +11,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// One way of damaging a file, and the damaged bytes.
 struct Damage {

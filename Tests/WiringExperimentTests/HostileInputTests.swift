@@ -4,7 +4,11 @@
 // the file, and no result file: before any work, never a trap, a hang or a half-written result.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// One hostile input: a manifest (with `$DIR` standing for its folder), overrides, and what the line must name.
 struct HostileCase: CustomTestStringConvertible, Sendable {

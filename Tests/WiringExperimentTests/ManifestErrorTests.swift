@@ -2,7 +2,11 @@
 // the line, the key path, what was expected, what was found and, for a near miss, the closest name.
 
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// One malformed manifest and the line it must produce.
 struct MalformedCase: CustomTestStringConvertible, Sendable {

@@ -2,7 +2,11 @@
 
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// Reads includes from an in-memory folder.
 private func files(_ contents: [String: String]) -> (String) throws -> String {

@@ -1,6 +1,10 @@
 // Test-only shorthands for the settings inside a phase's kind, so expectations read as one line.
 import WiringSearch
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 extension PhaseConfig {
     var sampling: SamplingMode? {

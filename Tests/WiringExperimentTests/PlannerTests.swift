@@ -5,7 +5,11 @@ import Foundation
 import Testing
 import WiringModel
 import WiringEngine
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// A manifest with one probe phase plus `extra` lines.
 private func plan(_ extra: String, overrides: [String] = [], codeVersion: String = "v1") throws -> ExperimentPlan {

@@ -4,7 +4,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.serialized) struct PlotToolTests {
     static let python = "/usr/bin/python3"

@@ -8,7 +8,11 @@ import Testing
 import WiringEngine
 import WiringResults
 import WiringSearch
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.serialized) struct ReferenceSwitchTests {
     func searchPlan(_ extra: String = "", overrides: [String] = []) throws -> ExperimentPlan {

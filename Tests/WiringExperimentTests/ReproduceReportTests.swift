@@ -4,7 +4,11 @@
 // Runs Debian's /usr/bin/python3 and skips, saying why, when it lacks h5py, numpy or matplotlib.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.serialized) struct ReproduceReportTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -3,7 +3,11 @@
 // corrupt file) gives one stderr line and exit code 2.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.serialized) struct RunCommandTests {
     func folder() throws -> URL {

@@ -4,7 +4,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// A tiny run: 5 probe batches at init, 2 training epochs of 4 batches, 3 probe batches after.
 let tinyManifest = """

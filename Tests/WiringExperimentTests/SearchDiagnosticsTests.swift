@@ -5,7 +5,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// The tiny bi-level DARTS run of `tinySearchPlan`, with or without diagnostics.
 func diagnosticsPlan(_ diagnostics: String?) throws -> ExperimentPlan {

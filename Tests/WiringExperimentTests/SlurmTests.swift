@@ -5,7 +5,11 @@
 //   cluster up): real job arrays, whose results must be bitwise those of a local run, also across a requeue.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// Three runs of a few seconds each.
 private let threeRunManifest = tinyManifest + "\ngrid: {seed: [1, 2, 3]}\n"

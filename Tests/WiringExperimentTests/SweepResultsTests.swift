@@ -4,7 +4,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// Two labelled op lists x two seeds of a tiny probe-train-probe run (a few seconds in all).
 let labelledSweepManifest = tinyManifest.replacingOccurrences(of: "record: {per_sample: true}\n", with: "") + "\n" + """

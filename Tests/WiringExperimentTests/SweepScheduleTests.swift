@@ -1,7 +1,11 @@
 // plan's wall time of a sweep: runs side by side with cores / jobs threads, the freed cores handed to
 // the last runs; worked by hand for runs that take 150 s on 1 thread and 100 s on 2.
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite struct SweepScheduleTests {
     /// A run of `scale` times 150 s on 1 thread, 100 s on 2 or more.

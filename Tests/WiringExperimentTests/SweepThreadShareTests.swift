@@ -2,7 +2,11 @@
 // at most once a second, never above the cores and never below what it has.
 import Foundation
 import Testing
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite struct SweepThreadShareTests {
     @Test func aChildTakesThePublishedShareButNeverLessNorMoreThanTheCores() throws {

@@ -7,7 +7,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 /// The package's tools environment (Makefile: `make test` creates it with `pip install tensorboard`).
 let toolsPython = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

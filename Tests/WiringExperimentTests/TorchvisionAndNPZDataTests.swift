@@ -6,7 +6,11 @@
 import Foundation
 import Testing
 import WiringResults
+@testable import WiringCluster
 @testable import WiringExperiment
+@testable import WiringReport
+@testable import WiringRun
+@testable import WiringSpec
 
 @Suite(.enabled(if: pythonCanImport("numpy"), "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)"))
 struct TorchvisionAndNPZDataTests {

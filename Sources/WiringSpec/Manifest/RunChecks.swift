@@ -64,10 +64,7 @@ enum RunChecks {
 
     /// The per-step log of every phase fits in memory (steps x cells x edges values).
     static func stepLogFitsInMemory(_ config: inout RunConfig, _ r: MapReader) throws {
-        let perEpoch = Double(config.data.batchesPerEpoch)
-        let steps = config.phases.filter { $0.kind != .eval }.reduce(0.0) { sum, phase in
-            sum + (phase.length.unit == .epochs ? Double(phase.length.count) * perEpoch : Double(phase.length.count))
-        }
+        let steps = Double(config.totalSteps)
         let values = steps * Double(config.network.cells * config.network.edgeCount)
         if values > Double(Limits.stepLogValues) {
             throw ManifestError.invalid(r.location("phases"), keyPath: "phases",

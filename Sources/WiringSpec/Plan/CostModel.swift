@@ -37,13 +37,12 @@ public struct CostModel: Sendable {
         var steps = 0
         var milliseconds = 0.0
         for phase in config.phases {
-            let n = phase.kind == .eval ? 0 : phase.length.steps(batchesPerEpoch: perEpoch)
+            let n = phase.steps(batchesPerEpoch: perEpoch)
             steps += n
             milliseconds += Double(n * config.data.batchSize) * imageMilliseconds(blocks, factors, phase)
             // Eval passes: a probe (forward + backward, one sampled child) of every test image.
-            let epochs = phase.length.unit == .epochs ? phase.length.count : (phase.length.count + perEpoch - 1) / max(1, perEpoch)
-            let passes = phase.kind == .eval ? phase.length.count
-                : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
+            let epochs = phase.epochs(batchesPerEpoch: perEpoch)
+            let passes = phase.kind == .eval ? epochs : phase.work.evalEvery.map { k in (epochs + k - 1) / k } ?? 0
             milliseconds += Double(passes * config.data.testSize) * (blocks.sampled + factors.probe)
             milliseconds += diagnosticsMilliseconds(phase, config: config, epochs: epochs, blocks: blocks, factors: factors)
         }

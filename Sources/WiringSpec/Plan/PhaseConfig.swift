@@ -199,6 +199,33 @@ public struct PhaseConfig: Hashable, Sendable {
 
     /// Whether the phase makes eval passes over the test images.
     public var evaluates: Bool { kind == .eval || work.evalEvery != nil }
+
+    // The one place for a phase's length: the executor's step loop, the manifest checks and the cost model
+    // all ask these (with `DataConfig.batchesPerEpoch`).
+
+    /// Training steps (batches) the phase takes with `batchesPerEpoch` batches in an epoch. An eval phase
+    /// takes none: its passes over the test images run whole between phases.
+    public func steps(batchesPerEpoch: Int) -> Int {
+        kind == .eval ? 0 : length.steps(batchesPerEpoch: batchesPerEpoch)
+    }
+
+    /// Epochs the phase spans: of the training images (the last one partial when `length` counts batches), or,
+    /// for an eval phase, its passes over the test images.
+    public func epochs(batchesPerEpoch: Int) -> Int {
+        if kind == .eval || length.unit == .epochs { return length.count }
+        return (length.count + batchesPerEpoch - 1) / max(1, batchesPerEpoch)
+    }
+}
+
+extension RunConfig {
+    /// Training steps of phase `p` (0 for an eval phase).
+    public func steps(ofPhase p: Int) -> Int { phases[p].steps(batchesPerEpoch: data.batchesPerEpoch) }
+
+    /// Epochs of phase `p` (an eval phase: its passes over the test images).
+    public func epochs(ofPhase p: Int) -> Int { phases[p].epochs(batchesPerEpoch: data.batchesPerEpoch) }
+
+    /// Training steps of the whole run.
+    public var totalSteps: Int { phases.indices.reduce(0) { $0 + steps(ofPhase: $1) } }
 }
 
 // The encoding is flat ({name, kind, length, sampling?, optimizer?, search?}): it is what run ids hash

@@ -56,7 +56,7 @@ public struct SignKnownEstimate: Equatable, Sendable {
             for phase in run.config.phases {
                 guard case let .probe(settings) = phase.work, let sign = settings.untilSignKnown else { continue }
                 var estimate = SignKnownEstimate(run: run.id, phase: phase.name, steps: 0, slowest: nil,
-                                                 cap: phase.length.steps(batchesPerEpoch: perEpoch))
+                                                 cap: phase.steps(batchesPerEpoch: perEpoch))
                 outer: for c in 0..<shape[1] {
                     for (e, domain) in domains.enumerated() where !domain.deleted && e < shape[2] {
                         for o in domain.allowed where o != none {
