@@ -62,7 +62,7 @@ public struct SlurmJobArray: Sendable {
     /// Builds the job array for `runs` of `plan`.
     /// - Parameters:
     ///   - executable, manifestPath, folder: absolute paths, as every node sees them (a shared filesystem).
-    ///   - overrides: the submitter's overrides, passed on unchanged (a `threads=` override follows them).
+    ///   - overrides: the submitter's overrides, passed on unchanged (the task's CPUs follow them as `--threads`).
     ///   - workingDirectory: where tasks start, so that relative paths in the manifest mean the same.
     public init(plan: ExperimentPlan, runs: [RunSpec], manifestPath: String, overrides: [String], folder: URL,
                 executable: String, workingDirectory: String, settings: SlurmSettings) {
@@ -85,7 +85,7 @@ public struct SlurmJobArray: Sendable {
                     "--signal=B:USR1@\(settings.signalLeadSeconds)"]
         options += settings.extraArguments
         let run = [executable, "run", manifestPath] + overrides
-        let runLine = run.map(shellQuoted).joined(separator: " ") + " \"threads=${SLURM_CPUS_PER_TASK:-1}\""
+        let runLine = run.map(shellQuoted).joined(separator: " ") + " --threads \"${SLURM_CPUS_PER_TASK:-1}\""
             + " --out " + shellQuoted(folder.path) + " --only \"$run_id\""
             + " --code-version " + shellQuoted(plan.codeVersion)
             + " --checkpoint-every \(settings.checkpointEvery)"

@@ -112,7 +112,7 @@ package struct ResultsWriter {
         try root.setAttribute("format_version", Int64(resultsFormatVersion))
         try root.setAttribute("run_index", Int64(run.spec.index))
         try root.setAttribute("seed", Int64(bitPattern: config.seed))
-        try root.setAttribute("threads", Int64(config.threads))
+        try root.setAttribute("threads", Int64(run.threads))
         try root.setAttribute("steps", Int64(steps))
         try root.setAttribute("compute_seconds", run.computeSeconds)
     }

@@ -26,6 +26,8 @@ struct RunCursor: Codable, Equatable {
     var searchState: Data?
     /// Wall seconds spent running before this checkpoint, summed over invocations (nil in older checkpoints).
     var computeSeconds: Double?
+    /// The most worker threads any step used so far, over invocations (nil in older checkpoints).
+    var threadsUsed: Int?
 }
 
 /// Writes and reads `<out>/<id>.ckpt`, keeping the one before as `<out>/<id>.ckpt.prev`: a checkpoint that turns out

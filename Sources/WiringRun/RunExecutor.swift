@@ -36,12 +36,16 @@ public struct RunOptions {
     public var progress: ProgressReporter
     /// Write TensorBoard event files while the run works (`--tensorboard`; also `record.tensorboard`).
     public var tensorboard: Bool
+    /// Worker threads of the run, given by whoever starts it (`run --threads`: a sweep's child, a Slurm task);
+    /// nil: the manifest's `threads`. Results are bitwise the same for any count, so it is not part of a run id.
+    public var threads: Int?
     /// Writes the result file of the finished run (the report layer's writer; `WiringExperiment` passes it).
     package var writeResult: RunResultWriter
 
     package init(outFolder: URL, maxSteps: Int? = nil, checkpointInterval: Double = 60,
                  progress: ProgressReporter = ProgressReporter(quiet: true), tensorboard: Bool = false,
-                 writeResult: @escaping RunResultWriter) {
+                 threads: Int? = nil, writeResult: @escaping RunResultWriter) {
+        self.threads = threads
         self.outFolder = outFolder
         self.maxSteps = maxSteps
         self.checkpointInterval = checkpointInterval
@@ -74,7 +78,6 @@ public func executeRun(_ spec: RunSpec, plan: ExperimentPlan, options: RunOption
     for stale in HDF5File.partialFiles(of: result) + HDF5File.partialFiles(of: checkpoint) {
         try? FileManager.default.removeItem(atPath: stale)
     }
-    Parallel.threads = max(1, spec.config.threads)
     switch spec.config.precision {
     case .float32: return try RunExecutor<Float>(spec: spec, plan: plan, options: options).run()
     case .float64: return try RunExecutor<Double>(spec: spec, plan: plan, options: options).run()
@@ -125,6 +128,9 @@ final class RunExecutor<T: TensorElement> {
     var lastCheckpoint = Date()
     /// In a `--jobs N` sweep's child: the cores that finished siblings leave (SweepThreadShare).
     let threadShare = SweepThreadShare.Follower()
+    /// The worker threads the steps of this invocation use now: `RunOptions.threads` or the manifest's `threads`,
+    /// raised between steps by a sweep's tail. The engine's kernels split their work by it (`Parallel.threads`).
+    private(set) var threads: Int
     /// When this invocation started, and the wall seconds earlier invocations of the run spent (checkpoint).
     let invocationStart = Date()
     var earlierSeconds = 0.0
@@ -144,7 +150,7 @@ final class RunExecutor<T: TensorElement> {
                   evalLog: evalLog, probeLog: probeLog, labels: labels, edges: net.topology.edges.count,
                   singleOpEdges: domains.map { !$0.deleted && $0.allowed.count == 1 }, dataRoot: data.root,
                   dataChecksum: data.checksum, dataMean: data.mean, dataStd: data.std, precision: T.precisionName,
-                  computeSeconds: computeSeconds)
+                  computeSeconds: computeSeconds, threads: cursor.threadsUsed ?? threads)
     }
     /// The logs so far, for the event file.
     var records: RunRecords { RunRecords(log: log, searchLog: searchLog, evalLog: evalLog, labels: labels) }
@@ -164,12 +170,22 @@ final class RunExecutor<T: TensorElement> {
         log = StepLog(cells: config.network.cells, edges: net.topology.edges.count, ops: config.network.ops.count,
                       steps: config.network.steps, recordsSamples: config.record.perSample)
         cursor = RunCursor(runID: spec.id, sampleRNG: RNG(seed: config.seed, stream: "sample"))
+        threads = max(1, options.threads ?? config.threads)
+        Parallel.threads = threads
+    }
+
+    /// Steps from now on use `count` threads; the run records the most it used (`RunCursor.threadsUsed`).
+    func use(threads count: Int) {
+        threads = count
+        Parallel.threads = count
+        cursor.threadsUsed = max(cursor.threadsUsed ?? 0, count)
     }
 
     // MARK: - Phases
 
     func run() throws -> RunOutcome {
         try resumeFromTheLatestGoodCheckpoint()
+        use(threads: threads)  // after the resume: the checkpoint's cursor holds what earlier invocations used
         if options.tensorboard || config.record.tensorboard {
             liveEvents = try LiveEvents(folder: LiveEvents.folder(for: spec, plan: plan, in: options.outFolder),
                                         records: records, settings: try settingsText())
@@ -284,8 +300,8 @@ final class RunExecutor<T: TensorElement> {
             cursor.stepInPhase = stops ? steps : cursor.stepInPhase + 1  // stopped: the phase is done
             cursor.loader = loader.position
             stepsThisInvocation += 1
-            if let threads = threadShare?.poll(current: Parallel.threads) {
-                Parallel.threads = threads
+            if let threads = threadShare?.poll(current: threads) {
+                use(threads: threads)
                 options.progress.note("\(spec.id): \(threads) threads from now on (cores that finished runs freed)")
             }
             options.progress.step(phase: config.name, epoch: epoch, epochs: epochs, done: log.count,

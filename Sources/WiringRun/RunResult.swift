@@ -29,11 +29,13 @@ package struct RunResult {
     package let precision: String
     /// Wall seconds the run took, resumed invocations included.
     package let computeSeconds: Double
+    /// The most worker threads its steps used (a sweep's tail may raise them; resumed invocations included).
+    package let threads: Int
 
     package init(spec: RunSpec, plan: ExperimentPlan, config: RunConfig, log: StepLog, splits: SplitSums,
                  searchLog: SearchLog, evalLog: EvalLog, probeLog: ProbeLog, labels: [String: [String]], edges: Int,
                  singleOpEdges: [Bool], dataRoot: String, dataChecksum: String, dataMean: [Double], dataStd: [Double],
-                 precision: String, computeSeconds: Double) {
+                 precision: String, computeSeconds: Double, threads: Int) {
         self.spec = spec
         self.plan = plan
         self.config = config
@@ -51,6 +53,7 @@ package struct RunResult {
         self.dataStd = dataStd
         self.precision = precision
         self.computeSeconds = computeSeconds
+        self.threads = threads
     }
 }
 

@@ -31,6 +31,9 @@ public struct SweepRequest {
     public var only: String?
     public var index: Int?
     public var maxSteps: Int?
+    /// Worker threads of each run run here (nil: each run's manifest `threads`); children get theirs from
+    /// `childArguments`.
+    public var threads: Int?
     /// Seconds between checkpoints of a run.
     public var checkpointInterval: Double = 60
     /// Write TensorBoard event files while each run works (`--tensorboard`).
@@ -117,7 +120,7 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
                                                           checkpointInterval: request.checkpointInterval,
                                                           progress: request.progress,
                                                           tensorboard: request.tensorboard,
-                                                          writeResult: request.writeResult)) {
+                                                          threads: request.threads, writeResult: request.writeResult)) {
                 case .finished: report.finished.append(run.id)
                 case .stopped: report.stopped.append(run.id)
                 case let .interrupted(_, _, signal):

@@ -53,8 +53,13 @@ extension WiringLab {
         @Flag(help: "No colours (also when NO_COLOR is set).")
         var noColor = false
 
+        @Option(help: ArgumentHelp("Worker threads of each run (default: the manifest's `threads`; with --jobs N, "
+                                   + "cores / N). Results are bitwise the same for any count.", valueName: "N"))
+        var threads: Int?
+
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+            if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256.") }
             if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1.") }
             guard checkpointEvery > 0, checkpointEvery.isFinite else {
                 throw ValidationError("--checkpoint-every must be a positive number of seconds.")
@@ -78,7 +83,7 @@ extension WiringLab {
             // Side by side runs share the cores: each child gets its share of threads (results are bitwise the
             // same for any thread count, and `threads` is not part of a run id).
             let cores = ProcessInfo.processInfo.activeProcessorCount
-            let childThreads = jobs > 1 ? ["threads=\(max(1, cores / jobs))"] : []
+            let childThreads = jobs > 1 ? ["--threads", "\(max(1, cores / jobs))"] : []
             let child: (RunSpec) -> [String] = { spec in
                 ["run", manifest.manifest] + manifest.overrides + childThreads
                     + ["--out", folder.path, "--only", spec.id, "--code-version", plan.codeVersion,
@@ -93,6 +98,7 @@ extension WiringLab {
                                        childArguments: child)
             request.checkpointInterval = checkpointEvery
             request.tensorboard = tensorboard
+            request.threads = threads
             // Once fewer runs than jobs are left, the ones still running take the freed cores.
             if jobs > 1 { request.tailThreads = { running in max(1, cores / running) } }
             request.rerunCodeChanged = rerunCodeChanged

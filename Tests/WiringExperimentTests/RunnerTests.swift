@@ -3,6 +3,7 @@
 // read back through WiringResults and through h5py, and the identity residuals it records.
 import Foundation
 import Testing
+import WiringEngine
 import WiringResults
 @testable import WiringCluster
 @testable import WiringExperiment
@@ -89,6 +90,41 @@ func allDatasets(_ path: String) throws -> [String: [Double]] {
             #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
         }
         #expect(a["/steps/loss"]?.count == 16)
+    }
+
+    /// Threads are a value given to the run (`RunOptions.threads`, what `run --threads` sets), not a manifest
+    /// override: the run id stays, the datasets are bitwise those of the manifest's count, and the result file's
+    /// `threads` records the count the steps used.
+    @Test func threadsGivenToTheRunAreRecordedAndChangeNoResult() throws {
+        let plan = try tinyPlan()
+        let folder = temporaryFolder("threads")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var paths: [String] = []
+        for (name, threads) in [("one", nil), ("two", 2)] as [(String, Int?)] {
+            var options = RunOptions(outFolder: folder.appendingPathComponent(name))
+            options.threads = threads
+            guard case let .finished(path) = try executeRun(plan.runs[0], plan: plan, options: options) else {
+                Issue.record("run did not finish")
+                return
+            }
+            paths.append(path)
+        }
+        let a = try allDatasets(paths[0]), b = try allDatasets(paths[1])
+        #expect(a.keys.sorted() == b.keys.sorted())
+        for key in a.keys.sorted() {
+            #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
+        }
+        for (path, threads) in zip(paths, [plan.runs[0].config.threads, 2]) {
+            let file = try HDF5File(reading: path)
+            defer { file.close() }
+            guard case let .integer(recorded) = try file.root.attributeValue("threads") else {
+                Issue.record("threads is not an integer attribute")
+                return
+            }
+            #expect(recorded.values == [threads])
+        }
     }
 
     @Test func resultFileHasTheDocumentedLayout() throws {

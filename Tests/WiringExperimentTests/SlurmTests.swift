@@ -45,7 +45,7 @@ private func path(_ folder: URL, only: Bool = false) -> [String: String] {
                      "#SBATCH --partition=short", "#SBATCH --mem=2G", "#SBATCH --account=lab", "#SBATCH --requeue",
                      "#SBATCH --signal=B:USR1@120", "#SBATCH --chdir=/home/u", "#SBATCH --job-name=wiringlab-tiny",
                      "run_ids=(\(plan.runs[1].id) \(plan.runs[2].id))",
-                     "'/opt/wl/wiringlab' 'run' '/m/three.yaml' 'data.batch_size=4' \"threads=${SLURM_CPUS_PER_TASK:-1}\" --out '/r/three' --only \"$run_id\" --code-version 'v'\\''1'",
+                     "'/opt/wl/wiringlab' 'run' '/m/three.yaml' 'data.batch_size=4' --threads \"${SLURM_CPUS_PER_TASK:-1}\" --out '/r/three' --only \"$run_id\" --code-version 'v'\\''1'",
                      "scontrol requeue", "trap request_stop USR1 TERM"] {
             #expect(s.contains(line), "missing: \(line)\n\(s)")
         }
