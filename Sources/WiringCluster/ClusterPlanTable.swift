@@ -2,8 +2,8 @@
 // `wiringlab plan`'s table with the Slurm state of submitted runs: the report layer draws the table, this
 // layer knows the cluster (issue 13: queued / running / done / failed instead of the local status).
 import Foundation
-import WiringReport
 import WiringSpec
+import WiringReport
 
 extension ExperimentPlan {
     /// The plan's table (`table(resultsFolder:...cluster:)` in WiringReport) with the cluster status of the runs

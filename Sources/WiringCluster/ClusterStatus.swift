@@ -3,8 +3,6 @@
 // (queued, running). A submitted run that is in none of them ended without a result: failed, with its log.
 import Foundation
 import WiringSpec
-import WiringRun
-import WiringReport
 
 /// The cluster state of one submitted run.
 public enum ClusterRunStatus: Hashable, Sendable {

@@ -12,7 +12,6 @@
 import Foundation
 import WiringSpec
 import WiringRun
-import WiringReport
 
 /// The Slurm resources and options of a submission.
 public struct SlurmSettings: Hashable, Sendable {

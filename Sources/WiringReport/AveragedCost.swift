@@ -5,7 +5,6 @@
 // leaves fixed edge 1 undivided. Ops never evaluated count 0, as in the reference. Computed from the
 // step log at the end, so a resumed run writes the same values.
 import WiringModel
-import WiringSpec
 import WiringRun
 
 struct AveragedCost {

@@ -3,8 +3,6 @@
 // standard errors (over seeds when the sweep has replicates, else the run's own), as a text table
 // that fits 100 columns, CSV or JSON.
 import Foundation
-import WiringSpec
-import WiringRun
 
 /// What `compare` tabulates.
 public enum CompareQuantity: String, CaseIterable, Sendable {

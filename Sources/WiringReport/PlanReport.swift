@@ -4,7 +4,6 @@
 
 import Foundation
 import WiringSpec
-import WiringRun
 
 extension ExperimentPlan {
     /// A table of the runs: index, id, status in `folder`, estimated steps and time, name; then totals,

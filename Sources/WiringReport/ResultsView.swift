@@ -7,7 +7,6 @@
 // Epochs are counted from 0, as in the files and the plots.
 import Foundation
 import WiringResults
-import WiringSpec
 import WiringRun
 
 /// Renders the result file at `path`.

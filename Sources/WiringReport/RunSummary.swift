@@ -2,7 +2,6 @@
 // its log, writes bitwise the same summaries): the Fig 4 matrix of mean costs with standard errors and
 // counts, and the mean node costs.
 import WiringModel
-import WiringSpec
 import WiringRun
 
 /// Per-phase statistics computed from a step log.

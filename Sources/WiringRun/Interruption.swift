@@ -3,7 +3,6 @@
 // once. Under `--jobs` the parent passes the request on to its children as SIGTERM (they ignore the
 // terminal's SIGINT, so one Ctrl-C is one request), and a second signal ends the children too.
 import Foundation
-import WiringSpec
 
 /// The pending stop request of this process.
 public enum Interruption {

@@ -3,7 +3,6 @@
 // new kind is a new case there and a new type here.
 import WiringEngine
 import WiringModel
-import WiringSpec
 
 /// What one step of a phase evaluated and measured, for the logs.
 struct PhaseStepResult {

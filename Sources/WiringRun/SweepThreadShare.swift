@@ -6,7 +6,6 @@
 // alone on 1 of 2 cores (fig4-quick: its third run took a third of the sweep's wall time).
 // Results do not depend on the thread count (bitwise), so a run may change it at any step.
 import Foundation
-import WiringSpec
 
 public enum SweepThreadShare {
     /// The environment variable that names the share file in a child's environment.

@@ -2,7 +2,6 @@
 // columns when it is not a terminal) and whether to colour (a terminal, unless `NO_COLOR` is set or
 // `--no-color` given; https://no-color.org).
 import Foundation
-import WiringSpec
 
 public enum Terminal {
     /// Columns available on `descriptor` (stdout by default).

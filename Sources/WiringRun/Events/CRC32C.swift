@@ -2,7 +2,6 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of TFRecord framing: TensorBoard's
 // event files checksum each record's length and data with it, masked so that a CRC stored inside checked
 // data does not checksum to a fixed value. Table-driven, one byte at a time (event files are small).
-import WiringSpec
 
 /// CRC-32C and the masked form TFRecord stores.
 enum CRC32C {

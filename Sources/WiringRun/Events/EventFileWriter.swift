@@ -7,7 +7,6 @@
 // Records are buffered and written out at least every `flushInterval` seconds, so a live run shows up
 // while it works.
 import Foundation
-import WiringSpec
 
 /// Appends event records to a new `events.out.tfevents.<time>.<host>` file of a folder.
 package final class EventFileWriter {

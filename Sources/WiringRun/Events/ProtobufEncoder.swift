@@ -2,7 +2,6 @@
 // The few protocol-buffer wire encodings an event record needs (varint, 64- and 32-bit little-endian,
 // length-delimited), written by hand so that WiringLab writes TensorBoard files without TensorFlow or a
 // protobuf library. Fields are appended in the order the caller gives; readers accept any order.
-import WiringSpec
 
 /// One protobuf message being encoded.
 struct ProtobufMessage {

@@ -3,7 +3,6 @@
 // (running statistics), so the cost identities of Theorems 1-2, which rest on batch-statistics
 // normalisation, are expected to fail here: the residuals measure by how much (claim 9).
 import WiringModel
-import WiringSpec
 
 /// The eval-pass records of a run. Each array is a column of `EvalLog.columns`.
 package struct EvalLog: Equatable {

@@ -1,7 +1,6 @@
 // What a run's probe phases record besides their steps: with `exact_cost`, the exact expectation the
 // Monte Carlo probe estimates (every subnet of the cell enumerated, weighted by p(Z)), one row per
 // such phase. Columns in `ProbeLog.columns`, like the other logs'.
-import WiringSpec
 
 /// One row per probe phase with `exact_cost`.
 package struct ProbeLog: Equatable {

@@ -4,7 +4,6 @@
 // one name everywhere and adding one is a row here plus the code that fills it.
 
 import WiringResults
-import WiringSpec
 
 /// How a column is stored in the result file (checkpoints store every column exactly, as
 /// 64-bit integers or doubles).

@@ -6,7 +6,6 @@
 import Foundation
 import WiringModel
 import WiringResults
-import WiringSpec
 
 /// The per-step, search-epoch and eval records of one run with the labels of their dimensions.
 package struct RunRecords {

@@ -3,7 +3,6 @@
 // search. Columns in `SearchLog.columns`, like the step log's.
 import WiringModel
 import WiringSearch
-import WiringSpec
 
 /// Alpha per epoch and the search-batch measurements of a run's search phases.
 package struct SearchLog: Equatable {

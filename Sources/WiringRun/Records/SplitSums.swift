@@ -2,7 +2,6 @@
 // sample was classified correctly (reference-spec 6.3, the paper's Fig 10b and Figs 21-26).
 import WiringEngine
 import WiringModel
-import WiringSpec
 
 package struct SplitSums: Equatable {
     /// (phase, epoch) of each row, in the order first seen.

@@ -2,7 +2,6 @@
 // /steps and /checks of the result file. The summaries are computed from it at the end, so a
 // resumed run that reloads its log from the checkpoint produces bitwise the same summaries.
 import WiringModel
-import WiringSpec
 
 /// Per-step records of one run. Each array is a column of `StepLog.columns`.
 package struct StepLog: Equatable {
