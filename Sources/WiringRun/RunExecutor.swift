@@ -1,9 +1,10 @@
 // Runs one planned run: its phases in order, every step's probes into the step log, periodic
-// checkpoints, and the result file at the end. Resumable at any step: see RunState.swift.
+// checkpoints, and at the end the finished run as a plain `RunResult`, handed to `RunOptions.writeResult`
+// (the report layer's writer). Resumable at any step: see Checkpoint.swift.
 //
 // Each phase kind has its runner (ProbePhase, TrainPhase, SearchPhase: one file each, behind
 // `PhaseRunner`); this file owns what they share: the data order, the step loop, the logs, the
-// checkpoints and the result file.
+// optimiser, the thread count and the checkpoints.
 import Foundation
 import WiringData
 import WiringEngine
