@@ -23,7 +23,7 @@ enum RunSchema {
                  doc: "Seeds every random stream of a run: data order, augmentation, initialisation, sampling."),
         .choice("precision", \.precision, doc: "Floating-point type of all tensors."),
         .integer("threads", \.threads, min: 1, max: 256,
-                 doc: "Worker threads of a run. Results are bitwise identical for any count, so it is not part of the run id."),
+                 doc: "Worker threads of a run, unless `run --threads` gives another count (as a sweep's `--jobs` children and Slurm tasks get theirs). Results are bitwise identical for any count, so it is not part of the run id; the result file records the count used."),
         .mapping("data", \.data, data, default: "see [data](#data)", expanded: false,
                  doc: "Data set, subset sizes, batching, augmentation."),
         .mapping("network", \.network, network, default: "see [network](#network)", expanded: false,
