@@ -6,6 +6,7 @@
 #   make bench  release build, engine and supernet benchmarks (torch side by side when available)
 #   make reproduce  the report tier of every paper experiment (experiments/paper/), then REPRODUCTION.md;
 #               resumable: running it again continues where it stopped
+#   make reproduce-regime  only the regime tier (P1-P3 and the init-cost regime search), then REPRODUCTION.md
 
 SWIFT ?= swift
 # AVX2 + FMA where the CPU has them. -Ounchecked is NOT used: it strips precondition checks.
@@ -22,7 +23,7 @@ APT_TEST := $(APT_RUNTIME) python3-h5py python3-matplotlib python3-numpy python3
 TOOLS_VENV := .venv-tools
 EXPERIMENT ?= experiments/quickstart.yaml
 
-.PHONY: run test slurm-test bench build deps deps-test plots clean reproduce report
+.PHONY: run test slurm-test bench build deps deps-test plots clean reproduce reproduce-regime report
 
 run: deps build
 	$(BIN)/wiringlab run $(EXPERIMENT)
@@ -52,15 +53,23 @@ $(TOOLS_VENV)/bin/tensorboard:
 	/usr/bin/python3 -m venv --system-site-packages $(TOOLS_VENV)
 	$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard
 
-# The report tier, cheapest first so that an interrupted reproduction still leaves whole experiments.
-PAPER := claim7-eps claim9-affine appxh-norm fig21 fig19 appxh-order fig9b fig9a evolution-dsnas fig4 fig16 fig15 \
-         evolution-snas fig10b fig10a
+# The report tier, cheapest first so that an interrupted reproduction still leaves whole experiments; then the
+# regime tier: the runs where the paper's patterns P1-P3 can arise (their premises need long, over-fitting runs).
+PAPER := claim7-eps claim10-seeds claim9-affine appxh-norm fig21 fig19 appxh-order fig9b fig9a evolution-dsnas fig4 \
+         fig16 fig15 evolution-snas fig10b fig10a
+REGIME := regime-init p1p2-dsnas p3-darts
 PYTHON ?= /usr/bin/python3
 
 reproduce: deps-test build
 	@start=$$(date +%s); \
-	for m in $(PAPER); do $(BIN)/wiringlab run experiments/paper/$$m.yaml || exit $$?; done; \
+	for m in $(PAPER) $(REGIME); do $(BIN)/wiringlab run experiments/paper/$$m.yaml || exit $$?; done; \
 	echo "reproduce: experiments took $$(( $$(date +%s) - start )) s"
+	$(MAKE) report
+
+reproduce-regime: deps-test build
+	@start=$$(date +%s); \
+	for m in $(REGIME); do $(BIN)/wiringlab run experiments/paper/$$m.yaml || exit $$?; done; \
+	echo "reproduce-regime: experiments took $$(( $$(date +%s) - start )) s"
 	$(MAKE) report
 
 report:

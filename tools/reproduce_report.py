@@ -26,12 +26,14 @@ import sys
 PROG = "reproduce_report.py"
 PREFIX = "paper-"                     # experiment names of the report tier
 LN10 = math.log(10.0)
-REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA = "reproduced", "not reproduced", "refuted", "no data"
 
 
 # The tools share one reader: the seal, the file's kind and format_version, strings and edge labels.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wiringlab_files import FORMAT, UsageError, check_format_version, open_checked, parse_edge, text  # noqa: E402
+from phenomena import PATTERNS, claim_universality, fitted_gate, init_regime_table, regime_table, seed_table  # noqa: E402
+from report_common import (NO_DATA, NOT_REPRODUCED, PREMISE_ABSENT, REFUTED, REPRODUCED, VERDICTS, claim,  # noqa: E402
+                           fmt, mean_sem, no_data, p_above_zero, p_text, pm, slope_t)
 
 
 class Run:
@@ -115,63 +117,64 @@ def load_runs(results):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Statistics
-
-
-def mean_sem(values):
-    import numpy as np
-
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size == 0:
-        return float("nan"), float("nan"), 0
-    sem = values.std(ddof=1) / math.sqrt(values.size) if values.size > 1 else float("nan")
-    return float(values.mean()), float(sem), int(values.size)
-
-
-def p_above_zero(mean, sem):
-    """One-sided p-value of 'the true mean is <= 0' (normal approximation, fine for hundreds of batches)."""
-    if not sem > 0:
-        return float("nan")
-    return 0.5 * math.erfc(mean / sem / math.sqrt(2.0))
-
-
-def slope_t(x, y):
-    """Least-squares slope of y on x, its standard error and t = slope / se."""
-    import numpy as np
-
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.size < 3 or np.ptp(x) == 0:
-        return float("nan"), float("nan"), float("nan")
-    a, b = np.polyfit(x, y, 1)
-    residual = y - (a * x + b)
-    se = math.sqrt(residual.var(ddof=2) / ((x - x.mean()) ** 2).sum()) if x.size > 2 else float("nan")
-    return float(a), float(se), float(a / se) if se > 0 else float("inf") * np.sign(a)
-
-
-def fmt(value, digits=3):
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if value == 0:
-        return "0"
-    if abs(value) >= 1e-2 and abs(value) < 1e4:
-        return f"{value:.{digits}f}"
-    return f"{value:.{digits - 1}e}"
-
-
-def pm(mean, sem):
-    return f"{fmt(mean)} ± {fmt(sem)}"
-
-
-def p_text(p):
-    return "n/a" if p is None or math.isnan(p) else (f"{p:.1e}" if p < 1e-3 else f"{p:.3f}")
-
-
-# ---------------------------------------------------------------------------------------------------------------------
 # Residuals computed here from the recorded edge costs (independently of the runner's own /checks)
 
 
+REL_TOLERANCE, ABS_TOLERANCE = 1e-3, 1e-6      # reference-spec section 10: "tolerance 1e-3 rel + 1e-6"
+
+
+class Residuals:
+    """Per-batch residuals of an identity: relative value, the scale it is relative to (Σ|C| of the cell), where
+    each batch comes from (run id, step) and the ops its cell ran, so that a batch beyond the tolerance can be
+    listed and described from the data."""
+
+    def __init__(self, rel=None, scale=None, where=None, ops=None, op_names=None):
+        import numpy as np
+
+        self.rel = np.asarray(rel if rel is not None else [], float)
+        self.scale = np.asarray(scale if scale is not None else np.ones_like(self.rel), float)
+        self.where = list(where) if where is not None else [("?", -1)] * self.rel.size
+        self.ops = [tuple(o) for o in ops] if ops is not None else [()] * self.rel.size
+        self.op_names = op_names or []
+
+    @property
+    def size(self):
+        return self.rel.size
+
+    @property
+    def absolute(self):
+        return self.rel * self.scale
+
+    def exceeding(self):
+        """Batches beyond |residual| <= 1e-3 * scale + 1e-6 (every batch is checked, not a percentile)."""
+        return self.absolute > REL_TOLERANCE * self.scale + ABS_TOLERANCE
+
+    @staticmethod
+    def concat(parts):
+        import numpy as np
+
+        parts = [p for p in parts if p.size]
+        if not parts:
+            return Residuals()
+        out = Residuals(np.concatenate([p.rel for p in parts]), np.concatenate([p.scale for p in parts]))
+        out.where = [w for p in parts for w in p.where]
+        out.ops = [o for p in parts for o in p.ops]
+        out.op_names = next((p.op_names for p in parts if p.op_names), [])
+        return out
+
+
+def residuals_of(run, steps, rel, scale, cell=-1):
+    """Residuals of the `steps` (a mask) of `run`, with the ops the cell ran on each."""
+    import numpy as np
+
+    index = np.flatnonzero(steps)
+    ops = run.get("steps/edge_op")[index, cell, :]
+    return Residuals(rel, scale, [(run.id, int(i)) for i in index], ops, run.ops)
+
+
 def last_cell_thm2(run, steps, exclude_skip_intermediate=False):
-    """|sum of last-cell edge costs - cost_Z| / sum |C| per step; optionally leaving out skip ops on intermediate edges."""
+    """Theorem 2 residuals of the `steps` (a mask): |Σ last-cell edge costs − cost_Z| / Σ|C|; optionally leaving
+    out skip ops on intermediate edges."""
     import numpy as np
 
     cost = run.get("steps/edge_cost")[steps, -1, :]                          # (S, E)
@@ -182,7 +185,7 @@ def last_cell_thm2(run, steps, exclude_skip_intermediate=False):
         intermediate = np.array([s >= 2 for s in run.edge_source])
         cost = np.where((ops == skip) & intermediate[None, :], 0.0, cost)
     scale = np.abs(run.get("steps/edge_cost")[steps, -1, :]).sum(axis=1)
-    return np.abs(cost.sum(axis=1) - z) / np.maximum(scale, 1e-300)
+    return residuals_of(run, steps, np.abs(cost.sum(axis=1) - z) / np.maximum(scale, 1e-300), scale)
 
 
 def skip_on_intermediate(run, cell=-1):
@@ -206,16 +209,6 @@ def identity_setting(run):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Claims (reference-spec section 10). Each returns a dict: number, claim, criterion, measured, verdict, runs.
-
-
-def claim(number, statement, criterion, measured, verdict, runs, experiments):
-    return {"number": number, "claim": statement, "criterion": criterion, "measured": measured, "verdict": verdict,
-            "runs": sorted({r.id for r in runs}), "experiments": experiments}
-
-
-def no_data(number, statement, criterion, experiments):
-    return claim(number, statement, criterion, f"no result files of {', '.join(experiments)}", NO_DATA, [],
-                 experiments)
 
 
 def claim1(runs):
@@ -267,31 +260,74 @@ def claim2(runs):
                  verdict, used, ["paper-fig10b", "paper-fig21"])
 
 
-def residual_verdict(values, tolerance):
-    """Reproduced when 99% of the residuals are within `tolerance` (rare batches with a near-constant channel have
-    a larger eps / (var + eps) residual, claim 7); refuted when even the median is 10x beyond it."""
+def residual_verdict(values, tolerance=REL_TOLERANCE):
+    """Reproduced when every batch is within the spec's tolerance (1e-3 rel + 1e-6 abs); not reproduced when some
+    batch exceeds it (each is listed in the report's residual section with what describes it); refuted when even
+    the median is 10x beyond the relative tolerance."""
     import numpy as np
 
     if values.size == 0:
         return NO_DATA
-    if np.percentile(values, 99) <= tolerance:
+    if not values.exceeding().any():
         return REPRODUCED
-    return REFUTED if np.median(values) > 10 * tolerance else NOT_REPRODUCED
+    return REFUTED if np.median(values.rel) > 10 * tolerance else NOT_REPRODUCED
 
 
 def residual_text(values, what="steps"):
     import numpy as np
 
-    return (f"rel. residual median {fmt(float(np.median(values)))}, 99th percentile "
-            f"{fmt(float(np.percentile(values, 99)))}, max {fmt(float(values.max()))} over {values.size} {what}")
+    over = int(values.exceeding().sum())
+    return (f"rel. residual median {fmt(float(np.median(values.rel)))}, max {fmt(float(values.rel.max()))} over "
+            f"{values.size} {what}; {over} beyond 1e-3 rel + 1e-6 abs" + (" (listed below)" if over else ""))
+
+
+EXCEEDING = {}       # claim number -> Residuals of its batches beyond tolerance, for the residual section
+
+
+def describe_exceeding(number, values):
+    """Text rows for the batches of `values` beyond tolerance: where, the residual, and what sets them apart, computed
+    from the data: their Σ|C| against the median batch's (a small scale inflates a relative residual), and the
+    (edge, op) most over-represented among them against its share of all batches."""
+    import numpy as np
+
+    mask = values.exceeding()
+    if not mask.any():
+        return []
+    median_scale = float(np.median(values.scale))
+    rows = []
+    share = {}
+    for ops in values.ops:
+        for e, o in enumerate(ops):
+            share[(e, o)] = share.get((e, o), 0) + 1
+    over = {}
+    for i in np.flatnonzero(mask):
+        for e, o in enumerate(values.ops[i]):
+            over[(e, o)] = over.get((e, o), 0) + 1
+    n_over = int(mask.sum())
+    lift = sorted(over, key=lambda k: over[k] / n_over - share[k] / values.size, reverse=True)
+    names = values.op_names
+    if lift:
+        e, o = lift[0]
+        op = names[o] if 0 <= o < len(names) else ("mixture" if o == -1 else "deleted")
+        rows.append(f"claim {number}: {n_over} of {values.size} batches beyond tolerance; their median Σ|C| is "
+                    f"{fmt(float(np.median(values.scale[mask])))} against {fmt(median_scale)} for all batches; "
+                    f"{op} on e{e} in {over[(e, o)]} of them ({100 * over[(e, o)] / n_over:.0f}%) against "
+                    f"{100 * share[(e, o)] / values.size:.0f}% of all batches")
+    for i in np.flatnonzero(mask):
+        run_id, step = values.where[i]
+        ops = ", ".join(names[o] if 0 <= o < len(names) else str(o) for o in values.ops[i])
+        rows.append(f"claim {number}: `{run_id}` step {step}: rel {fmt(float(values.rel[i]))}, abs "
+                    f"{fmt(float(values.absolute[i]))} nats, Σ|C| {fmt(float(values.scale[i]))}; ops {ops}")
+    return rows
 
 
 def claim3(runs):
     import numpy as np
 
     statement = "Theorem 2: the sum of all edge costs of the last cell = L − H (batch means) = mean_b C_b."
-    criterion = ("|Σ_e C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3 on 99% of the training batches with batch norm (eps 1e-5, "
-                 "training mode) and no skip on an intermediate edge of the last cell; refuted if the median exceeds 1e-2")
+    criterion = ("|Σ_e C(e) − cost_Z| ≤ 1e-3 Σ_e |C(e)| + 1e-6 nats (the spec's tolerance) on every training batch "
+                 "with batch norm (eps 1e-5, training mode) and no skip on an intermediate edge of the last cell; "
+                 "refuted if the median relative residual exceeds 1e-2")
     values, used = [], []
     for group in runs.values():
         for run in group:
@@ -303,8 +339,9 @@ def claim3(runs):
                 used.append(run)
     if not used:
         return no_data("3", statement, criterion, ["paper-fig21"])
-    values = np.concatenate(values)
-    return claim("3", statement, criterion, residual_text(values, "batches"), residual_verdict(values, 1e-3), used,
+    values = Residuals.concat(values)
+    EXCEEDING["3"] = values
+    return claim("3", statement, criterion, residual_text(values, "batches"), residual_verdict(values), used,
                  sorted({r.experiment for r in used}))
 
 
@@ -312,7 +349,7 @@ def claim3p(runs):
     import numpy as np
 
     statement = "With skip on e4: Σ_{e0..e3} C = L − H, and e4's cost comes on top."
-    criterion = ("one minimal cell, batches with skip on e4: |Σ_{e≠e4} C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3 (99%), while "
+    criterion = ("one minimal cell, every batch with skip on e4: |Σ_{e≠e4} C(e) − cost_Z| ≤ 1e-3 Σ_e |C(e)| + 1e-6, while "
                  "the full sum misses cost_Z by C(e4) (its median residual at least 10x larger)")
     values, full, used = [], [], []
     for group in runs.values():
@@ -326,12 +363,13 @@ def claim3p(runs):
                 used.append(run)
     if not used:
         return no_data("3'", statement, criterion, ["paper-fig4"])
-    values, full = np.concatenate(values), np.concatenate(full)
-    verdict = residual_verdict(values, 1e-3)
-    if verdict == REPRODUCED and not np.median(full) >= 10 * np.median(values):
+    values, full = Residuals.concat(values), Residuals.concat(full)
+    EXCEEDING["3'"] = values
+    verdict = residual_verdict(values)
+    if verdict == REPRODUCED and not np.median(full.rel) >= 10 * np.median(values.rel):
         verdict = NOT_REPRODUCED
     return claim("3'", statement, criterion,
-                 residual_text(values, "batches") + f"; with C(e4) kept: median {fmt(float(np.median(full)))}",
+                 residual_text(values, "batches") + f"; with C(e4) kept: median {fmt(float(np.median(full.rel)))}",
                  verdict, used, sorted({r.experiment for r in used}))
 
 
@@ -339,19 +377,23 @@ def claim3pp(runs):
     import numpy as np
 
     statement = "DARTS analogue: Σ_e Σ_op W·C over the last cell = L − H on the search batch."
-    criterion = "bi-level DARTS, e4 without skip: |Σ_e C(e) − cost_Z| / Σ_e |C(e)| ≤ 1e-3 on 99% of the search batches"
+    criterion = "bi-level DARTS, e4 without skip: |Σ_e C(e) − cost_Z| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every search batch"
     values, used = [], []
     for run in runs.get("paper-fig10b", []):
         if run.has("search/batch_edge_cost"):
             cost = run.get("search/batch_edge_cost")[:, -1, :]
             z = run.get("search/batch_cost_Z")
-            values.append(np.abs(cost.sum(axis=1) - z) / np.abs(cost).sum(axis=1))
+            scale = np.abs(cost).sum(axis=1)
+            steps = run.get("search/batch_step")
+            values.append(Residuals(np.abs(cost.sum(axis=1) - z) / scale, scale,
+                                    [(run.id, int(i)) for i in steps], run.get("steps/edge_op")[steps, -1, :], run.ops))
             used.append(run)
     if not used:
         return no_data("3''", statement, criterion, ["paper-fig10b"])
-    values = np.concatenate(values)
+    values = Residuals.concat(values)
+    EXCEEDING["3''"] = values
     return claim("3''", statement, criterion, residual_text(values, "search batches"),
-                 residual_verdict(values, 1e-3), used, ["paper-fig10b"])
+                 residual_verdict(values), used, ["paper-fig10b"])
 
 
 def claim4(runs):
@@ -359,7 +401,7 @@ def claim4(runs):
 
     statement = "Corollary 1.2: per batch, the sum over all edges of any non-last cell is 0 (Σ − C(e4) with skip on e4)."
     criterion = ("minimal cells, every batch and non-last cell with Σ_e |C(e)| > 1e-6 nats: "
-                 "|Σ_e C(e) − [e4 = skip] C(e4)| / Σ_e |C(e)| ≤ 1e-3 (99%)")
+                 "|Σ_e C(e) − [e4 = skip] C(e4)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every one")
     values, used = [], []
     for name in ("paper-fig19", "paper-fig15"):
         for run in runs.get(name, []):
@@ -371,13 +413,16 @@ def claim4(runs):
             shift = np.where(ops[..., 4] == skip, cost[..., 4], 0.0) if skip is not None else 0.0
             scale = np.abs(cost).sum(axis=2)
             live = scale > 1e-6
-            values.append((np.abs(cost.sum(axis=2) - shift) / np.maximum(scale, 1e-300))[live])
+            step, cell = np.nonzero(live)
+            values.append(Residuals((np.abs(cost.sum(axis=2) - shift) / np.maximum(scale, 1e-300))[live], scale[live],
+                                    [(run.id, int(i)) for i in step], ops[step, cell, :], run.ops))
             used.append(run)
     if not used:
         return no_data(4, statement, criterion, ["paper-fig19", "paper-fig15"])
-    values = np.concatenate(values)
+    values = Residuals.concat(values)
+    EXCEEDING["4"] = values
     return claim(4, statement, criterion, residual_text(values, "(batch, cell) pairs"),
-                 residual_verdict(values, 1e-3), used, sorted({r.experiment for r in used}))
+                 residual_verdict(values), used, sorted({r.experiment for r in used}))
 
 
 def claim5(runs):
@@ -385,7 +430,7 @@ def claim5(runs):
 
     statement = "Theorem 1 at node level: the part of node 2's cost arriving through e4 is 0 when e4 ends in batch norm."
     criterion = ("one-cell runs, batches where e4 ran an op other than none and skip: "
-                 "|node_cost_via_edges(node 2)| / Σ_e |C(e)| ≤ 1e-3 (99%)")
+                 "|node_cost_via_edges(node 2)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every one")
     values, used = [], []
     for group in runs.values():
         for run in group:
@@ -397,12 +442,13 @@ def claim5(runs):
                 continue
             via = run.get("steps/node_cost_via_edges")[bn_terminated, 0, 0]
             scale = np.abs(run.get("steps/edge_cost")[bn_terminated, 0, :]).sum(axis=1)
-            values.append(np.abs(via) / np.maximum(scale, 1e-300))
+            values.append(residuals_of(run, bn_terminated, np.abs(via) / np.maximum(scale, 1e-300), scale, cell=0))
             used.append(run)
     if not used:
         return no_data(5, statement, criterion, ["paper-fig4"])
-    values = np.concatenate(values)
-    return claim(5, statement, criterion, residual_text(values, "batches"), residual_verdict(values, 1e-3), used,
+    values = Residuals.concat(values)
+    EXCEEDING["5"] = values
+    return claim(5, statement, criterion, residual_text(values, "batches"), residual_verdict(values), used,
                  sorted({r.experiment for r in used}))
 
 
@@ -411,7 +457,7 @@ def claim6(runs):
 
     statement = "Modified cell (multiplier 1, e0 and e2 deleted): C(e1) ≈ 0 when e4 is not skip; C(e1) = C(e4) when it is."
     criterion = ("paper-fig9b, batches with e1 not none: e4 not skip: |C(e1)| / Σ_e |C(e)| ≤ 1e-3; e4 skip: "
-                 "|C(e1) − C(e4)| / Σ_e |C(e)| ≤ 1e-3 (99% of the batches)")
+                 "|C(e1) − C(e4)| ≤ 1e-3 Σ_e |C(e)| + 1e-6, on every batch")
     plain, skipped, used, others = [], [], [], []
     for run in runs.get("paper-fig9b", []):
         ops = run.get("steps/edge_op")[:, 0, :]
@@ -419,18 +465,21 @@ def claim6(runs):
         scale = np.abs(cost).sum(axis=1)
         live = (ops[:, 1] != run.op_index("none")) & (scale > 0)
         skip = ops[:, 4] == run.op_index("skip_connect")
-        plain.append(np.abs(cost[live & ~skip, 1]) / scale[live & ~skip])
-        skipped.append(np.abs(cost[live & skip, 1] - cost[live & skip, 4]) / scale[live & skip])
+        plain.append(residuals_of(run, live & ~skip, np.abs(cost[live & ~skip, 1]) / scale[live & ~skip],
+                                  scale[live & ~skip], cell=0))
+        skipped.append(residuals_of(run, live & skip, np.abs(cost[live & skip, 1] - cost[live & skip, 4])
+                                    / scale[live & skip], scale[live & skip], cell=0))
         others.append(np.abs(cost[live & ~skip][:, [3, 4]]).ravel())
         used.append(run)
     if not used:
         return no_data(6, statement, criterion, ["paper-fig9b"])
-    plain, skipped, others = np.concatenate(plain), np.concatenate(skipped), np.concatenate(others)
-    both = np.concatenate([plain, skipped])
+    plain, skipped, others = Residuals.concat(plain), Residuals.concat(skipped), np.concatenate(others)
+    both = Residuals.concat([plain, skipped])
+    EXCEEDING["6"] = both
     measured = (f"e4 not skip: {residual_text(plain, 'batches')}; e4 skip: {residual_text(skipped, 'batches')}; "
                 f"median |C| of e3, e4 {fmt(float(np.median(others)))} nats") if skipped.size else \
         f"e4 not skip: {residual_text(plain, 'batches')}"
-    return claim(6, statement, criterion, measured, residual_verdict(both, 1e-3), used, ["paper-fig9b"])
+    return claim(6, statement, criterion, measured, residual_verdict(both), used, ["paper-fig9b"])
 
 
 CLAIM7_EXPECTED = {"float64": {1e-3: 1e-3, 1e-5: 1e-5, 1e-8: 8e-9}, "float32": {1e-3: 3e-3, 1e-5: 5e-5, 1e-8: 3e-7}}
@@ -441,14 +490,16 @@ def claim7(runs):
 
     statement = ("The residual of Theorems 1-2 scales with the batch-norm eps: rel ≈ 3e-3 / 5e-5 / 3e-7 in float32 "
                  "(float64: 1e-3 / 1e-5 / 8e-9) at eps 1e-3 / 1e-5 / 1e-8.")
-    criterion = ("paper-claim7-eps, median Theorem 2 residual per (precision, eps): in float64 it falls at least "
+    criterion = ("expected values: reference-spec section 10 row 7, measured by the spec's CPU re-implementation "
+                 "(B=16, C=8, 16×16 random inputs), not by the paper's CIFAR-10 runs (the paper states no numbers). "
+                 "paper-claim7-eps, median Theorem 2 residual per (precision, eps): in float64 it falls at least "
                  "10x per step of eps and lies within a factor 3 of the paper's value; in float32 it falls from "
                  "eps 1e-3 to 1e-5 (below that float32 rounding dominates). Refuted if it does not fall with eps")
     table, used = {}, []
     for run in runs.get("paper-claim7-eps", []):
         eps = run.network["opNorm"]["eps"]
         steps = run.one_hot_steps() & ~skip_on_intermediate(run)
-        table[(run.precision, eps)] = float(np.median(last_cell_thm2(run, steps)))
+        table[(run.precision, eps)] = float(np.median(last_cell_thm2(run, steps).rel))
         used.append(run)
     if not used:
         return no_data(7, statement, criterion, ["paper-claim7-eps"])
@@ -481,11 +532,12 @@ def claim8(runs):
     statement = ("Appx H: with affine-free instance norm everywhere all edge costs are 0 at init and after training "
                  "(logits ≈ 0, so L = ln 10).")
     criterion = ("instance norm, affine false: max |C(e)| over every batch ≤ 1e-6 nats and |mean L − ln 10| ≤ 1e-3; "
-                 "refuted if the costs are as large as with affine instance norm")
+                 "refuted if the costs are as large as in a contrast run that learns (layer norm, same settings; its "
+                 "train loss fall is reported: affine instance norm cannot learn here either, since a global pool "
+                 "after a per-sample, per-channel normalisation leaves every image the same features)")
     target = [r for r in runs.get("paper-appxh-norm", [])
               if r.network["opNorm"]["kind"] == "instance" and not r.network["opNorm"]["affine"]]
-    contrast = [r for r in runs.get("paper-appxh-norm", [])
-                if r.network["opNorm"]["kind"] == "instance" and r.network["opNorm"]["affine"]]
+    contrast = [r for r in runs.get("paper-appxh-norm", []) if r.network["opNorm"]["kind"] == "layer"]
     if not target:
         return no_data(8, statement, criterion, ["paper-appxh-norm"])
     largest = max(float(np.abs(r.get("steps/edge_cost")).max()) for r in target)
@@ -494,7 +546,14 @@ def claim8(runs):
     contrast_largest = None
     if contrast:
         contrast_largest = max(float(np.abs(r.get("steps/edge_cost")).max()) for r in contrast)
-        measured += f"; affine instance norm: max |C| = {fmt(contrast_largest)} nats"
+        falls = []
+        for r in contrast:
+            p = phase_named(r, "train")
+            if p is not None:
+                _, loss = r.epoch_means(r.get("steps/loss"), p)
+                falls.append(f"{loss[0]:.3f} → {loss[-1]:.3f}")
+        measured += (f"; layer-norm contrast: max |C| = {fmt(contrast_largest)} nats, train loss "
+                     + ", ".join(falls))
     if largest <= 1e-6 and loss_gap <= 1e-3:
         verdict = REPRODUCED
     elif contrast_largest is not None and largest >= 0.1 * contrast_largest:
@@ -508,8 +567,8 @@ def claim9(runs):
     import numpy as np
 
     statement = "Results 3-6 are unchanged with affine batch norm and fail with eval-mode batch norm."
-    criterion = ("affine batch norm in the cells (paper-claim9-affine): Theorem 2 residual ≤ 1e-3 on 99% of the "
-                 "training batches; eval-mode passes (/eval/thm2_residual of any run): median ≥ 1e-2")
+    criterion = ("affine batch norm in the cells (paper-claim9-affine): Theorem 2 within 1e-3 rel + 1e-6 abs on "
+                 "every training batch; eval-mode passes (/eval/thm2_residual of any run): median ≥ 1e-2")
     affine = [r for r in runs.get("paper-claim9-affine", []) if r.network["opNorm"]["affine"]]
     evaluated = [r for g in runs.values() for r in g
                  if r.has("eval/thm2_residual") and identity_setting(r) and r.get("eval/thm2_residual").size]
@@ -517,10 +576,11 @@ def claim9(runs):
         return no_data(9, statement, criterion, ["paper-claim9-affine", "paper-fig21"])
     parts, ok, opposite = [], True, False
     if affine:
-        values = np.concatenate([last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r)) for r in affine])
+        values = Residuals.concat([last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r)) for r in affine])
+        EXCEEDING["9"] = values
         parts.append("affine BN: " + residual_text(values, "batches"))
-        ok &= residual_verdict(values, 1e-3) == REPRODUCED
-        opposite |= np.median(values) > 1e-2
+        ok &= residual_verdict(values) == REPRODUCED
+        opposite |= np.median(values.rel) > 1e-2
     else:
         parts.append("affine BN: no run")
         ok = False
@@ -553,30 +613,44 @@ def phase_named(run, name):
     return run.phases.index(name) if name in run.phases else None
 
 
+def sign_test_p(positive, n):
+    """One-sided exact sign test: P(at least `positive` of `n` signs positive | each sign a fair coin)."""
+    return sum(math.comb(n, k) for k in range(positive, n + 1)) / 2 ** n if n else float("nan")
+
+
+CLAIM10_SEEDS = 10
+
+
 def claim10(runs):
     import numpy as np
 
     statement = "At initialisation E[C_Z] > 0 and the mean cost of non-none ops is positive (Fig 4a)."
-    criterion = ("paper-fig4 init probe, all seeds pooled: batch-mean cost of the non-none ops > 0 with one-sided "
-                 "p < 0.01 (normal approximation over batches); refuted if < 0 with p < 0.01. C_Z reported beside it")
-    group = runs.get("paper-fig4", [])
+    criterion = (f"paper-claim10-seeds: the seed (one initialisation) is the unit. Per seed, the mean over its "
+                 f"init-probe batches of the non-none ops' cost; reproduced when >= {CLAIM10_SEEDS} seeds and the "
+                 f"one-sided sign test of the per-seed means gives p < 0.05 (9 of 10 positive); refuted when the same "
+                 f"test finds them negative. C_Z per seed reported beside it")
+    group = runs.get("paper-claim10-seeds", [])
     if not group:
-        return no_data(10, statement, criterion, ["paper-fig4"])
-    per_step, z, seeds = [], [], []
+        return no_data(10, statement, criterion, ["paper-claim10-seeds"])
+    means, z = [], []
     for run in group:
         p = phase_named(run, "init")
-        values = non_none_step_means(run, p)
-        per_step.append(values)
-        z.append(run.get("steps/cost_Z")[run.get("steps/phase") == p])
-        m, s, _ = mean_sem(values)
-        seeds.append(f"seed {run.seed}: {pm(m, s)}")
-    m, s, n = mean_sem(np.concatenate(per_step))
-    zm, zs, _ = mean_sem(np.concatenate(z))
-    p = p_above_zero(m, s)
-    verdict = REPRODUCED if p < 0.01 else (REFUTED if 1 - p < 0.01 else NOT_REPRODUCED)
-    measured = (f"non-none mean cost {pm(m, s)} nats over {n} batches (p = {p_text(p)}; {'; '.join(seeds)}); "
-                f"C_Z {pm(zm, zs)} (p = {p_text(p_above_zero(zm, zs))})")
-    return claim(10, statement, criterion, measured, verdict, group, ["paper-fig4"])
+        means.append(float(non_none_step_means(run, p).mean()))
+        z.append(float(run.get("steps/cost_Z")[run.get("steps/phase") == p].mean()))
+    means, z = np.array(means), np.array(z)
+    n, up = len(means), int((means > 0).sum())
+    p_up, p_down = sign_test_p(up, n), sign_test_p(n - up, n)
+    m, s, _ = mean_sem(means)
+    if n >= CLAIM10_SEEDS and p_up < 0.05:
+        verdict = REPRODUCED
+    elif p_down < 0.05:
+        verdict = REFUTED
+    else:
+        verdict = NOT_REPRODUCED
+    measured = (f"{up} of {n} seeds positive (sign test p = {p_text(p_up)}); mean over seeds {pm(m, s)} nats "
+                f"(t = {m / s:.1f}); C_Z positive in {int((z > 0).sum())} of {n} seeds, mean {pm(*mean_sem(z)[:2])}; "
+                "per seed: " + ", ".join(f"{v * 1e3:.1f}" for v in means) + " (×1e-3 nats)")
+    return claim(10, statement, criterion, measured, verdict, group, ["paper-claim10-seeds"])
 
 
 def claim11(runs):
@@ -584,35 +658,36 @@ def claim11(runs):
 
     statement = ("After uniform-sampling training most non-none mean costs are negative (Fig 4b), C_Z < 0, and it "
                  "decreases with training (Figs 7, 21).")
-    criterion = ("paper-fig4 trained probe: > 50% of the non-none (edge, op) means (seed mean) negative and C_Z < 0 "
-                 "with p < 0.01; per-epoch C_Z of the train phases of paper-fig4 and paper-fig21 has a negative "
-                 "slope with t < −3. Refuted if the trained means are mostly positive and C_Z > 0 with p < 0.01")
+    criterion = ("paper-fig4, per seed: C_Z of the init probe > 0 and of the trained probe < 0 (each p < 0.01 over "
+                 "its batches: the sign change the claim is about), trained C_Z below init C_Z, and > 50% of the "
+                 "non-none (edge, op) means of the trained probe negative. The trend is read from the init probe "
+                 "(epoch −1) through every train epoch: its slope t is reported. Refuted when in most seeds the "
+                 "trained C_Z is above the init C_Z")
     group = runs.get("paper-fig4", [])
     if not group:
         return no_data(11, statement, criterion, ["paper-fig4"])
-    trained = np.mean([r.get("summary/cost_mean")[phase_named(r, "trained")] for r in group], axis=0)  # (L, E, O)
     none = group[0].op_index("none")
-    counts = np.min([r.get("summary/cost_count")[phase_named(r, "trained")] for r in group], axis=0)
-    mask = counts > 0
-    mask[..., none] = False
-    negative = float((trained[mask] < 0).mean())
-    z = np.concatenate([r.get("steps/cost_Z")[r.get("steps/phase") == phase_named(r, "trained")] for r in group])
-    zm, zs, _ = mean_sem(z)
-    p_negative = p_above_zero(-zm, zs)
-    slopes, curve = [], None
-    for run in group + runs.get("paper-fig21", []):
-        p = phase_named(run, "train")
-        epochs, means = run.epoch_means(run.get("steps/cost_Z"), p)
-        slopes.append(slope_t(epochs, means)[2])
-        curve = curve or f"per-epoch C_Z of `{run.id}`: " + ", ".join(f"{m:.3f}" for m in means)
-    falling = all(t < -3 for t in slopes)
-    verdict = REPRODUCED if negative > 0.5 and p_negative < 0.01 and falling else (
-        REFUTED if negative < 0.5 and 1 - p_negative < 0.01 else NOT_REPRODUCED)
-    measured = (f"{100 * negative:.0f}% of {int(mask.sum())} non-none means negative; trained C_Z {pm(zm, zs)} "
-                f"(p(C_Z ≥ 0) = {p_text(p_negative)}); slope t of per-epoch C_Z in training: "
-                + ", ".join(f"{t:.1f}" for t in slopes) + f" ({curve})")
-    return claim(11, statement, criterion, measured, verdict, group + runs.get("paper-fig21", []),
-                 ["paper-fig4", "paper-fig21"])
+    parts, holds, opposite = [], 0, 0
+    for run in group:
+        phase = run.get("steps/phase")
+        z = run.get("steps/cost_Z")
+        zi, si, _ = mean_sem(z[phase == phase_named(run, "init")])
+        zt, st, _ = mean_sem(z[phase == phase_named(run, "trained")])
+        trained = run.get("summary/cost_mean")[phase_named(run, "trained")]
+        mask = run.get("summary/cost_count")[phase_named(run, "trained")] > 0
+        mask[..., none] = False
+        negative = float((trained[mask] < 0).mean()) if mask.any() else float("nan")
+        epochs, means = run.epoch_means(z, phase_named(run, "train"))
+        t = slope_t(np.concatenate([[-1.0], epochs]), np.concatenate([[zi], means]))[2]
+        ok = (p_above_zero(zi, si) < 0.01 and p_above_zero(-zt, st) < 0.01 and zt < zi and negative > 0.5)
+        holds += ok
+        opposite += zt > zi
+        parts.append(f"seed {run.seed}: C_Z init {pm(zi, si)} → trained {pm(zt, st)}, {100 * negative:.0f}% of "
+                     f"{int(mask.sum())} non-none means negative, slope t from init {t:.1f} (per epoch: "
+                     f"{zi:.3f} | " + ", ".join(f"{v:.3f}" for v in means) + ")")
+    verdict = REPRODUCED if holds == len(group) else (REFUTED if opposite * 2 > len(group) else NOT_REPRODUCED)
+    return claim(11, statement, criterion, f"{holds} of {len(group)} seeds: " + "; ".join(parts), verdict, group,
+                 ["paper-fig4"])
 
 
 def last_averaged_cost(run):
@@ -642,38 +717,72 @@ def live_edges(run):
     return [e for e in range(len(run.edges)) if e not in deleted]
 
 
+def own_divisor_average(run):
+    """Per edge of the last cell: the mean over the edge's own ops (those the phase sampled on it, none included
+    where allowed) of their mean cost over the run's last phase. The reference divides every edge's op sum by 8;
+    an edge restricted to fewer ops would then be shrunk by its restriction, not by its costs."""
+    import numpy as np
+
+    cost = run.get("summary/cost_mean")[-1, -1]               # (E, O)
+    count = run.get("summary/cost_count")[-1, -1]
+    allowed = count > 0
+    return np.where(allowed.any(axis=1), (cost * allowed).sum(axis=1) / np.maximum(allowed.sum(axis=1), 1), np.nan)
+
+
+def same_op_wins(run, edge, rivals):
+    """(wins, comparisons): ops sampled on `edge` and on a rival edge whose mean cost on `edge` is the larger."""
+    cost = run.get("summary/cost_mean")[-1, -1]
+    count = run.get("summary/cost_count")[-1, -1]
+    none = run.op_index("none")
+    wins = total = 0
+    for rival in rivals:
+        for op in range(cost.shape[1]):
+            if op != none and count[edge, op] > 0 and count[rival, op] > 0:
+                total += 1
+                wins += cost[edge, op] > cost[rival, op]
+    return wins, total
+
+
 def claim12(runs):
-    statement = ("The intermediate edge (paper (1,2) = code e4) has the largest averaged cost in the simplified cell "
-                 "(Fig 9a/27) and the lowest only when e1 is fixed in the modified cell (Fig 28 c, d).")
-    criterion = ("averaged cost at the last epoch: e4 the largest live edge in every paper-fig9a setting; in "
-                 "paper-fig9b e4 the lowest in settings c and d and not the lowest in a and b. Refuted if e4 is the "
-                 "largest in none of the fig9a settings")
+    statement = ("Cost at the intermediate edge (paper (1,2) = code e4) is higher than the cost of the same operation "
+                 "at the input edge into the same node (paper (0,2) = code e2, e3) in the simplified cell (Fig 9a/27), "
+                 "and e4 is the lowest only when e1 is fixed in the modified cell (Fig 28 c, d).")
+    criterion = ("mean cost of each op over the last phase (/summary/cost_mean). paper-fig9a, per setting: e4's cost "
+                 "above the same op's on the live input edges into node 3 in more than half of the same-op "
+                 "comparisons, and e4's average over its own ops above theirs (each edge divided by its own op count, "
+                 "not by 8). paper-fig9b: with own-count averages, e4 the lowest live edge in settings c and d and not "
+                 "in a and b. Refuted when e4 wins at most a quarter of the same-op comparisons in most fig9a settings")
     a = runs.get("paper-fig9a", [])
     b = runs.get("paper-fig9b", [])
     if not a and not b:
         return no_data(12, statement, criterion, ["paper-fig9a", "paper-fig9b"])
-    parts, largest_count = [], 0
+    parts, held, lost = [], 0, 0
     for run in a:
-        values = last_averaged_cost(run)
         live = live_edges(run)
-        top = max(live, key=lambda e: values[e])
-        largest_count += top == 4
-        parts.append(f"9a-{run.label('edges')}: largest e{top}")
+        rivals = [e for e in (2, 3) if e in live]
+        wins, total = same_op_wins(run, 4, rivals)
+        average = own_divisor_average(run)
+        above = all(average[4] > average[r] for r in rivals)
+        ok = total > 0 and wins * 2 > total and above
+        held += ok
+        lost += total > 0 and wins * 4 <= total
+        parts.append(f"9a-{run.label('edges')}: e4 above in {wins}/{total} same-op pairs, own-count average "
+                     + ", ".join(f"e{e} {average[e]:.3f}" for e in [4] + rivals))
     lowest_ok = True
     for run in b:
-        values = last_averaged_cost(run)
+        average = own_divisor_average(run)
         live = live_edges(run)
-        low = min(live, key=lambda e: values[e])
+        low = min(live, key=lambda e: average[e])
         expect_lowest = run.label("edges") in ("c", "d")
         lowest_ok &= (low == 4) == expect_lowest
-        parts.append(f"9b-{run.label('edges')}: lowest e{low}")
-    if a and largest_count == len(a) and b and lowest_ok:
+        parts.append(f"9b-{run.label('edges')}: lowest e{low} (" + ", ".join(f"e{e} {average[e]:.3f}" for e in live) + ")")
+    if a and held == len(a) and b and lowest_ok:
         verdict = REPRODUCED
-    elif a and largest_count == 0:
+    elif a and lost * 2 > len(a):
         verdict = REFUTED
     else:
         verdict = NOT_REPRODUCED
-    measured = f"e4 largest in {largest_count} of {len(a)} fig9a settings; " + "; ".join(parts)
+    measured = f"fig9a: holds in {held} of {len(a)} settings; " + "; ".join(parts)
     return claim(12, statement, criterion, measured, verdict, a + b, ["paper-fig9a", "paper-fig9b"])
 
 
@@ -691,7 +800,8 @@ def claim13(runs):
                  "ends with argmax none (Fig 14).")
     criterion = ("paper-fig10a: slope of each edge's search-batch cost (summed over cells) against the epoch has "
                  "t > 2 for every edge, and the last epoch's most likely op is none on every edge. Refuted if "
-                 "most edges have t < −2")
+                 "most edges have t < −2. Premise (Sec 5.4, as claim 18): the theta half fitted (train accuracy "
+                 ">= 0.95) with a generalisation gap >= 0.10; without it the verdict is premise absent")
     group = [r for r in runs.get("paper-fig10a", []) if r.has("search/batch_edge_cost")]
     if not group:
         return no_data(13, statement, criterion, ["paper-fig10a"])
@@ -705,8 +815,13 @@ def claim13(runs):
     rising = all(t > 2 for t in ts)
     falling = sum(t < -2 for t in ts) > len(ts) / 2
     verdict = REPRODUCED if rising and all_none else (REFUTED if falling else NOT_REPRODUCED)
+    gate, train, held_out, entropy = fitted_gate(run)
+    if not gate:
+        verdict = PREMISE_ABSENT
     names = [run.ops[o] if o >= 0 else "deleted" for o in topology]
-    measured = ("slope t per edge: " + ", ".join(f"e{e} {t:.1f}" for e, t in enumerate(ts))
+    measured = (f"premise {'holds' if gate else 'absent'}: train acc {train:.3f}, search-half acc {held_out:.3f}, "
+                f"entropy of correct train samples {entropy:.3f}; slope t per edge: "
+                + ", ".join(f"e{e} {t:.1f}" for e, t in enumerate(ts))
                 + f"; last-epoch argmax: {', '.join(names)}")
     return claim(13, statement, criterion, measured, verdict, group, ["paper-fig10a"])
 
@@ -755,7 +870,8 @@ def claim14(runs):
     criterion = ("paper-fig10b, last epoch: correct L and H within ±50% between train and search; each inequality "
                  "beyond two standard errors of the difference (train: per sample; search: per batch); "
                  "C_wrong(search) > 2 C_wrong(train) as well; C_correct < 0 on both. Reproduced when all hold, "
-                 "refuted when C_wrong(search) < C_wrong(train) beyond two standard errors")
+                 "refuted when C_wrong(search) < C_wrong(train) beyond two standard errors. Premise (the shape is "
+                 "explained by over-fitting, Sec 5.4): train accuracy >= 0.95 with a gap >= 0.10 to the search half")
     group = [r for r in runs.get("paper-fig10b", []) if r.has("search/split_mean")]
     if not group:
         return no_data(14, statement, criterion, ["paper-fig10b"])
@@ -783,7 +899,11 @@ def claim14(runs):
     }
     failed = [k for k, ok in checks.items() if not ok]
     verdict = REPRODUCED if not failed else (REFUTED if -cw > 2 * cw_se else NOT_REPRODUCED)
-    measured = (f"{len(checks) - len(failed)} of {len(checks)} hold"
+    gate, train, held_out, entropy = fitted_gate(group[0])
+    if not gate and verdict != REPRODUCED:
+        verdict = PREMISE_ABSENT
+    measured = (f"premise {'holds' if gate else 'absent'}: train acc {train:.3f}, search-half acc {held_out:.3f}; "
+                f"{len(checks) - len(failed)} of {len(checks)} hold"
                 + (f"; failing: {', '.join(failed)}" if failed else "")
                 + f"; search − train, wrong samples: L {pm(lw, lw_se)}, H {pm(hw, hw_se)}, C {pm(cw, cw_se)} "
                   "(table in the Fig 10b section)")
@@ -805,8 +925,168 @@ def claim15(runs):
     return claim(15, statement, criterion, measured, verdict, group, ["paper-fig19"])
 
 
+def claim19(runs):
+    import numpy as np
+
+    statement = "Sec 5.1: the cost at the last cell dominates the other cells' by at least an order of magnitude."
+    criterion = ("paper-fig15 and paper-fig16 (8 cells), every probe phase: mean over batches and edges of |C(e)| of "
+                 "the ops that ran, per cell; the last cell's at least 10x every other cell's. Refuted when another "
+                 "cell's is larger than the last's")
+    used, parts, ok, opposite = [], [], True, False
+    for name in ("paper-fig15", "paper-fig16"):
+        for run in runs.get(name, []):
+            ops = run.get("steps/edge_op")
+            cost = np.abs(run.get("steps/edge_cost"))
+            live = (ops >= 0) & (ops != run.op_index("none"))
+            phase = run.get("steps/phase")
+            for p, kind in enumerate(run.config["phases"]):
+                if kind["kind"] != "probe":
+                    continue
+                mask = live & (phase == p)[:, None, None]
+                per_cell = np.array([cost[:, c][mask[:, c]].mean() for c in range(cost.shape[1])])
+                ratio = per_cell[-1] / per_cell[:-1].max()
+                ok &= ratio >= 10
+                opposite |= ratio < 1
+                parts.append(f"{name} {run.phases[p]}: last/largest other = {ratio:.1f} (per cell ×1e3: "
+                             + ", ".join(f"{v * 1e3:.2f}" for v in per_cell) + ")")
+            used.append(run)
+    if not used:
+        return no_data(19, statement, criterion, ["paper-fig15", "paper-fig16"])
+    verdict = REPRODUCED if ok else (REFUTED if opposite else NOT_REPRODUCED)
+    return claim(19, statement, criterion, "; ".join(parts), verdict, used, ["paper-fig15", "paper-fig16"])
+
+
+def pearson(x, y):
+    """Correlation r and its t statistic (n − 2 degrees of freedom)."""
+    import numpy as np
+
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 3 or x.std() == 0 or y.std() == 0:
+        return float("nan"), float("nan")
+    r = float(np.corrcoef(x, y)[0, 1])
+    return r, r * math.sqrt((x.size - 2) / max(1e-300, 1 - r * r))
+
+
+def claim20(runs):
+    import numpy as np
+
+    statement = "Theorem 2: the cost C_Z is negatively related to classification accuracy (positive at low accuracy, negative at high)."
+    criterion = ("every train phase of paper-fig4 and paper-fig21: correlation of the batch C_Z with the batch "
+                 "accuracy over its batches has r < 0 with t < −3, and the mean C_Z of the batches below the median "
+                 "accuracy is above that of the batches above it. Refuted when r > 0 with t > 3 in most runs")
+    used, parts, ok, positive = [], [], True, 0
+    for run in runs.get("paper-fig4", []) + runs.get("paper-fig21", []):
+        p = phase_named(run, "train")
+        mask = run.get("steps/phase") == p
+        z, acc = run.get("steps/cost_Z")[mask], run.get("steps/accuracy")[mask]
+        r, t = pearson(z, acc)
+        median = np.median(acc)
+        low, high = z[acc < median], z[acc > median]
+        ordered = bool(low.size and high.size and low.mean() > high.mean())
+        ok &= t < -3 and ordered
+        positive += t > 3
+        parts.append(f"`{run.id}`: r = {r:.2f} (t = {t:.1f}, {z.size} batches); C_Z below / above the median "
+                     f"accuracy {fmt(float(low.mean()) if low.size else float('nan'))} / "
+                     f"{fmt(float(high.mean()) if high.size else float('nan'))}")
+        used.append(run)
+    if not used:
+        return no_data(20, statement, criterion, ["paper-fig4", "paper-fig21"])
+    verdict = REPRODUCED if ok else (REFUTED if positive * 2 > len(used) else NOT_REPRODUCED)
+    return claim(20, statement, criterion, "; ".join(parts), verdict, used, ["paper-fig4", "paper-fig21"])
+
+
+def op_epoch_means(run, edge, phase=0):
+    """{op: per-epoch mean cost of the batches that sampled the op on `edge` (last cell)}; epochs without it skipped."""
+    import numpy as np
+
+    mask = run.get("steps/phase") == phase
+    ops = run.get("steps/edge_op")[mask, -1, edge]
+    cost = run.get("steps/edge_cost")[mask, -1, edge]
+    epoch = run.get("steps/epoch")[mask]
+    out = {}
+    for op in sorted(set(ops.tolist()) - {run.op_index("none"), -1, -2}):
+        out[op] = np.array([cost[(ops == op) & (epoch == k)].mean() for k in sorted(set(epoch.tolist()))
+                            if ((ops == op) & (epoch == k)).any()])
+    return out
+
+
+def claim21(runs):
+    import numpy as np
+
+    statement = ("Sec 5.3: in the modified cell with e1 fixed, the cost on e3 (paper edge (0,2)) becomes positive; "
+                 "Appx G: the costs at the intermediate edge are positive most of the time.")
+    criterion = ("per op, never averaged over restricted op sets. paper-fig9b settings c and d (e1 fixed): e3's mean "
+                 "cost over the phase is positive for more than half of its non-none ops. paper-fig9a: for more than "
+                 "half of the settings, more than half of e4's (epoch, op) means are positive. Refuted when both "
+                 "parts show the opposite sign (e3 negative for most ops in c and d, e4 mostly negative in every "
+                 "fig9a setting)")
+    a = runs.get("paper-fig9a", [])
+    b = [r for r in runs.get("paper-fig9b", []) if r.label("edges") in ("c", "d")]
+    if not a and not b:
+        return no_data(21, statement, criterion, ["paper-fig9a", "paper-fig9b"])
+    parts, e3_ok, e3_opposite = [], bool(b), bool(b)
+    none = (b or a)[0].op_index("none")
+    for run in b:
+        cost = run.get("summary/cost_mean")[-1, -1, 3]
+        count = run.get("summary/cost_count")[-1, -1, 3]
+        ops = [o for o in range(len(run.ops)) if count[o] > 0 and o != none]
+        up = sum(cost[o] > 0 for o in ops)
+        e3_ok &= up * 2 > len(ops)
+        e3_opposite &= up * 2 < len(ops)
+        parts.append(f"9b-{run.label('edges')}: e3 positive for {up} of {len(ops)} ops ("
+                     + ", ".join(f"{run.ops[o]} {cost[o]:.3f}" for o in ops) + ")")
+    shares = []
+    for run in a:
+        means = op_epoch_means(run, 4)
+        values = np.concatenate(list(means.values())) if means else np.array([])
+        share = float((values > 0).mean()) if values.size else float("nan")
+        shares.append(share)
+        parts.append(f"9a-{run.label('edges')}: e4 positive in {100 * share:.0f}% of {values.size} (epoch, op) means")
+    g_ok = bool(shares) and sum(s > 0.5 for s in shares) * 2 > len(shares)
+    g_opposite = bool(shares) and all(s < 0.5 for s in shares)
+    verdict = REPRODUCED if e3_ok and g_ok else (REFUTED if e3_opposite and g_opposite else NOT_REPRODUCED)
+    return claim(21, statement, criterion, "; ".join(parts), verdict, a + b, ["paper-fig9a", "paper-fig9b"])
+
+
+def claim22(runs):
+    import numpy as np
+
+    statement = "Appx H.1: with affine instance norm and with layer norm, Theorem 1 still holds (node-level residual ≈ 0)."
+    criterion = ("paper-appxh-norm runs with instance norm (affine) and layer norm: claim 5's quantity, "
+                 "|node_cost_via_edges(node 2)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every batch where e4 ran an op ending in "
+                 "the norm (not none, not skip). Refuted if the median relative residual exceeds 1e-2")
+    chosen = [r for r in runs.get("paper-appxh-norm", [])
+              if (r.network["opNorm"]["kind"] == "instance" and r.network["opNorm"]["affine"])
+              or r.network["opNorm"]["kind"] == "layer"]
+    if not chosen:
+        return no_data(22, statement, criterion, ["paper-appxh-norm"])
+    parts, all_values = [], []
+    for run in chosen:
+        ops = run.get("steps/edge_op")[:, 0, 4]
+        terminated = (ops >= 0) & (ops != run.op_index("none")) & (ops != run.op_index("skip_connect"))
+        via = run.get("steps/node_cost_via_edges")[terminated, 0, 0]
+        scale = np.abs(run.get("steps/edge_cost")[terminated, 0, :]).sum(axis=1)
+        values = residuals_of(run, terminated, np.abs(via) / np.maximum(scale, 1e-300), scale, cell=0)
+        all_values.append(values)
+        norm = run.network["opNorm"]
+        parts.append(f"{norm['kind']} norm{' affine' if norm['affine'] else ''}: " + residual_text(values, "batches"))
+    values = Residuals.concat(all_values)
+    EXCEEDING["22"] = values
+    return claim(22, statement, criterion, "; ".join(parts), residual_verdict(values), chosen, ["paper-appxh-norm"])
+
+
+def pattern_claims(runs):
+    """P1-P3 (spec claims 16-18), numbered as the spec numbers them."""
+    out = []
+    for number, f in zip(("16", "17", "18"), PATTERNS):
+        row = f(runs)
+        row["number"] = f"{number} ({row['number']})"
+        out.append(row)
+    return out
+
+
 CLAIMS = [claim1, claim2, claim3, claim3p, claim3pp, claim4, claim5, claim6, claim7, claim8, claim9, claim10, claim11,
-          claim12, claim13, claim14, claim15]
+          claim12, claim13, claim14, claim15, pattern_claims, claim19, claim20, claim21, claim22, claim_universality]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -818,7 +1098,7 @@ def save(fig, folder, name):
 
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, name)
-    fig.savefig(path, dpi=72)
+    fig.savefig(path, dpi=150)
     plt.close(fig)
     return name
 
@@ -1000,6 +1280,82 @@ def figure_search(runs, experiment, folder, name, title):
     return save(fig, folder, name)
 
 
+def figure_topology(runs, experiments, folder, name, title):
+    """The most likely op of every edge after every epoch (Figs 1, 11, 13 drawn as the cell's wiring over time):
+    one panel per run, rows = edges (input edges first, intermediate edges marked), columns = epochs, colour = op;
+    white = none, i.e. the edge is dropped."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    group = [r for e in experiments for r in runs.get(e, []) if r.has("search/topology")]
+    if not group:
+        return None
+    ops = group[0].ops
+    colours = ["white"] + [plt.get_cmap("tab10")(i) for i in range(len(ops) - 1)]
+    cmap = ListedColormap(colours[:len(ops)])
+    columns = min(3, len(group))
+    rows = math.ceil(len(group) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 1.2 + (0.5 + 0.2 * len(group[0].edges)) * rows),
+                             squeeze=False)
+    none = group[0].op_index("none")
+    for ax, run in zip(axes.ravel(), group):
+        topology = run.get("search/topology").T.astype(float)          # (edges, epochs)
+        order = [e for e, s in enumerate(run.edge_source) if s < 2] + [e for e, s in enumerate(run.edge_source) if s >= 2]
+        shown = topology[order]
+        shown = np.where(shown < 0, np.nan, shown)
+        # none first in the colour list whatever its index in the run's op list
+        remap = np.array([0 if o == none else (o + 1 if o < none else o) for o in range(len(run.ops))], float)
+        image = np.where(np.isnan(shown), np.nan, remap[np.nan_to_num(shown).astype(int)])
+        ax.imshow(image, aspect="auto", interpolation="nearest", cmap=cmap, vmin=-0.5, vmax=len(ops) - 0.5)
+        ax.set_yticks(range(len(order)))
+        ax.set_yticklabels([f"e{e}{'*' if run.edge_source[e] >= 2 else ''}" for e in order], fontsize=6)
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.tick_params(labelsize=6)
+        ax.set_title(f"{run.experiment.replace('paper-', '')}: {run.name}", fontsize=7)
+    for ax in axes.ravel()[len(group):]:
+        ax.axis("off")
+    names = [ops[none]] + [o for i, o in enumerate(ops) if i != none]
+    fig.legend(handles=[Patch(facecolor=colours[i], edgecolor="grey", label=n) for i, n in enumerate(names)],
+               loc="lower center", ncol=min(8, len(names)), fontsize=6)
+    fig.suptitle(title + " (* intermediate edge; white: none most likely, the edge dropped)", fontsize=8)
+    fig.tight_layout(rect=(0, 0.6 / fig.get_size_inches()[1], 1, 0.97))
+    return save(fig, folder, name)
+
+
+def figure_none_probability(runs, experiments, folder, name, title):
+    """p(none) per edge per epoch, one panel per run, input edges solid and intermediate dashed, the uniform 1/|ops|
+    as a grey line, the y axis from 0 (so that noise around 1/|ops| is not magnified)."""
+    import matplotlib.pyplot as plt
+
+    group = [r for e in experiments for r in runs.get(e, []) if r.has("search/none_prob")]
+    if not group:
+        return None
+    columns = min(3, len(group))
+    rows = math.ceil(len(group) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.6 * rows), squeeze=False, sharey=True,
+                             constrained_layout=True)
+    top = max(0.3, max(float(r.get("search/none_prob").max()) for r in group) * 1.05)
+    for ax, run in zip(axes.ravel(), group):
+        none = run.get("search/none_prob")
+        epochs = run.get("search/epoch")
+        for e in range(none.shape[1]):
+            middle = run.edge_source[e] >= 2
+            ax.plot(epochs, none[:, e], linestyle="--" if middle else "-", linewidth=1,
+                    color="C3" if middle else "C0", alpha=0.8)
+        ax.axhline(1 / len(run.ops), color="grey", linewidth=0.8)
+        ax.set_ylim(0, top)
+        ax.set_title(f"{run.experiment.replace('paper-', '')}: {run.name}", fontsize=7)
+        ax.set_xlabel("epoch", fontsize=7)
+        ax.set_ylabel("p(none)", fontsize=7)
+        ax.tick_params(labelsize=6)
+    for ax in axes.ravel()[len(group):]:
+        ax.axis("off")
+    fig.suptitle(title + " (solid: input edges, dashed: intermediate edges, grey: 1/|ops|)", fontsize=8)
+    return save(fig, folder, name)
+
+
 def figure_fig10a(runs, folder):
     import matplotlib.pyplot as plt
     import numpy as np
@@ -1038,7 +1394,7 @@ def figure_claim7(runs, folder):
     for precision, marker in (("float32", "o"), ("float64", "s")):
         chosen = sorted([r for r in group if r.precision == precision], key=lambda r: r.network["opNorm"]["eps"])
         eps = [r.network["opNorm"]["eps"] for r in chosen]
-        med = [np.median(last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r))) for r in chosen]
+        med = [np.median(last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r)).rel) for r in chosen]
         ax.loglog(eps, med, marker=marker, label=f"{precision} (measured)")
         ax.loglog(sorted(CLAIM7_EXPECTED[precision]), [CLAIM7_EXPECTED[precision][e]
                                                        for e in sorted(CLAIM7_EXPECTED[precision])],
@@ -1090,10 +1446,14 @@ PAPER_SETTINGS = {  # reference-spec section 7: the paper's setting of each expe
     "paper-fig10b": ("Figs 10b, 22-26", "CIFAR-10, DARTS cal_stat, 8 minimal cells, e4 without skip, 50 epochs, batch 64"),
     "paper-evolution-dsnas": ("Figs 11, 12", "CIFAR-10, DSNAS, 8 original/minimal cells, 150 epochs, alpha lr 3e-4"),
     "paper-evolution-snas": ("Figs 1, 3", "CIFAR-10, SNAS, 8 original cells, 150 epochs"),
-    "paper-appxh-norm": ("Fig 29", "CIFAR-10, affine-free instance norm everywhere, as Fig 4"),
     "paper-appxh-order": ("Figs 30, 31", "CIFAR-10, op orders conv-relu-bn / conv-bn-relu, as Fig 4"),
     "paper-claim7-eps": ("claim 7", "B=16, C=8, 16×16 random inputs (the spec's CPU re-implementation)"),
     "paper-claim9-affine": ("claim 9", "same, affine batch norm"),
+    "paper-claim10-seeds": ("claim 10, Fig 4a", "CIFAR-10, 1 minimal cell at initialisation"),
+    "paper-appxh-norm": ("Fig 29, Appx H.1", "CIFAR-10, instance norm (affine-free, affine) and layer norm, as Fig 4"),
+    "paper-p1p2-dsnas": ("Sec 3 P1, P2; Figs 1, 3, 11, 12", "CIFAR-10, DSNAS/SNAS, 8 original cells, 150 epochs"),
+    "paper-p3-darts": ("Sec 3 P3, Sec 5.4; Figs 10, 13, 14", "CIFAR-10, bi-level DARTS, 8 cells, 50 epochs"),
+    "paper-regime-init": ("regime (issue 31)", "not in the paper: init costs against capacity"),
 }
 
 
@@ -1105,7 +1465,10 @@ def tier_setting(run):
 
 
 def plateau(run):
-    """(phase name, epochs, epoch reaching 90% of the loss decrease, last-epoch relative change) per trained phase."""
+    """Per trained phase: (name, epochs, epoch reaching 90% of the loss decrease, last-epoch relative change, first
+    and last epoch-mean loss, rate ratio). The rate ratio is the loss decrease per unit of learning rate over the
+    last third of the epochs divided by the same over the first third: a cosine schedule makes the last epochs'
+    change small by itself (its learning rate goes to lr_min), so the change is read per unit of learning rate."""
     rows = []
     for p, phase in enumerate(run.config["phases"]):
         if phase["kind"] not in ("train", "search"):
@@ -1116,8 +1479,29 @@ def plateau(run):
         drop = loss[0] - loss[-1]
         reached = next((int(e) for e, l in zip(epochs, loss) if l - loss[-1] <= 0.1 * drop), int(epochs[-1]))
         change = (loss[-2] - loss[-1]) / abs(loss[-1])
-        rows.append((phase["name"], len(epochs), reached, change, loss[0], loss[-1]))
+        rows.append((phase["name"], len(epochs), reached, change, loss[0], loss[-1], rate_ratio(run, p)))
     return rows
+
+
+def rate_ratio(run, phase):
+    """(loss fall per unit of summed lr, last third of the epochs) / (the same, first third); NaN below 3 epochs."""
+    import numpy as np
+
+    mask = run.get("steps/phase") == phase
+    loss, lr, epoch = run.get("steps/loss")[mask], run.get("steps/lr")[mask], run.get("steps/epoch")[mask]
+    epochs = sorted(set(epoch.tolist()))
+    if len(epochs) < 3:
+        return float("nan")
+    third = len(epochs) // 3
+
+    def rate(chosen):
+        inside = np.isin(epoch, chosen)
+        first, last = loss[epoch == chosen[0]].mean(), loss[epoch == chosen[-1]].mean()
+        spent = lr[inside].sum()
+        return (first - last) / spent if spent > 0 else float("nan")
+
+    early, late = rate(epochs[:third + 1]), rate(epochs[-third - 1:])
+    return late / early if early > 0 else float("nan")
 
 
 def growing_tendency(runs):
@@ -1174,7 +1558,10 @@ def cell(value):
 def write_report(runs, out, folder):
     import numpy as np
 
-    claims = [f(runs) for f in CLAIMS]
+    claims = []
+    for f in CLAIMS:
+        row = f(runs)
+        claims += row if isinstance(row, list) else [row]
     rel = os.path.relpath(folder, os.path.dirname(os.path.abspath(out)) or ".")
     figures = {
         "fig4": figure_cost_matrices(runs, "paper-fig4", folder, "fig4.png",
@@ -1202,6 +1589,17 @@ def write_report(runs, out, folder):
         "fig30": figure_cost_matrices(runs, "paper-appxh-order", folder, "fig30-31.png",
                                       "Figs 30-31 (report tier): op orders, mean cost ×1e3"),
         "claim7": figure_claim7(runs, folder),
+        "p1p2-topology": figure_topology(runs, ["paper-p1p2-dsnas"], folder, "p1p2-topology.png",
+                                         "P1, P2: DSNAS, most likely op per edge per epoch"),
+        "p1p2-none": figure_none_probability(runs, ["paper-p1p2-dsnas"], folder, "p1p2-none.png",
+                                             "P1, P2: DSNAS, p(none) per edge"),
+        "p3-topology": figure_topology(runs, ["paper-p3-darts"], folder, "p3-topology.png",
+                                       "P3: DARTS bi-level and single-level, most likely op per edge per epoch"),
+        "p3-none": figure_none_probability(runs, ["paper-p3-darts"], folder, "p3-none.png",
+                                           "P3: DARTS bi-level and single-level, p(none) per edge"),
+        "evolution-topology": figure_topology(runs, ["paper-evolution-dsnas", "paper-evolution-snas", "paper-fig10a"],
+                                              folder, "evolution-topology.png",
+                                              "Figs 1, 11, 13 (report tier): most likely op per edge per epoch"),
     }
     every = [r for g in runs.values() for r in g]
     lines = ["# Reproduction report", "",
@@ -1213,7 +1611,7 @@ def write_report(runs, out, folder):
     lines += [f"- Runs: {len(every)} in {len(runs)} experiments; code version(s) {', '.join(codes) or 'n/a'}; "
               f"data {', '.join(sorted({r.config['data']['dataset'] for r in every})) or 'n/a'}.",
               f"- Compute time recorded in the files: {sum(seconds) / 60:.1f} min over {len(seconds)} runs.", ""]
-    counts = {v: sum(c["verdict"] == v for c in claims) for v in (REPRODUCED, NOT_REPRODUCED, REFUTED, NO_DATA)}
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICTS}
     lines += ["## Claims (reference-spec section 10)", "",
               "Verdicts: " + ", ".join(f"{n} {v}" for v, n in counts.items()) + ".", "",
               "| # | claim | measured | verdict |", "|---|---|---|---|"]
@@ -1223,6 +1621,7 @@ def write_report(runs, out, folder):
     for c in claims:
         lines.append(f"- **{c['number']}**: {c['criterion']}. Runs: "
                      + (", ".join(f"`{i}`" for i in c["runs"]) if c["runs"] else "none") + ".")
+    lines += pattern_section(runs) + regime_section(runs) + init_regime_section(runs) + exceeding_section()
     lines += ["", "## Settings that differ from the paper", "",
               "| experiment | paper items | paper's setting | report tier (from the files) | runs | minutes |",
               "|---|---|---|---|---|---|"]
@@ -1234,16 +1633,20 @@ def write_report(runs, out, folder):
                      + ", ".join(f"`{r.id}`" for r in group) + f" | {minutes:.1f} |")
     lines += ["", "## Training length: where the train loss levels off", "",
               "Per trained phase: the epoch at which the epoch-mean train loss has made 90% of its total decrease, "
-              "the relative change over the last epoch, and whether the loss has levelled off (a plateau: it fell "
-              "by at least 20% and changed by less than 2% over the last epoch).", "",
+              "the relative change over the last epoch, and whether the loss has levelled off. A cosine schedule "
+              "makes the last epochs' change small by itself, so the plateau is read per unit of learning rate: "
+              "the loss fall per summed learning rate over the last third of the epochs, as a fraction of the same "
+              "over the first third (the rate ratio). A plateau: the loss fell by at least 20% and the rate ratio "
+              "is below 0.1.", "",
               "| experiment | run | phase | epochs | 90% of decrease at epoch | last-epoch change | loss first → last "
-              "| plateau |", "|---|---|---|---|---|---|---|---|"]
+              "| rate ratio | plateau |", "|---|---|---|---|---|---|---|---|---|"]
     for name in sorted(runs):
         for run in runs[name]:
-            for phase, epochs, reached, change, first, last in plateau(run):
-                levelled = (first - last) >= 0.2 * first and abs(change) < 0.02
+            for phase, epochs, reached, change, first, last, ratio in plateau(run):
+                levelled = (first - last) >= 0.2 * first and ratio < 0.1
                 lines.append(f"| {name} | `{run.id}` {run.name if run.varying else ''} | {phase} | {epochs} | {reached} | "
-                             f"{100 * change:.1f}% | {first:.3f} → {last:.3f} | {'yes' if levelled else 'no'} |")
+                             f"{100 * change:.1f}% | {first:.3f} → {last:.3f} | {fmt(ratio)} | "
+                             f"{'yes' if levelled else 'no'} |")
     lines += ["", "## Figures (reference-spec section 7)", ""]
     captions = [
         ("fig4", "Figs 4a / 4b: mean cost of each op on each edge at initialisation and after training."),
@@ -1261,6 +1664,11 @@ def write_report(runs, out, folder):
         ("fig29", "Fig 29: affine-free and affine instance norm."),
         ("fig30", "Figs 30-31: op orders."),
         ("claim7", "Claim 7: Theorem 2 residual against eps."),
+        ("p1p2-topology", "P1, P2 (claims 16, 17): the wiring per epoch of each seed."),
+        ("p1p2-none", "P1, P2: p(none) per edge, input against intermediate edges."),
+        ("p3-topology", "P3 (claim 18): the wiring per epoch, bi-level and its single-level control per seed."),
+        ("p3-none", "P3: p(none) per edge, bi-level and single-level."),
+        ("evolution-topology", "Figs 1, 11, 13: the most likely cell per epoch of the evolution runs."),
     ]
     for key, caption in captions:
         if figures.get(key):
@@ -1308,6 +1716,73 @@ def write_report(runs, out, folder):
     return claims
 
 
+def pattern_section(runs):
+    rows = seed_table(runs)
+    if not rows:
+        return []
+    lines = ["", "## The three patterns, per seed (claims 16-18)", "",
+             "Each seed is judged on its own: first its premise (the condition the paper's mechanism needs, measured "
+             "in the same run), then the pattern. A seed without its premise counts neither way.", "",
+             "| pattern | seed | premise (measured) | premise | pattern | measured | runs |",
+             "|---|---|---|---|---|---|---|"]
+    for name, seed, gate_text, gate, holds, text, ids in rows:
+        lines.append(f"| {name} | {seed} | {cell(gate_text)} | {'holds' if gate else '**absent**'} | "
+                     f"{'n/a' if not gate else ('holds' if holds else 'does not hold')} | {cell(text)} | `{ids}` |")
+    return lines
+
+
+def regime_section(runs):
+    rows = regime_table(runs)
+    if not rows:
+        return []
+    lines = ["", "## Regime: what the runs reached", "",
+             "The premises need a fitted, confident network (P3) and positive costs at initialisation that last "
+             "while alpha moves (P1, P2). Per run: train accuracy of the last epoch, held-out accuracy (the search "
+             "half for bi-level runs, else the last eval pass), the entropy of correctly classified train samples "
+             "(paper Fig 10b: 0.17), and how many batches the init costs of the non-none ops stayed positive "
+             "(5-batch moving mean).", "",
+             "| experiment | run | algorithm | network | train images | length | θ lr | α lr | train acc | held-out "
+             "acc | gap | H(correct) | positive init costs (batches) |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, run, setting, row in rows:
+        gap = row["train"] - row["held_out"]
+        lines.append(f"| {name} | `{run.id}` {run.name} | " + " | ".join(cell(v) for v in setting)
+                     + f" | {row['train']:.3f} | {fmt(row['held_out'])} | {fmt(gap)} | {fmt(row['entropy'])} | "
+                     f"{row['positive_batches']} of {row['batches']} |")
+    return lines
+
+
+def init_regime_section(runs):
+    rows = init_regime_table(runs)
+    if not rows:
+        return []
+    lines = ["", "### At initialisation: the sign of the costs against capacity", "",
+             "A probe of the initial network (theta and alpha frozen) per setting and seed. P1 and P2 need the "
+             "non-none costs positive here (Sec 5.2); the seed is the unit.", "",
+             "| cell | cells | channels | seeds positive | non-none cost per seed (×1e-3 nats) | C_Z per seed (×1e-3) "
+             "| mean L | mean H |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['cell']} | {r['cells']} | {r['channels']} | {int((r['costs'] > 0).sum())} of {r['seeds']} | "
+                     + ", ".join(f"{v * 1e3:.1f}" for v in r["costs"]) + " | "
+                     + ", ".join(f"{v * 1e3:.1f}" for v in r["cost_Z"]) + f" | {r['loss']:.3f} | {r['entropy']:.3f} |")
+    return lines
+
+
+def exceeding_section():
+    rows = [r for number, values in EXCEEDING.items() for r in describe_exceeding(number, values)]
+    lines = ["", "## Batches beyond the identities' tolerance", "",
+             "Every batch whose residual exceeds the spec's tolerance (1e-3 × Σ|C| + 1e-6 nats), with what sets it "
+             "apart, computed from the data: its scale Σ|C| (a small scale inflates a relative residual) and the op "
+             "over-represented among such batches. The residual of Theorems 1-2 is exactly 0 only without the "
+             "batch-norm eps (claim 7); a channel with a variance near eps makes eps / (var + eps) large.", ""]
+    if not rows:
+        return lines + ["None: every batch of every identity claim is within tolerance.", ""]
+    summaries = [r for r in rows if " batches beyond tolerance;" in r]
+    details = [r for r in rows if r not in summaries]
+    lines += [f"- {r}" for r in summaries]
+    lines += ["", "<details><summary>every such batch</summary>", ""] + [f"- {r}" for r in details] + ["", "</details>", ""]
+    return lines
+
+
 def parse(argv):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", default="results", help="folder of the experiment folders (default: results)")
@@ -1335,7 +1810,7 @@ def main(argv=None):
         return 2
     if args.verdicts:
         for c in claims:
-            print(f"CLAIM {c['number']} {c['verdict']}")
+            print(f"CLAIM {str(c['number']).replace(' (', '/').rstrip(')')} {c['verdict']}")
     print(f"wrote {args.out} ({sum(c['verdict'] == REPRODUCED for c in claims)} of {len(claims)} claims reproduced)")
     return 0
 

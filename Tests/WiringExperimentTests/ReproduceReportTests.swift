@@ -26,14 +26,16 @@ import Testing
     }()
 
     /// The overrides that shrink a report-tier manifest to seconds: 48 synthetic 8x8 grey images, 4 channels,
-    /// batches of 8, every phase two steps (an eval phase one pass). The cells, edges, ops, algorithms and grids stay.
+    /// batches of 8, every phase three steps (an eval phase one pass), a search phase three epochs (the patterns are
+    /// read from the wiring per epoch). The cells, edges, ops, algorithms and grids stay.
     static func tinyOverrides(for path: String) throws -> [String] {
         let data = ["data.dataset=synthetic", "data.synthetic={count: 48, size: 8, channels: 1, classes: 10}",
                     "data.train_size=", "data.test_size=16", "data.batch_size=8", "network.channels=4", "threads=1"]
         let plan = try Manifest.load(contentsOf: path, overrides: data).plan(codeVersion: "test")
         var lengths: [String] = []
         for (i, phase) in plan.runs[0].config.phases.enumerated() where phase.kind != .eval {
-            lengths += ["phases.\(i).epochs=", "phases.\(i).batches=3"]
+            lengths += phase.kind == .search ? ["phases.\(i).batches=", "phases.\(i).epochs=3", "phases.\(i).eval_every="]
+                : ["phases.\(i).epochs=", "phases.\(i).batches=3"]
         }
         return data + lengths
     }
@@ -76,7 +78,7 @@ import Testing
     static func doctor(_ folder: URL, experiment: String, _ python: String) throws {
         // Changed on purpose, so each file gets a new seal (or the report would refuse it as damaged).
         let script = """
-            import glob, sys, h5py, numpy as np
+            import glob, json, sys, h5py, numpy as np
             sys.path.insert(0, sys.argv[2])
             import wiringlab_files
             for path in sorted(glob.glob(sys.argv[1] + "/*.h5")):
@@ -102,18 +104,22 @@ import Testing
         let markdown = (try? String(contentsOf: folder.appendingPathComponent("a/REPRODUCTION.md"), encoding: .utf8)) ?? ""
         for heading in ["## Claims (reference-spec section 10)", "### Criteria and runs", "## Settings that differ from the paper",
                         "## Training length: where the train loss levels off", "## Figures (reference-spec section 7)",
-                        "### Fig 10b table (last epoch, nats)", "## The growing tendency, one level deeper"] {
+                        "### Fig 10b table (last epoch, nats)", "## The growing tendency, one level deeper",
+                        "## The three patterns, per seed (claims 16-18)", "## Regime: what the runs reached",
+                        "## Batches beyond the identities' tolerance"] {
             #expect(markdown.contains(heading), "report lacks \(heading)")
         }
         // Every claim of section 10 has its row and is decided from the runs (none lacks data).
-        let claims = ["1", "2", "3", "3'", "3''", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15"]
+        let claims = ["1", "2", "3", "3'", "3''", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
+                      "16/P1", "17/P2", "18/P3", "19", "20", "21", "22", "S3"]
         #expect(Set(first.verdicts.keys) == Set(claims), "\(first.verdicts)")
         for (number, verdict) in first.verdicts {
-            #expect(["reproduced", "not reproduced", "refuted"].contains(verdict), "claim \(number): \(verdict)")
+            #expect(["reproduced", "not reproduced", "refuted", "premise absent"].contains(verdict) || number == "S3",
+                    "claim \(number): \(verdict)")
         }
         #expect(!markdown.contains("No result files"), "a figure had no data")
         let figures = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("a/figures").path)) ?? []
-        #expect(figures.filter { $0.hasSuffix(".png") }.count == 15, "\(figures.sorted())")
+        #expect(figures.filter { $0.hasSuffix(".png") }.count == 20, "\(figures.sorted())")
         // The identities hold exactly enough on tiny runs too: none's cost is zero and Theorem 2 holds.
         #expect(first.verdicts["1"] == "reproduced")
         #expect(first.verdicts["3"] == "reproduced")
@@ -151,6 +157,9 @@ import Testing
         let negative = try Self.report(results, folder.appendingPathComponent("c"))
         #expect(negative.verdicts["10"] == "refuted")
 
+        // The patterns (claims 16-18) follow their premise gates and their criteria.
+        try Self.patternVerdictsFollowTheirGatesAndCriteria(results, folder)
+
         // A file whose bytes changed without a new seal is refused before a value is read: one line, exit 2.
         let fig4 = results.appendingPathComponent("paper-fig4")
         let victim = try FileManager.default.contentsOfDirectory(atPath: fig4.path).filter { $0.hasSuffix(".h5") }.sorted()[0]
@@ -160,6 +169,98 @@ import Testing
         let damaged = try Self.report(results, folder.appendingPathComponent("d"))
         #expect(damaged.status == 2, "\(damaged.text)")
         #expect(damaged.text.contains("\(victim): damaged, its bytes do not match its seal"), "\(damaged.text)")
+    }
+
+    /// Doctors the P1/P2 runs (DSNAS) and the P3 pairs (DARTS bi/single) of the tiny tier into each verdict in turn.
+    static func patternVerdictsFollowTheirGatesAndCriteria(_ results: URL, _ folder: URL) throws {
+        // P1 and P2 met: positive costs (at init and through the search); every edge none most likely in epoch 0;
+        // input edges back from epoch 1, intermediate edges never.
+        let p1p2 = """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            none = ops.index("none")
+            edges = [e.decode() if isinstance(e, bytes) else e for e in f["edges"][()]]
+            middle = np.array([int(e.split(":")[1].split("->")[0]) >= 2 for e in edges])
+            every = np.ones_like(f["steps/phase"][()], dtype=bool)
+            cost = f["steps/edge_cost"][()]
+            cost[every] = 1e-2 * np.linspace(0.5, 1.5, every.sum())[:, None, None] * np.ones_like(cost[every])
+            f["steps/edge_cost"][...] = cost
+            topology = f["search/topology"][()]
+            topology[0, :] = none
+            topology[1:, :] = np.where(middle[None, :], none, (none + 1) % len(ops))
+            f["search/topology"][...] = topology
+            """
+        try doctor(results, experiment: "paper-p1p2-dsnas", p1p2)
+        // P3 met: the theta half fitted (every train batch right), the search half mostly wrong; bi-level ends with
+        // every edge dropped and a rising search cost, the single-level control keeps its edges.
+        try doctor(results, experiment: "paper-p3-darts", """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            none = ops.index("none")
+            config = json.loads(f.attrs["config"])
+            bi = config["phases"][0]["search"]["level"] == "bi"
+            f["steps/accuracy"][...] = np.ones_like(f["steps/accuracy"][()])
+            topology = f["search/topology"][()]
+            topology[-1, :] = none if bi else (none + 1) % len(ops)
+            f["search/topology"][...] = topology
+            if bi:
+                split = f["search/split_mean"][()]
+                split[-1, 0, 3], split[-1, 2, 3] = 1, 10
+                f["search/split_mean"][...] = split
+                cost = f["search/batch_edge_cost"][()]
+                epoch = f["steps/epoch"][()][f["search/batch_step"][()]]
+                cost[...] = (epoch + 0.01 * np.arange(len(epoch)) % 3)[:, None, None]
+                f["search/batch_edge_cost"][...] = cost
+            """)
+        let met = try report(results, folder.appendingPathComponent("p-met"))
+        #expect(met.verdicts["16/P1"] == "reproduced", "\(met.text)")
+        #expect(met.verdicts["17/P2"] == "reproduced", "\(met.text)")
+        #expect(met.verdicts["18/P3"] == "reproduced", "\(met.text)")
+
+        // Criteria violated, premises kept: no edge ever dropped (P1 refuted); intermediate edges back first and
+        // more (P2 refuted); bi-level keeps every edge as the control does (P3 refuted).
+        try doctor(results, experiment: "paper-p1p2-dsnas", """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            none = ops.index("none")
+            edges = [e.decode() if isinstance(e, bytes) else e for e in f["edges"][()]]
+            middle = np.array([int(e.split(":")[1].split("->")[0]) >= 2 for e in edges])
+            topology = f["search/topology"][()]
+            topology[:, :] = (none + 1) % len(ops)
+            f["search/topology"][...] = topology
+            """)
+        try doctor(results, experiment: "paper-p3-darts", """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            none = ops.index("none")
+            topology = f["search/topology"][()]
+            topology[-1, :] = (none + 1) % len(ops)
+            f["search/topology"][...] = topology
+            """)
+        let violated = try report(results, folder.appendingPathComponent("p-violated"))
+        #expect(violated.verdicts["16/P1"] == "refuted", "\(violated.text)")
+        #expect(violated.verdicts["18/P3"] == "refuted", "\(violated.text)")
+        try doctor(results, experiment: "paper-p1p2-dsnas", p1p2 + """
+
+            topology[1:, :] = np.where(middle[None, :], (none + 1) % len(ops), none)
+            topology[-1, :] = (none + 1) % len(ops)
+            f["search/topology"][...] = topology
+            """)
+        let widthReversed = try report(results, folder.appendingPathComponent("p-width"))
+        #expect(widthReversed.verdicts["16/P1"] == "reproduced", "\(widthReversed.text)")
+        #expect(widthReversed.verdicts["17/P2"] == "refuted", "\(widthReversed.text)")
+
+        // Premises absent: negative init costs (P1, P2); a theta half that is not fitted (P3). Never "refuted".
+        try doctor(results, experiment: "paper-p1p2-dsnas", """
+            cost = f["steps/edge_cost"][()]
+            cost[...] = -np.abs(cost) - 1e-3
+            f["steps/edge_cost"][...] = cost
+            """)
+        try doctor(results, experiment: "paper-p3-darts", """
+            f["steps/accuracy"][...] = 0.5 * np.ones_like(f["steps/accuracy"][()])
+            """)
+        let absent = try report(results, folder.appendingPathComponent("p-absent"))
+        #expect(absent.verdicts["16/P1"] == "premise absent", "\(absent.text)")
+        #expect(absent.verdicts["17/P2"] == "premise absent", "\(absent.text)")
+        #expect(absent.verdicts["18/P3"] == "premise absent", "\(absent.text)")
+        let markdown = (try? String(contentsOf: folder.appendingPathComponent("p-absent/REPRODUCTION.md"), encoding: .utf8)) ?? ""
+        #expect(markdown.contains("train acc 0.500"), "the absent premise is reported with its measured value")
     }
 
     @Test(.enabled(if: ReproduceReportTests.skipReason == nil, "needs /usr/bin/python3 with h5py, matplotlib and numpy"))
