@@ -227,6 +227,15 @@ def search_cost_trend(run):
     return slope_t(np.array(keys, float), means)[2], means
 
 
+def rising_none(run):
+    """(edges whose p(none) rose over the second half of the search and ends above 1/|ops|, live edges)."""
+    none = run.get("search/none_prob")
+    live = run.get("search/topology")[-1] >= 0
+    half = none[len(none) // 2]
+    rising = (none[-1] > half) & (none[-1] > 1.0 / len(run.ops)) & live
+    return int(rising.sum()), int(live.sum())
+
+
 def all_none_at_end(run):
     topology = run.get("search/topology")[-1]
     live = topology >= 0
@@ -249,8 +258,10 @@ def p3_seed(bi, single):
             "gate_text": (f"train acc {train:.3f}, search-half acc {held_out:.3f} (gap {train - held_out:+.3f}), "
                           f"entropy of correct train samples {entropy:.3f}"),
             "holds": holds, "opposite": opposite,
-            "text": (f"bi-level: {bi_none}/{live} edges end with none, search-cost slope t {t:.1f}; single-level "
-                     f"control: {single_none if single is not None else 'missing'}/{live}")}
+            "text": (f"bi-level: {bi_none}/{live} edges end with none, p(none) rising over the second half on "
+                     f"{rising_none(bi)[0]}/{live}, search-cost slope t {t:.1f}; single-level control: "
+                     + (f"{single_none}/{live} end with none, p(none) rising on {rising_none(single)[0]}/{live}"
+                        if single is not None else "missing"))}
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -135,8 +135,8 @@ import Testing
         try Self.doctor(results, experiment: "paper-*", """
             f["steps/cost_Z"][...] = f["steps/cost_Z"][()] + 1.0
             """)
-        // Claim 10 follows the sign of the init costs: all positive, then all negative.
-        try Self.doctor(results, experiment: "paper-fig4", """
+        // Claim 10 follows the sign of the init costs of the ten seeds: all positive, then all negative.
+        try Self.doctor(results, experiment: "paper-claim10-seeds", """
             init = f["steps/phase"][()] == 0
             cost = f["steps/edge_cost"][()]
             noise = np.linspace(0.5, 1.5, init.sum())[:, None, None]
@@ -148,7 +148,7 @@ import Testing
         #expect(doctored.verdicts["1"] == "refuted")
         #expect(doctored.verdicts["3"] == "refuted")
         #expect(doctored.verdicts["10"] == "reproduced")
-        try Self.doctor(results, experiment: "paper-fig4", """
+        try Self.doctor(results, experiment: "paper-claim10-seeds", """
             init = f["steps/phase"][()] == 0
             cost = f["steps/edge_cost"][()]
             cost[init] = -np.abs(cost[init])
