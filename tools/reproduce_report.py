@@ -1202,7 +1202,7 @@ def figure_averaged_cost(runs, experiment, folder, name, title):
         for e in live_edges(run):
             ax.plot(epochs, averaged[:, e], color=f"C{e}", label=f"e{e}")
         ax.axhline(0, color="grey", linewidth=0.5)
-        ax.set_title(f"setting {run.label('edges')}", fontsize=8)
+        ax.set_title(setting_text(run), fontsize=6)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=6)
     fig.supxlabel("epoch", fontsize=7)
@@ -1232,30 +1232,55 @@ def figure_fig19(runs, folder):
 
 
 def figure_split(runs, experiment, folder, name, title):
-    """C/L/H of correct and wrong samples per epoch (Figs 21-26): train batches, and search batches when recorded."""
+    """C/L/H of correct and wrong samples per epoch (Figs 10b, 21-26): train batches solid and search batches dashed
+    on the same axes, so that the gap between them is read directly; L and H above, C below."""
     import matplotlib.pyplot as plt
 
     group = runs.get(experiment, [])
     if not group:
         return None
     run = group[0]
-    sources = [("train batches", run.get("summary/split_mean"), run.get("summary/split_epoch"))]
+    sources = [("train", run.get("summary/split_mean"), run.get("summary/split_epoch"), "-")]
     if run.has("search/split_mean"):
-        sources.append(("search batches", run.get("search/split_mean"), run.get("search/epoch")))
-    fig, axes = plt.subplots(len(sources), 2, figsize=(8, 2.6 * len(sources)), squeeze=False, constrained_layout=True)
-    for row, (label, split, epochs) in zip(axes, sources):
-        for ax, (s, subset) in zip(row, enumerate(("correct", "wrong"))):
-            ax.plot(epochs, split[:, s, 0], label="L")
-            ax.plot(epochs, split[:, s, 1], label="H")
-            twin = ax.twinx()
-            twin.plot(epochs, split[:, s, 2], "k--", label="C")
-            twin.tick_params(labelsize=6)
-            ax.set_title(f"{label}: {subset}", fontsize=8)
+        sources.append(("search", run.get("search/split_mean"), run.get("search/epoch"), "--"))
+    fig, axes = plt.subplots(2, 2, figsize=(8, 5), sharex=True, sharey="row", constrained_layout=True)
+    for c, (s_index, subset) in enumerate(((0, "correct"), (1, "wrong"))):
+        for label, split, epochs, style in sources:
+            axes[0, c].plot(epochs, split[:, s_index, 0], style, color="C0", label=f"L {label}")
+            axes[0, c].plot(epochs, split[:, s_index, 1], style, color="C1", label=f"H {label}")
+            axes[1, c].plot(epochs, split[:, s_index, 2], style, color="k", label=f"C {label}")
+        axes[1, c].axhline(0, color="grey", linewidth=0.5)
+        axes[0, c].set_title(f"{subset} samples", fontsize=8)
+        axes[1, c].set_xlabel("epoch", fontsize=7)
+        for ax in axes[:, c]:
             ax.tick_params(labelsize=6)
-            ax.legend(fontsize=6, loc="upper left")
-            twin.legend(fontsize=6, loc="upper right")
-    fig.suptitle(title, fontsize=9)
+            ax.legend(fontsize=6)
+    axes[0, 0].set_ylabel("L, H (nats)", fontsize=7)
+    axes[1, 0].set_ylabel("C = L − H (nats)", fontsize=7)
+    fig.suptitle(title + " (solid: train batches, dashed: search batches)", fontsize=9)
     return save(fig, folder, name)
+
+
+def setting_text(run):
+    """A run's edge setting in words, from its `edges` grid value (for figure titles): 'b: e4 ∈ {none, ...}'."""
+    value = run.varying.get("edges", {}).get("value")
+    if not isinstance(value, list):
+        return run.label("edges") or run.name
+    short = {"skip_connect": "skip", "max_pool_3x3": "max", "avg_pool_3x3": "avg", "sep_conv_3x3": "sep3",
+             "sep_conv_5x5": "sep5", "dil_conv_3x3": "dil3", "dil_conv_5x5": "dil5"}
+    parts = []
+    for rule in value:
+        edges = rule.get("edges", [rule.get("edge")])
+        where = ",".join(f"e{e}" for e in edges if e is not None)
+        if rule.get("delete"):
+            parts.append(f"{where} deleted")
+        elif "fix" in rule:
+            parts.append(f"{where} = {short.get(rule['fix'], rule['fix'])}")
+        elif "allow" in rule:
+            parts.append(f"{where} ∈ {{{', '.join(short.get(o, o) for o in rule['allow'])}}}")
+        elif "exclude" in rule:
+            parts.append(f"{where} ∌ {', '.join(short.get(o, o) for o in rule['exclude'])}")
+    return f"{run.label('edges')}: " + "; ".join(parts)
 
 
 def figure_search(runs, experiment, folder, name, title):
