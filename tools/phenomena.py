@@ -14,7 +14,7 @@ Functions take the report's `Run` objects (tools/reproduce_report.py) and read o
 import math
 
 from report_common import (NO_DATA, NOT_REPRODUCED, PREMISE_ABSENT, REFUTED, REPRODUCED, claim, fmt, mean_sem,
-                           p_above_zero, pm, slope_t)
+                           no_data, p_above_zero, pm, slope_t)
 
 P1_EXPERIMENT = "paper-p1p2-dsnas"
 P3_EXPERIMENT = "paper-p3-darts"
@@ -306,7 +306,7 @@ def claim_p1(runs):
                  f"with the premise drop no edge in the first third")
     group = runs.get(P1_EXPERIMENT, [])
     if not group:
-        return no_data_pattern("P1", statement, criterion, [P1_EXPERIMENT])
+        return no_data("P1", statement, criterion, [P1_EXPERIMENT])
     return pattern_claim("P1", statement, criterion, [p1_seed(r) for r in group], [P1_EXPERIMENT])
 
 
@@ -318,14 +318,14 @@ def claim_p2(runs):
                  f"another op than none. Premise: >= 4 intermediate nodes or >= 4 cells, and positive init costs. Refuted when most seeds with the premise recover intermediate edges earlier and no less often")
     group = runs.get(P1_EXPERIMENT, [])
     if not group:
-        return no_data_pattern("P2", statement, criterion, [P1_EXPERIMENT])
+        return no_data("P2", statement, criterion, [P1_EXPERIMENT])
     return pattern_claim("P2", statement, criterion, [p2_seed(r) for r in group], [P1_EXPERIMENT])
 
 
 def p3_pairs(runs):
     """(bi-level run, its single-level control or None) per seed of the P3 experiment."""
     group = runs.get(P3_EXPERIMENT, [])
-    level = {r.id: (r.config["phases"][0].get("search") or {}).get("level") for r in group}
+    level = {r.id: (r.config["phases"][search_phase(r)].get("search") or {}).get("level") for r in group}
     bi = [r for r in group if level[r.id] == "bi"]
     single = {r.seed: r for r in group if level[r.id] == "single"}
     return [(r, single.get(r.seed)) for r in sorted(bi, key=lambda r: r.seed)]
@@ -342,13 +342,8 @@ def claim_p3(runs):
                  f"keep at least as many edges bi-level as single-level")
     pairs = p3_pairs(runs)
     if not pairs:
-        return no_data_pattern("P3", statement, criterion, [P3_EXPERIMENT])
+        return no_data("P3", statement, criterion, [P3_EXPERIMENT])
     return pattern_claim("P3", statement, criterion, [p3_seed(b, s) for b, s in pairs], [P3_EXPERIMENT])
-
-
-def no_data_pattern(number, statement, criterion, experiments):
-    return claim(number, statement, criterion, f"no result files of {', '.join(experiments)}", NO_DATA, [],
-                 experiments)
 
 
 PATTERNS = [claim_p1, claim_p2, claim_p3]

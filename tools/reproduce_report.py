@@ -31,7 +31,7 @@ LN10 = math.log(10.0)
 # The tools share one reader: the seal, the file's kind and format_version, strings and edge labels.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wiringlab_files import FORMAT, UsageError, check_format_version, open_checked, parse_edge, text  # noqa: E402
-from phenomena import PATTERNS, claim_universality, fitted_gate, init_regime_table, regime_table, seed_table  # noqa: E402
+from phenomena import PATTERNS, claim_universality, fitted_gate, non_none_costs_per_batch, init_regime_table, regime_table, seed_table  # noqa: E402
 from report_common import (NO_DATA, NOT_REPRODUCED, PREMISE_ABSENT, REFUTED, REPRODUCED, VERDICTS, claim,  # noqa: E402
                            fmt, mean_sem, no_data, p_above_zero, p_text, pm, slope_t)
 
@@ -425,9 +425,19 @@ def claim4(runs):
                  residual_verdict(values), used, sorted({r.experiment for r in used}))
 
 
-def claim5(runs):
+def node_residuals(run):
+    """Theorem 1 at node level, one cell: |node_cost_via_edges(node 2)| / Σ_e |C(e)| on the batches where e4 ran an
+    op ending in the norm (not none, not skip)."""
     import numpy as np
 
+    ops = run.get("steps/edge_op")[:, 0, 4]
+    terminated = (ops >= 0) & (ops != run.op_index("none")) & (ops != run.op_index("skip_connect"))
+    via = run.get("steps/node_cost_via_edges")[terminated, 0, 0]
+    scale = np.abs(run.get("steps/edge_cost")[terminated, 0, :]).sum(axis=1)
+    return residuals_of(run, terminated, np.abs(via) / np.maximum(scale, 1e-300), scale, cell=0)
+
+
+def claim5(runs):
     statement = "Theorem 1 at node level: the part of node 2's cost arriving through e4 is 0 when e4 ends in batch norm."
     criterion = ("one-cell runs, batches where e4 ran an op other than none and skip: "
                  "|node_cost_via_edges(node 2)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every one")
@@ -436,14 +446,10 @@ def claim5(runs):
         for run in group:
             if not identity_setting(run) or len(run.edges) != 5 or run.network["cells"] != 1:
                 continue
-            ops = run.get("steps/edge_op")[:, 0, 4]
-            bn_terminated = (ops >= 0) & (ops != run.op_index("none")) & (ops != run.op_index("skip_connect"))
-            if not bn_terminated.any():
-                continue
-            via = run.get("steps/node_cost_via_edges")[bn_terminated, 0, 0]
-            scale = np.abs(run.get("steps/edge_cost")[bn_terminated, 0, :]).sum(axis=1)
-            values.append(residuals_of(run, bn_terminated, np.abs(via) / np.maximum(scale, 1e-300), scale, cell=0))
-            used.append(run)
+            residuals = node_residuals(run)
+            if residuals.size:
+                values.append(residuals)
+                used.append(run)
     if not used:
         return no_data(5, statement, criterion, ["paper-fig4"])
     values = Residuals.concat(values)
@@ -597,18 +603,6 @@ def claim9(runs):
                  sorted({r.experiment for r in affine + evaluated}))
 
 
-def non_none_step_means(run, phase):
-    """Per step of `phase`: the mean cost over the (cell, edge) pairs that ran an op other than none."""
-    import numpy as np
-
-    steps = run.get("steps/phase") == phase
-    ops = run.get("steps/edge_op")[steps]
-    cost = run.get("steps/edge_cost")[steps]
-    live = (ops >= 0) & (ops != run.op_index("none"))
-    counts = live.sum(axis=(1, 2))
-    return (np.where(live, cost, 0.0).sum(axis=(1, 2)) / np.maximum(counts, 1))[counts > 0]
-
-
 def phase_named(run, name):
     return run.phases.index(name) if name in run.phases else None
 
@@ -635,7 +629,7 @@ def claim10(runs):
     means, z = [], []
     for run in group:
         p = phase_named(run, "init")
-        means.append(float(non_none_step_means(run, p).mean()))
+        means.append(float(non_none_costs_per_batch(run, p).mean()))
         z.append(float(run.get("steps/cost_Z")[run.get("steps/phase") == p].mean()))
     means, z = np.array(means), np.array(z)
     n, up = len(means), int((means > 0).sum())
@@ -1049,8 +1043,6 @@ def claim21(runs):
 
 
 def claim22(runs):
-    import numpy as np
-
     statement = "Appx H.1: with affine instance norm and with layer norm, Theorem 1 still holds (node-level residual ≈ 0)."
     criterion = ("paper-appxh-norm runs with instance norm (affine) and layer norm: claim 5's quantity, "
                  "|node_cost_via_edges(node 2)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every batch where e4 ran an op ending in "
@@ -1062,11 +1054,7 @@ def claim22(runs):
         return no_data(22, statement, criterion, ["paper-appxh-norm"])
     parts, all_values = [], []
     for run in chosen:
-        ops = run.get("steps/edge_op")[:, 0, 4]
-        terminated = (ops >= 0) & (ops != run.op_index("none")) & (ops != run.op_index("skip_connect"))
-        via = run.get("steps/node_cost_via_edges")[terminated, 0, 0]
-        scale = np.abs(run.get("steps/edge_cost")[terminated, 0, :]).sum(axis=1)
-        values = residuals_of(run, terminated, np.abs(via) / np.maximum(scale, 1e-300), scale, cell=0)
+        values = node_residuals(run)
         all_values.append(values)
         norm = run.network["opNorm"]
         parts.append(f"{norm['kind']} norm{' affine' if norm['affine'] else ''}: " + residual_text(values, "batches"))
