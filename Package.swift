@@ -67,7 +67,7 @@ let package = Package(
                 "WiringEngine", "WiringExperiment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .executableTarget(name: "wiringbench", dependencies: ["WiringExperiment", "WiringModel", "WiringEngine"]),
+        .executableTarget(name: "wiringbench", dependencies: ["WiringExperiment", "WiringSearch", "WiringModel", "WiringEngine"]),
 
         // MARK: - Test support and tests
         .target(name: "WiringTestSupport", dependencies: ["WiringEngine"]),

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch side of `make bench`: the same blocks and supernet steps as WiringLab's engine, timed in
 the same invocation. Run by the Swift benchmark as a co-process: it reads one request per line on
-stdin, `<kind> <name> <B> <threads> <reps>`, and answers one JSON line with median milliseconds.
+stdin, `<kind> <name> <B> <threads> <reps> [<warm-up runs, 3>]`, and answers one JSON line with median milliseconds.
+A step's name may end in `:<channels>x<side>` for images other than 3x32x32 (the regime's Fashion-MNIST).
+
+`bench_torch.py memory <name> <B> <threads>` (a fresh process per step, started by the bench) runs one
+step three times and prints the resident memory before the first step and the peak after the third, in MB.
 
 Settings follow the engine issue: float32, channels_last, torch.set_num_threads(threads); the caller
 sets GLIBC_TUNABLES so that glibc keeps freed memory (as a long-running trainer would).
@@ -108,9 +112,9 @@ class Cell(nn.Module):
 
 
 class Net(nn.Module):
-    def __init__(self, cells, steps, mult):
+    def __init__(self, cells, steps, mult, in_channels=3):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 48, 3, padding=1, bias=False), nn.BatchNorm2d(48))
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, 48, 3, padding=1, bias=False), nn.BatchNorm2d(48))
         cpp = cp = 48
         self.cells = nn.ModuleList()
         for _ in range(cells):
@@ -125,35 +129,129 @@ class Net(nn.Module):
         return self.classifier(F.adaptive_avg_pool2d(s1, 1).flatten(1))
 
 
-def supernet_step(name):
-    """dsnas_minimal (1 minimal cell, one sampled op per edge, probes), original8 (8 original cells,
-    B = 64, sampled ops) or darts_minimal (1 minimal cell, all ops mixed with weights 1/8)."""
-    if name == "dsnas_minimal":
-        net, k, mixture = Net(1, 2, 2), 5, None
-    elif name == "original8":
-        net, k, mixture = Net(8, 4, 4), 14, None
-    elif name == "darts_minimal":
-        net, k, mixture = Net(1, 2, 2), 5, torch.full((5, 8), 0.125, requires_grad=True)
-    else:
-        raise ValueError(name)
-    net = net.to(memory_format=torch.channels_last)
-    gen = torch.Generator().manual_seed(0)
-    state = {"gen": gen}
+def edge_count(steps):
+    return steps * (steps + 3) // 2
 
-    def step(x, y):
-        arch = torch.randint(0, 8, (k,), generator=state["gen"]).tolist()
+
+def theta_optimizer(net):
+    """The reference's theta optimiser: SGD, momentum 0.9, weight decay 3e-4, gradients clipped at 5."""
+    sgd = torch.optim.SGD(net.parameters(), lr=0.025, momentum=0.9, weight_decay=3e-4)
+
+    def step():
+        nn.utils.clip_grad_norm_(net.parameters(), 5)
+        sgd.step()
+    return step
+
+
+def probe_costs(probes):
+    with torch.no_grad():
+        return [float((p.grad * p).sum()) for p in probes if p.grad is not None]
+
+
+def supernet_step(name, in_channels=3):
+    """The step `name` names, as a function of one train batch (and a search batch for bi level):
+    dsnas_minimal (1 minimal cell, one sampled op per edge, probes), original8 (8 original cells,
+    sampled ops) or darts_minimal (1 minimal cell, all ops mixed with weights 1/8): forward, backward
+    and probes only. The search steps add what a search step does: darts_bilevel_minimal /
+    darts_bilevel_2_minimal (first-order bi-level DARTS: the architect's mixture pass on the search batch
+    and Adam on alpha, then the theta pass on the train batch and SGD), snas_original8 (a Gumbel-softmax
+    mixture on 8 original cells, alpha's Adam and theta's SGD from one pass), regime_dsnas_2_original
+    (DSNAS's sampled pass on 2 original cells and theta's SGD; alpha's update from the costs is a few
+    numbers), regime_darts_bilevel_2_minimal (bi-level DARTS on 2 minimal cells)."""
+    shapes = {"dsnas_minimal": (1, 2, 2, "sampled"), "original8": (8, 4, 4, "sampled"),
+              "darts_minimal": (1, 2, 2, "uniform"), "darts_bilevel_minimal": (1, 2, 2, "bilevel"),
+              "darts_bilevel_2_minimal": (2, 2, 2, "bilevel"), "snas_original8": (8, 4, 4, "gumbel"),
+              "regime_dsnas_2_original": (2, 4, 4, "sampled_search"),
+              "regime_darts_bilevel_2_minimal": (2, 2, 2, "bilevel")}
+    if name not in shapes:
+        raise ValueError(name)
+    cells, steps, mult, kind = shapes[name]
+    k = edge_count(steps)
+    net = Net(cells, steps, mult, in_channels).to(memory_format=torch.channels_last)
+    gen = torch.Generator().manual_seed(0)
+    alpha = (1e-3 * torch.randn(k, 8)).requires_grad_(True)
+    adam = torch.optim.Adam([alpha], lr=3e-4, betas=(0.5, 0.999), weight_decay=1e-3)
+    theta_step = theta_optimizer(net)
+
+    def pass_(x, y, arch=None, mixture=None):
         probes = []
         net.zero_grad(set_to_none=True)
-        logits = net(x, arch, mixture, probes)
-        loss = F.cross_entropy(logits, y)
+        alpha.grad = None
+        loss = F.cross_entropy(net(x, arch, mixture, probes), y)
         loss.backward()
-        with torch.no_grad():
-            costs = [float((p.grad * p).sum()) for p in probes if p.grad is not None]
+        return probe_costs(probes)
+
+    def step(x, y, xs=None):
+        if kind in ("sampled", "sampled_search"):
+            arch = torch.randint(0, 8, (k,), generator=gen).tolist()
+            costs = pass_(x, y, arch=arch)
+            if kind == "sampled_search":
+                theta_step()
+            return costs
+        if kind == "uniform":
+            return pass_(x, y, mixture=torch.full((k, 8), 0.125, requires_grad=True))
+        if kind == "gumbel":
+            costs = pass_(x, y, mixture=F.gumbel_softmax(alpha, tau=1.0, dim=-1))
+            adam.step()
+            theta_step()
+            return costs
+        # bilevel: the architect's step on the search batch, then theta's on the train batch.
+        pass_(xs, y, mixture=F.softmax(alpha, dim=-1))
+        adam.step()
+        costs = pass_(x, y, mixture=F.softmax(alpha, dim=-1))
+        theta_step()
         return costs
     return step
 
 
-def time_request(kind, name, b, threads, reps):
+def step_inputs(name, b):
+    """The step's function and its batches: `name` may end in :<channels>x<side>."""
+    channels, side = 3, 32
+    if ":" in name:
+        name, shape = name.split(":")
+        channels, side = (int(v) for v in shape.split("x"))
+    step = supernet_step(name, channels)
+    x = torch.randn(b, channels, side, side).to(memory_format=torch.channels_last)
+    xs = torch.randn(b, channels, side, side).to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (b,))
+    return lambda: step(x, y, xs)
+
+
+def give_back_memory():
+    """Returns freed memory to the system between requests: an 8-cell mixture step holds ~20 GB, and
+    the Swift side's next step needs it back (the caller's GLIBC_TUNABLES keep glibc from trimming)."""
+    import ctypes
+    import gc
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+def peak_mb():
+    """VmHWM, this address space's high-water mark (ru_maxrss carries the parent's peak over fork and exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory_request(name, b, threads):
+    """Resident MB before the first step (model, optimiser state and batches built) and the peak after three."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    run = step_inputs(name, b)
+    baseline = resident_mb()
+    for _ in range(3):
+        run()
+    return {"baseline_mb": baseline, "peak_mb": peak_mb()}
+
+
+def time_request(kind, name, b, threads, reps, warmup=3):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     if kind == "block":
@@ -176,13 +274,10 @@ def time_request(kind, name, b, threads, reps):
             y.backward(dy)
         runs = {"forward": fwd, "forward_backward": fwdbwd}
     else:
-        step = supernet_step(name)
-        x = torch.randn(b, 3, 32, 32).to(memory_format=torch.channels_last)
-        y = torch.randint(0, 10, (b,))
-        runs = {"forward_backward": lambda: step(x, y)}
+        runs = {"forward_backward": step_inputs(name, b)}
     result = {}
     for label, fn in runs.items():
-        for _ in range(3):
+        for _ in range(warmup):
             fn()
         times = []
         for _ in range(reps):
@@ -194,6 +289,10 @@ def time_request(kind, name, b, threads, reps):
 
 
 def main():
+    if sys.argv[1:2] == ["memory"]:
+        name, b, threads = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        print(json.dumps(memory_request(name, b, threads)), flush=True)
+        return
     print(json.dumps({"ready": True, "torch": torch.__version__}), flush=True)
     for line in sys.stdin:
         parts = line.split()
@@ -202,10 +301,12 @@ def main():
         if parts[0] == "quit":
             break
         kind, name, b, threads, reps = parts[0], parts[1], int(parts[2]), int(parts[3]), int(parts[4])
+        warmup = int(parts[5]) if len(parts) > 5 else 3
         try:
-            print(json.dumps(time_request(kind, name, b, threads, reps)), flush=True)
+            print(json.dumps(time_request(kind, name, b, threads, reps, warmup)), flush=True)
         except Exception as error:  # report, keep serving
             print(json.dumps({"error": str(error)}), flush=True)
+        give_back_memory()
 
 
 if __name__ == "__main__":

@@ -25,4 +25,14 @@ public enum HeapTuning {
         _ = mallopt(trimThreshold, Int32.max)
         #endif
     }
+
+    /// Hands the heap's free memory back to the system (malloc_trim), for a process that has finished
+    /// with a large workload and starts another (the bench between steps, before its peer runs its own).
+    public static func returnFreedMemory() {
+        #if canImport(Glibc)
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
 }

@@ -66,6 +66,21 @@ public final class Tape<T: TensorElement> {
     /// Whether models record 1x1 convs of one input as one `pointwiseConvs` (on by default; off gives
     /// one `conv2d` each, which the tests compare it with bit for bit).
     public var readsSharedInputsOnce = true
+    /// Whether `backward(_:keepingGradientsOf:)` gives back the gradients it was not asked to keep (on by
+    /// default; off keeps every gradient, which the tests compare it with bit for bit).
+    public var releasesGradients = true
+    /// During a `backward` with a keep list: per tensor, whether its gradient goes back to the pool once
+    /// its producer's backward has read it. Empty otherwise.
+    @usableFromInline var releasable: [Bool] = []
+    /// Given-back gradients that someone else still held (an identity's input that shares the buffer, a
+    /// deferred gradient that reads it): pooled as soon as they are no longer shared. Until then they stay
+    /// alive here, so that no new buffer can take their address (costs are keyed by storage identity).
+    @usableFromInline var releasedShared: [TensorStorage<T>] = []
+    /// The keys of `costs` by gradient storage, so that a gradient going back to the pool takes its costs along.
+    @usableFromInline var costKeysByGradient: [ObjectIdentifier: [CostKey]] = [:]
+    /// Elements of every buffer the tape has allocated (not taken from its pool) since it was made: after
+    /// the first steps, what its steps hold at most.
+    public var allocatedElements = 0
     /// How many gradients the last `backward` deferred.
     @usableFromInline var deferredCount = 0
     @usableFromInline var records: [Record] = []
@@ -191,7 +206,7 @@ public final class Tape<T: TensorElement> {
         let value = values[x.id].withUnsafeBufferPointer { x in
             DeterministicSum.dot(UnsafeBufferPointer(g.buffer), x)
         }
-        costs[key] = value
+        storeCost(key, value)
         return value
     }
 
@@ -210,8 +225,14 @@ public final class Tape<T: TensorElement> {
     /// Back-propagates from `root`. A scalar root is seeded with 1; otherwise pass `seed` (the
     /// upstream gradient, same shape), which back-propagates the loss sum(root * seed).
     /// Gradients from earlier calls are cleared first.
-    public func backward(_ root: Var, seed: Tensor<T>? = nil) {
+    ///
+    /// - Parameter kept: when given, only the leaves' gradients and these tensors' are kept for reading
+    ///   after the pass (`gradient`, `cost`); every other gradient goes back to the pool as soon as its
+    ///   producer's backward has read it, and later backwards reuse its buffer, so the pass holds the
+    ///   gradients in flight rather than all of them (a mixture step's peak memory). nil keeps every gradient.
+    public func backward(_ root: Var, seed: Tensor<T>? = nil, keepingGradientsOf kept: [Var]? = nil) {
         costs.removeAll(keepingCapacity: true)
+        costKeysByGradient.removeAll(keepingCapacity: true)
         deferred.removeAll(keepingCapacity: true)  // first: the maps hold gradient buffers
         deferredCount = 0
         for i in grads.indices where grads[i] != nil { recycle(&grads[i]) }
@@ -226,6 +247,16 @@ public final class Tape<T: TensorElement> {
             rootGrad.pointer[0] = 1
         }
         grads[root.id] = rootGrad
+        releasable.removeAll(keepingCapacity: true)
+        if let kept, releasesGradients {
+            releasable = Array(repeating: false, count: values.count)
+            for record in records {
+                releasable[record.output] = true
+                for id in record.laterOutputs { releasable[id] = true }
+            }
+            for v in kept { releasable[v.id] = false }
+            releasable[root.id] = false
+        }
         for record in records.reversed() where record.output <= root.id {
             // A deferred gradient is written out before anyone but its tensor's producer adds into it.
             if !deferred.isEmpty { for id in record.inputs { settleGradient(id) } }
@@ -239,8 +270,61 @@ public final class Tape<T: TensorElement> {
             let start = profile == nil ? 0 : TapeProfile.now()
             record.backward(context)
             if profile != nil { profile!.add(record.name + ".backward", TapeProfile.now() - start) }
+            // Every consumer of the outputs came later in the forward, so nothing reads their gradients again.
+            if !releasable.isEmpty {
+                releaseGradient(record.output)
+                for id in record.laterOutputs { releaseGradient(id) }
+                poolUnsharedReleases()
+            }
         }
+        releasable.removeAll(keepingCapacity: true)
         profileMark = 0
+    }
+
+    /// Gives tensor `id`'s gradient back when the keep list of this `backward` allows it: to the pool
+    /// when nobody else holds the buffer, otherwise to `releasedShared` until nobody does.
+    @inlinable
+    func releaseGradient(_ id: Int) {
+        guard releasable[id] else { return }
+        deferred.removeValue(forKey: id)
+        guard grads[id] != nil else { return }
+        if isKnownUniquelyReferenced(&grads[id]!) {
+            poolGradient(grads[id]!)
+        } else {
+            releasedShared.append(grads[id]!)
+        }
+        grads[id] = nil
+    }
+
+    /// Pools the given-back gradients that are no longer shared.
+    @inlinable
+    func poolUnsharedReleases() {
+        var i = 0
+        while i < releasedShared.count {
+            if isKnownUniquelyReferenced(&releasedShared[i]) {
+                releasedShared.swapAt(i, releasedShared.count - 1)
+                poolGradient(releasedShared.removeLast())
+            } else {
+                i += 1
+            }
+        }
+    }
+
+    /// Pools a gradient buffer nobody else holds, with the costs recorded against it (a buffer that
+    /// comes back as another tensor's gradient must not find them).
+    @inlinable
+    func poolGradient(_ storage: TensorStorage<T>) {
+        if let keys = costKeysByGradient.removeValue(forKey: ObjectIdentifier(storage)) {
+            for key in keys { costs.removeValue(forKey: key) }
+        }
+        pool[storage.count, default: []].append(storage)
+    }
+
+    /// Records a cost, indexed by its gradient storage (see `poolGradient`).
+    @inlinable
+    func storeCost(_ key: CostKey, _ value: Double) {
+        costs[key] = value
+        costKeysByGradient[key.gradient, default: []].append(key)
     }
 
     /// Tensor `id`'s gradient as its producer's backward reads it: the deferred map when the producer
@@ -331,6 +415,9 @@ public final class Tape<T: TensorElement> {
         outputMoments.removeAll(keepingCapacity: true)
         records.removeAll(keepingCapacity: true)  // releases the values captured by closures first
         for i in grads.indices { recycle(&grads[i]) }
+        while var storage = releasedShared.popLast() {
+            if isKnownUniquelyReferenced(&storage) { pool[storage.count, default: []].append(storage) }
+        }
         // Last first, each released before the next is looked at: an identity's output shares its
         // input's storage, and only the last holder let go of finds it unique. (Checking every entry
         // while all were still held pooled neither, so each step allocated, and page-faulted, anew.)
@@ -341,6 +428,7 @@ public final class Tape<T: TensorElement> {
         }
         grads.removeAll(keepingCapacity: true)
         costs.removeAll(keepingCapacity: true)
+        costKeysByGradient.removeAll(keepingCapacity: true)
         needsGrad.removeAll(keepingCapacity: true)
     }
 
@@ -359,6 +447,7 @@ public final class Tape<T: TensorElement> {
             return s
         }
         let storage = TensorStorage<T>(count: count, zeroed: false)
+        allocatedElements += count
         if zeroed { Tape.zeroFill(storage.pointer, count: count) }
         return storage
     }
@@ -478,7 +567,7 @@ public struct BackwardContext<T: TensorElement> {
     /// is complete when its record's backward runs (every consumer was recorded later).
     @inlinable public func setOutputCost(_ value: Double) {
         guard let g = tape.grads[output] else { return }  // a deferred gradient has no storage to key on
-        tape.costs[CostKey(value: tape.values[output].storage, gradient: g)] = value
+        tape.storeCost(CostKey(value: tape.values[output].storage, gradient: g), value)
     }
     /// The storage of the output's gradient (nil when it is deferred), for a closure that must keep
     /// it alive.
@@ -487,7 +576,7 @@ public struct BackwardContext<T: TensorElement> {
     /// that summed it while it stored the input's first gradient (a `dInputTarget` with `accumulate`
     /// false). Should a later op add into that gradient, the tape drops the number (`forgetCost`).
     @inlinable public func setInputCost(_ k: Int, _ value: Double) {
-        tape.costs[CostKey(value: tape.values[inputs[k]].storage, gradient: tape.grads[inputs[k]]!)] = value
+        tape.storeCost(CostKey(value: tape.values[inputs[k]].storage, gradient: tape.grads[inputs[k]]!), value)
     }
     /// Leaves input `k`'s gradient as `gradient` instead of writing it, when that is its whole
     /// gradient so far (none stored), the tape allows it and the input's producer reads deferred

@@ -51,7 +51,7 @@ extension Supernet {
         let trace = forward(tape: tape, images: images, architecture: architecture, training: training,
                             probes: probes)
         let loss = tape.crossEntropy(trace.logits, labels: labels)
-        tape.backward(loss)
+        tape.backward(loss, keepingGradientsOf: trace.probedVariables)
         let probe = measure(tape: tape, trace: trace, labels: labels, loss: Double(tape.value(loss).scalar))
         return (trace, probe)
     }

@@ -193,6 +193,15 @@ public struct ForwardTrace {
     public var nodeOutputCopies: [[Var?]]
     public var cellOutputs: [Var] = []
 
+    /// Every tensor whose gradient is read after `backward` (the probes in `measure`, the parameters in
+    /// `gradients(trace:tape:)`): the step keeps these and gives the others back as the pass goes.
+    public var probedVariables: [Var] {
+        var vars = [logits] + Array(parameters.values) + cellOutputs
+        for table in [edgeOutputs, edgeInputs, nodes, nodeOutputCopies] { vars += table.joined().compactMap { $0 } }
+        vars += mixtureWeights.joined().compactMap { $0?.weights }
+        return vars
+    }
+
     init(architecture: Architecture, edges: Int, steps: Int) {
         self.architecture = architecture
         let cells = architecture.choices.count

@@ -1,10 +1,16 @@
 // `make bench`: the engine's op blocks (issue 2) and the supernet steps (issue 3), each timed as the
 // median of at least 20 repetitions after warm-up, at 1 and 2 threads, next to PyTorch in the same
 // invocation when /usr/bin/python3 has torch. Every comparison prints one line:
-//   BENCH <block> B=<b> threads=<t> ours_ms=<x> torch_ms=<y> ratio=<x/y>
+//   MACHINE fma_peak_gflops threads=1 <p1> threads=2 <p2>   (the calibrated FMA loop, MachinePeak.swift)
+//   BENCH <block or step> B=<b> threads=<t> ours_ms=<x> torch_ms=<y> ratio=<x/y> [fma_peak=<share>%]
+//   SCALING <step> B=<b> ours_1to2=<speedup> torch_1to2=<speedup>
+//   MEMORY <step> B=<b> threads=2 ours_mb=<peak - resident before> torch_mb=<same> ratio=<x/y>
+//     (each in a fresh process, PeakMemory.swift; ours_total_mb / torch_total_mb are the whole processes' peaks)
 //   profile <step> ... <op phase>=<share of the step's time>% for its five most expensive op phases
 //   COST block=<name> C=<channels> HxW=<h>x<w> threads=<t> forward_ms_per_image=<f> ms_per_image=<x>
 //   (forward+backward; the rows of `plan`'s StepCostTable, printed again as Swift at the end)
+// A step's fma_peak share counts forward+backward as 3x the forward's conv and linear multiply-adds, 2 FLOPs
+// each, against the FMA loop's rate at the same thread count: a share means the same on any host.
 // Speed targets are checked here, never in tests.
 import Dispatch
 import Foundation
@@ -26,6 +32,40 @@ func medianMilliseconds(repetitions: Int, warmup: Int = 3, _ body: () -> Void) -
     }
     times.sort()
     return times[times.count / 2]
+}
+
+/// Runs `body` with the kernels on `threads` threads.
+func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    let saved = Parallel.threads
+    Parallel.threads = threads
+    defer { Parallel.threads = saved }
+    return try body()
+}
+
+/// Multiply-adds of one forward pass of `network` on a batch of `batch` images of side `side` with every
+/// op of every edge (a mixture step), or the expectation under a uniform draw of one op per edge (a
+/// sampled step).
+func stepForwardMACs(network: NetworkConfig, sampled: Bool, batch: Int, side: Int) -> Double {
+    var rng = RNG(seed: 2)
+    let net = Supernet<Float>(config: network, rng: &rng)
+    let domains = try! network.edgeDomains()
+    let ops = network.ops.count
+    let everyEdge: [EdgeChoice] = domains.map { domain in
+        domain.deleted ? .deleted : .mixture(Mixture(weights: Array(repeating: 1 / Double(ops), count: ops)))
+    }
+    let everyOp = Architecture(choices: Array(repeating: everyEdge, count: network.cells))
+    var macs = Double(net.forwardMACs(everyOp, height: side, width: side))
+    if sampled {
+        let noEdge = Architecture(choices: Array(repeating: domains.map { _ in .deleted }, count: network.cells))
+        let fixed = Double(net.forwardMACs(noEdge, height: side, width: side))
+        macs = fixed + (macs - fixed) / Double(ops)
+    }
+    return macs * Double(batch)
+}
+
+/// The share of the FMA peak that a step of `forwardMACs` multiply-adds forward reaches in `milliseconds`.
+func fmaShare(forwardMACs: Double, milliseconds: Double, peakGFLOPs: Double) -> Double {
+    3 * 2 * forwardMACs / (milliseconds / 1e3) / (peakGFLOPs * 1e9)
 }
 
 /// One op block of the engine issue on a tape: its layers, parameters and input.
@@ -132,6 +172,31 @@ struct SupernetStep {
         ]
     }()
 
+    /// The peer's request for the same step (3x32x32 images).
+    var torchRequest: String { torchName }
+
+    /// Forward multiply-adds of the batch (see `stepForwardMACs`).
+    var forwardMACs: Double { stepForwardMACs(network: config, sampled: !mixture, batch: batch, side: 32) }
+
+    /// One step on fixed images, for the memory measurement.
+    func makeStep() -> () -> Void {
+        var rng = RNG(seed: 2)
+        let net = Supernet<Float>(config: config, rng: &rng)
+        let images = Tensor<Float>.normal(shape: [batch, 3, 32, 32], rng: &rng)
+        let labels = (0..<batch).map { $0 % 10 }
+        let domains = try! config.edgeDomains()
+        let tape = Tape<Float>()
+        var uniform = UniformSampler()
+        var mixed = UniformMixtureSampler(opCount: config.ops.count)
+        let mixture = mixture, cells = config.cells
+        return {
+            let architecture = mixture ? mixed.sample(domains: domains, cells: cells, rng: &rng)
+                : uniform.sample(domains: domains, cells: cells, rng: &rng)
+            tape.reset()
+            _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+        }
+    }
+
     /// Median milliseconds of a step, and the tape's profile of a quarter as many more steps with the
     /// op timers on (kept out of the median).
     func time(repetitions: Int) -> (milliseconds: Double, profile: TapeProfile, profiledNanoseconds: UInt64) {
@@ -158,11 +223,46 @@ struct SupernetStep {
     }
 }
 
-func line(_ name: String, batch: Int, threads: Int, ours: Double, torch: Double?) -> String {
+func line(_ name: String, batch: Int, threads: Int, ours: Double, torch: Double?, fmaShare: Double? = nil) -> String {
     let torchText = torch.map { String(format: "%.2f", $0) } ?? "n/a"
     let ratio = torch.map { String(format: "%.2f", ours / $0) } ?? "n/a"
-    return String(format: "BENCH %@ B=%d threads=%d ours_ms=%.2f torch_ms=%@ ratio=%@", name as NSString, batch,
-                  threads, ours, torchText as NSString, ratio as NSString)
+    let share = fmaShare.map { String(format: " fma_peak=%.0f%%", 100 * $0) } ?? ""
+    return String(format: "BENCH %@ B=%d threads=%d ours_ms=%.2f torch_ms=%@ ratio=%@%@", name as NSString, batch,
+                  threads, ours, torchText as NSString, ratio as NSString, share as NSString)
+}
+
+/// The 1 -> 2 thread speedup of a step, ours and the peer's.
+func scalingLine(_ name: String, batch: Int, ours: [Double], torch: [Double?]) -> String {
+    let theirs = (torch.count == 2 && torch[0] != nil && torch[1] != nil)
+        ? String(format: "%.2f", torch[0]! / torch[1]!) : "n/a"
+    return String(format: "SCALING %@ B=%d ours_1to2=%.2f torch_1to2=%@", name as NSString, batch, ours[0] / ours[1],
+                  theirs as NSString)
+}
+
+/// Peak memory of a step beyond what was resident before it, ours and the peer's, each in a fresh process.
+func memoryLine(_ name: String, batch: Int, torchRequest: String?, peer: Bool) -> String {
+    let threads = 2
+    let ours = PeakMemory.ours(step: name, threads: threads)
+    let theirs = peer ? torchRequest.flatMap { PeakMemory.peer(packageRoot: packageRoot, request: $0, batch: batch,
+                                                                threads: threads) } : nil
+    func text(_ m: (baseline: Double, peak: Double)?) -> String { m.map { String(format: "%.0f", $0.peak - $0.baseline) } ?? "n/a" }
+    func total(_ m: (baseline: Double, peak: Double)?) -> String { m.map { String(format: "%.0f", $0.peak) } ?? "n/a" }
+    let ratio = (ours != nil && theirs != nil)
+        ? String(format: "%.2f", (ours!.peak - ours!.baseline) / (theirs!.peak - theirs!.baseline)) : "n/a"
+    return "MEMORY \(name) B=\(batch) threads=\(threads) ours_mb=\(text(ours)) torch_mb=\(text(theirs)) ratio=\(ratio)"
+        + " ours_total_mb=\(total(ours)) torch_total_mb=\(total(theirs))"
+}
+
+/// `wiringbench memory <step> <threads>`, in the child: runs the named step three times, prints its memory.
+func runMemoryChild(step name: String, threads: Int) {
+    let step: (() -> Void)? = SupernetStep.all.first { $0.name == name }.map { $0.makeStep() }
+        ?? SearchStepBench.all.first { $0.name == name }.map { $0.makeStep() }
+    guard let step else {
+        print("wiringbench memory: no step named \(name)")
+        exit(2)
+    }
+    let measured = withThreads(threads) { PeakMemory.measure(step) }
+    print(String(format: "MEMORY_RESULT %.3f %.3f", measured.baseline, measured.peak))
 }
 
 /// The five most expensive op phases as shares of the measured wall time, and what the timers missed.
@@ -177,13 +277,15 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     print(torch == nil ? "PyTorch: not available (\(TorchPeer.unavailableReason)); apt-get install python3-torch for the side-by-side numbers"
                        : "PyTorch: /usr/bin/python3 tools/bench_torch.py, channels_last, same thread count")
     print("Float, C = 16, 32x32; median of \(repetitions) runs after 3 warm-up runs; GFLOP/s counts conv MACs x 2 (x3 fwd+bwd)")
+    // The machine's FMA rate at 1 and 2 threads, against which each step's fma_peak share is taken.
+    let peak = [MachinePeak.gflops(threads: 1), MachinePeak.gflops(threads: 2)]
+    print(String(format: "MACHINE fma_peak_gflops threads=1 %.1f threads=2 %.1f", peak[0], peak[1]))
     var costLines: [String] = []
     var costRows: [(String, Int, Double, Double)] = []
     for block in Block.all(channels: 16) where filter.map(block.name.contains) ?? true {
         for b in [64, 96] {
             for threads in [1, 2] {
-                Parallel.threads = threads
-                let ours = block.time(batch: b, repetitions: repetitions)
+                let ours = withThreads(threads) { block.time(batch: b, repetitions: repetitions) }
                 if b == 96 {
                     costLines.append(String(format: "COST block=%@ C=%d HxW=32x32 threads=%d forward_ms_per_image=%.4f ms_per_image=%.4f",
                                             block.costName as NSString, block.outputChannels, threads,
@@ -202,25 +304,56 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
         }
     }
     var profileLines: [String] = []
-    for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
+    var scalingLines: [String] = []
+    var memoryLines: [String] = []
+    let steps = SupernetStep.all.filter { filter.map($0.name.contains) ?? true }
+    let searchSteps = SearchStepBench.all.filter { filter.map($0.name.contains) ?? true }
+    for step in steps {
+        var ours: [Double] = [], theirs: [Double?] = []
+        let macs = step.forwardMACs
         for threads in [1, 2] {
-            Parallel.threads = threads
-            let ours = step.time(repetitions: repetitions)
-            let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: threads,
-                                     repetitions: max(5, repetitions / 2))
-            print(line(step.name, batch: step.batch, threads: threads, ours: ours.milliseconds,
-                       torch: theirs?["forward_backward"]))
+            let measured = withThreads(threads) { step.time(repetitions: repetitions) }
+            HeapTuning.returnFreedMemory()  // the peer's step may need most of the machine's memory
+            let peer = torch?.time(kind: "step", name: step.torchRequest, batch: step.batch, threads: threads,
+                                   repetitions: max(5, repetitions / 2))?["forward_backward"]
+            ours.append(measured.milliseconds)
+            theirs.append(peer)
+            print(line(step.name, batch: step.batch, threads: threads, ours: measured.milliseconds, torch: peer,
+                       fmaShare: fmaShare(forwardMACs: macs, milliseconds: measured.milliseconds, peakGFLOPs: peak[threads - 1])))
             if step.name == "dsnas_step_minimal" {
-                let perImage = ours.milliseconds / Double(step.batch)
+                let perImage = measured.milliseconds / Double(step.batch)
                 costLines.append(String(format: "COST block=step:dsnas_minimal C=16 HxW=32x32 threads=%d forward_ms_per_image=0 ms_per_image=%.4f",
                                         threads, perImage))
                 costRows.append(("step:dsnas_minimal", threads, 0, perImage))
             }
-            profileLines.append(profileLine("\(step.name) B=\(step.batch) threads=\(threads)", ours.profile,
-                                            wall: ours.profiledNanoseconds))
+            profileLines.append(profileLine("\(step.name) B=\(step.batch) threads=\(threads)", measured.profile,
+                                            wall: measured.profiledNanoseconds))
         }
+        scalingLines.append(scalingLine(step.name, batch: step.batch, ours: ours, torch: theirs))
+        memoryLines.append(memoryLine(step.name, batch: step.batch, torchRequest: step.torchRequest, peer: torch != nil))
     }
-    Parallel.threads = 2
+    // Whole search steps (SearchBench.swift): fewer repetitions, a bi-level or 8-cell step takes seconds.
+    for step in searchSteps {
+        var ours: [Double] = [], theirs: [Double?] = []
+        let macs = step.forwardMACs
+        let reps = max(3, repetitions / 6)
+        for threads in [1, 2] {
+            let measured = withThreads(threads) { step.time(repetitions: reps) }
+            // SNAS on 8 original cells holds ~14 GB here and ~21 GB in the peer: give ours back first.
+            HeapTuning.returnFreedMemory()
+            let peer = step.torchRequest.flatMap {
+                torch?.time(kind: "step", name: $0, batch: step.batch, threads: threads, repetitions: reps,
+                            warmup: 1)?["forward_backward"]
+            }
+            ours.append(measured)
+            theirs.append(peer)
+            print(line(step.name, batch: step.batch, threads: threads, ours: measured, torch: peer,
+                       fmaShare: fmaShare(forwardMACs: macs, milliseconds: measured, peakGFLOPs: peak[threads - 1])))
+        }
+        scalingLines.append(scalingLine(step.name, batch: step.batch, ours: ours, torch: theirs))
+        memoryLines.append(memoryLine(step.name, batch: step.batch, torchRequest: step.torchRequest, peer: torch != nil))
+    }
+    for text in scalingLines + memoryLines { print(text) }
     for text in profileLines { print(text) }
     print("Per-image cost of each block, forward+backward at B=96 (ms_per_image = median step ms / 96):")
     for text in costLines { print(text) }

@@ -17,7 +17,8 @@ final class TorchPeer {
     var buffer = Data()
 
     init?(packageRoot: URL) {
-        let python = "/usr/bin/python3"
+        // Debian's torch is for /usr/bin/python3; WIRINGBENCH_PEER_PYTHON names another interpreter.
+        let python = ProcessInfo.processInfo.environment["WIRINGBENCH_PEER_PYTHON"] ?? "/usr/bin/python3"
         let script = packageRoot.appendingPathComponent("tools/bench_torch.py").path
         guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
             TorchPeer.unavailableReason = "no \(python) or no \(script)"
@@ -63,9 +64,11 @@ final class TorchPeer {
         }
     }
 
-    /// Median milliseconds of `kind` ("block" or "step") `name` at batch `batch` with `threads` threads.
-    func time(kind: String, name: String, batch: Int, threads: Int, repetitions: Int) -> [String: Double]? {
-        guard (try? input.fileHandleForWriting.write(contentsOf: Data("\(kind) \(name) \(batch) \(threads) \(repetitions)\n".utf8))) != nil
+    /// Median milliseconds of `kind` ("block" or "step") `name` at batch `batch` with `threads` threads,
+    /// after `warmup` runs.
+    func time(kind: String, name: String, batch: Int, threads: Int, repetitions: Int, warmup: Int = 3) -> [String: Double]? {
+        let request = "\(kind) \(name) \(batch) \(threads) \(repetitions) \(warmup)\n"
+        guard (try? input.fileHandleForWriting.write(contentsOf: Data(request.utf8))) != nil
         else { return nil }
         guard let reply = readLine(), reply["error"] == nil else { return nil }
         return reply.compactMapValues { $0 as? Double }

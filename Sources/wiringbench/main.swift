@@ -2,6 +2,7 @@
 // wiringbench conv                          the conv2d kernels alone, per path
 // wiringbench runner                        the runner's probe / train steps per image and the host speed probe
 //                                           (the cost table's run: and host_probe rows)
+// wiringbench memory <step> <threads>       (the bench's child) peak memory of three steps of one step kind
 // wiringbench checksum                      bit patterns of one step's probes and gradients (before/after checks)
 // wiringbench profile [repetitions [name-filter]]   every op phase of each supernet step, ms per step
 // wiringbench precision [seeds [cells]] [smooth] [edges]   Float against Double on 8 original cells, cost errors
@@ -10,9 +11,12 @@ import WiringEngine
 import WiringExperiment
 
 HeapTuning.retainFreedMemory()
+setvbuf(stdout, nil, _IOLBF, 0)  // a line at a time, also into a file or a pipe: the bench takes many minutes
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == "conv" {
+if arguments.first == "memory", arguments.count == 3, let threads = Int(arguments[2]) {
+    runMemoryChild(step: arguments[1], threads: threads)
+} else if arguments.first == "conv" {
     runConvBench()
 } else if arguments.first == "checksum" {
     runChecksums()

@@ -53,4 +53,32 @@ import WiringTestSupport
         #expect(tape.gradient(sideBranch) == nil)
         #expect(!tape.requiresGrad(x))
     }
+
+    /// A backward with a keep list keeps the leaves' gradients and the listed tensors', bit for bit those of a
+    /// backward that keeps all, gives the rest back (they read as none), and reuses their buffers.
+    @Test func aKeepListGivesTheOtherGradientsBackAndChangesNoKeptOne() throws {
+        var rng = RNG(seed: 5)
+        // A chain of equal-sized tensors, so that a given-back buffer fits the next gradient.
+        let inputs = [[3, 4], [4, 4], [4, 4], [3, 4]].map { Tensor<Double>.normal(shape: $0, rng: &rng) }
+        func pass(keep: Bool) -> (tape: Tape<Double>, leaves: [Var], hidden: Var, logits: Var) {
+            let tape = Tape<Double>()
+            let v = inputs.map { tape.leaf($0) }
+            let hidden = tape.relu(tape.linear(v[0], weight: v[1], bias: nil))
+            let deeper = tape.relu(tape.linear(hidden, weight: v[2], bias: nil))
+            let logits = tape.linear(deeper, weight: v[3], bias: nil)
+            let loss = tape.crossEntropy(logits, labels: [2, 0, 1])
+            tape.backward(loss, keepingGradientsOf: keep ? [hidden] : nil)
+            return (tape, v, hidden, logits)
+        }
+        let all = pass(keep: false), kept = pass(keep: true)
+        for (a, b) in zip(all.leaves, kept.leaves) {
+            #expect(kept.tape.gradient(b)?.scalars == all.tape.gradient(a)?.scalars)
+        }
+        #expect(kept.tape.gradient(kept.hidden)?.scalars == all.tape.gradient(all.hidden)?.scalars)
+        #expect(kept.tape.cost(kept.hidden) == all.tape.cost(all.hidden))
+        #expect(all.tape.gradient(all.logits) != nil)
+        #expect(kept.tape.gradient(kept.logits) == nil, "a gradient nobody asked to keep was kept")
+        #expect(kept.tape.allocatedElements < all.tape.allocatedElements, "the given-back buffers were not reused")
+    }
 }
+

@@ -21,6 +21,7 @@ func stepBits<T: TensorElement>(_ type: T.Type, _ config: NetworkConfig, ops: [O
     tape.defersGradients = deferring
     tape.takesOutputMoments = moments
     tape.readsSharedInputsOnce = sharedInputs
+    tape.releasesGradients = false  // every tensor's gradient is compared below
     let probe = net.step(tape: tape, images: images, labels: [3, 1, 2, 0],
                          architecture: .shared(ops.map { .op(config.ops.firstIndex(of: $0)!) }, cells: config.cells),
                          training: training).probe
