@@ -256,7 +256,7 @@ func memoryLine(_ name: String, batch: Int, torchRequest: String?, peer: Bool) -
 /// `wiringbench memory <step> <threads>`, in the child: runs the named step three times, prints its memory.
 func runMemoryChild(step name: String, threads: Int) {
     let step: (() -> Void)? = SupernetStep.all.first { $0.name == name }.map { $0.makeStep() }
-        ?? SearchStepBench.all.first { $0.name == name }.map { $0.makeStep() }
+        ?? SearchStepBench.all.first { $0.name == name }.map { $0.makeStep().step }
     guard let step else {
         print("wiringbench memory: no step named \(name)")
         exit(2)
@@ -336,7 +336,9 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     for step in searchSteps {
         var ours: [Double] = [], theirs: [Double?] = []
         let macs = step.forwardMACs
-        let reps = max(3, repetitions / 6)
+        // A sampled step's time depends on the ops drawn: more of them (the same draws at 1 and 2 threads).
+        let sampled = step.search.algorithm == .dsnas || step.search.algorithm == .proxyless
+        let reps = sampled ? max(7, repetitions / 2) : max(3, repetitions / 6)
         for threads in [1, 2] {
             let measured = withThreads(threads) { step.time(repetitions: reps) }
             // SNAS on 8 original cells holds ~14 GB here and ~21 GB in the peer: give ours back first.
@@ -396,11 +398,26 @@ func runStepProfiles(repetitions: Int, only filter: String?) {
         print(String(format: "%@ B=%d threads=%d median %.2f ms; profiled %.2f ms per step; cpu %.2f ms per step",
                      step.name as NSString, step.batch, Parallel.threads, result.milliseconds,
                      Double(result.profiledNanoseconds) / runs / 1e6, cpuPerStep))
-        for (name, ns) in result.profile.top(1000) {
-            print(String(format: "  %@ %8.2f ms  %5.1f%%", name.padding(toLength: 30, withPad: " ", startingAt: 0) as NSString, Double(ns) / runs / 1e6,
-                         100 * Double(ns) / Double(result.profiledNanoseconds)))
-        }
+        printProfile(result.profile, runs: runs, wall: result.profiledNanoseconds)
     }
+    for step in SearchStepBench.all where filter.map(step.name.contains) ?? true {
+        let runs = max(3, repetitions / 4)
+        let result = step.profile(repetitions: runs)
+        print(String(format: "%@ B=%d threads=%d median %.2f ms; profiled %.2f ms per step", step.name as NSString,
+                     step.batch, Parallel.threads, result.milliseconds, Double(result.profiledNanoseconds) / Double(runs) / 1e6))
+        printProfile(result.profile, runs: Double(runs), wall: result.profiledNanoseconds)
+    }
+}
+
+/// Every op phase of a profile: ms per step and share of the profiled wall time (`untimed`: outside every op).
+func printProfile(_ profile: TapeProfile, runs: Double, wall: UInt64) {
+    for (name, ns) in profile.top(1000) {
+        print(String(format: "  %@ %8.2f ms  %5.1f%%", name.padding(toLength: 30, withPad: " ", startingAt: 0) as NSString,
+                     Double(ns) / runs / 1e6, 100 * Double(ns) / Double(wall)))
+    }
+    let untimed = Double(wall) - Double(profile.total)
+    print(String(format: "  %@ %8.2f ms  %5.1f%%", "untimed".padding(toLength: 30, withPad: " ", startingAt: 0) as NSString,
+                 untimed / runs / 1e6, 100 * untimed / Double(wall)))
 }
 
 /// Prints an FNV-1a hash of the bit patterns of every probe and parameter gradient of two steps of

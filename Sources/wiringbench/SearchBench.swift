@@ -56,28 +56,40 @@ struct SearchStepBench {
             * Double(search.algorithm.strategy.passes(search).count)
     }
 
-    /// A step function over fixed batches, with its state.
-    func makeStep() -> () -> Void {
+    /// A step function over fixed batches, with its state, and the tape it runs on.
+    func makeStep() -> (step: () -> Void, tape: Tape<Float>) {
         var rng = RNG(seed: 2)
         let net = Supernet<Float>(config: network, rng: &rng)
         let domains = try! network.edgeDomains()
         let shape = [batch, network.inputChannels, imageSide, imageSide]
         let train = (images: Tensor<Float>.normal(shape: shape, rng: &rng), labels: (0..<batch).map { $0 % 10 })
         let searchBatch = (images: Tensor<Float>.normal(shape: shape, rng: &rng), labels: (0..<batch).map { ($0 + 3) % 10 })
-        return withSearchStrategy(config: search, network: network, domains: domains, rng: &rng,
-                                  StepMaker(net: net, train: train, search: searchBatch))
+        let tape = Tape<Float>()
+        let step = withSearchStrategy(config: search, network: network, domains: domains, rng: &rng,
+                                      StepMaker(net: net, tape: tape, train: train, search: searchBatch))
+        return (step, tape)
     }
 
     /// Median milliseconds of a step.
     func time(repetitions: Int) -> Double {
-        let step = makeStep()
-        return medianMilliseconds(repetitions: repetitions, warmup: 1, step)
+        medianMilliseconds(repetitions: repetitions, warmup: 1, makeStep().step)
+    }
+
+    /// Median milliseconds of a step, and the tape's profile of as many more steps with the op timers on.
+    func profile(repetitions: Int) -> (milliseconds: Double, profile: TapeProfile, profiledNanoseconds: UInt64) {
+        let (step, tape) = makeStep()
+        let median = medianMilliseconds(repetitions: repetitions, warmup: 1, step)
+        tape.profile = TapeProfile()
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<repetitions { step() }
+        return (median, tape.profile!, DispatchTime.now().uptimeNanoseconds - start)
     }
 }
 
 /// Builds the step closure with the strategy as its concrete type (specialised, as the runner's is).
 private struct StepMaker: SearchStrategyConsumer {
     let net: Supernet<Float>
+    let tape: Tape<Float>
     let train: (images: Tensor<Float>, labels: [Int])
     let search: (images: Tensor<Float>, labels: [Int])
 
@@ -85,8 +97,7 @@ private struct StepMaker: SearchStrategyConsumer {
         var strategy = strategy
         var sgd = SGD<Float>(config: SGDConfig())
         var rng = RNG(seed: 3)
-        let tape = Tape<Float>()
-        let net = net, train = train, search = search
+        let net = net, tape = tape, train = train, search = search
         return {
             _ = strategy.step(net: net, tape: tape, train: train, search: search, sgd: &sgd, lr: 0.025, rng: &rng)
         }

@@ -71,6 +71,8 @@ final class TorchPeer {
         guard (try? input.fileHandleForWriting.write(contentsOf: Data(request.utf8))) != nil
         else { return nil }
         guard let reply = readLine(), reply["error"] == nil else { return nil }
+        // The peer's OpenMP workers spin for a while after a request; let them sleep before we time ours.
+        usleep(500_000)
         return reply.compactMapValues { $0 as? Double }
     }
 
