@@ -181,8 +181,7 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
     var costRows: [(String, Int, Double, Double)] = []
     for block in Block.all(channels: 16) where filter.map(block.name.contains) ?? true {
         for b in [64, 96] {
-            for threads in [1, 2] {
-                Parallel.threads = threads
+            for threads in [1, 2] { Parallel.$threads.withValue(threads) {
                 let ours = block.time(batch: b, repetitions: repetitions)
                 if b == 96 {
                     costLines.append(String(format: "COST block=%@ C=%d HxW=32x32 threads=%d forward_ms_per_image=%.4f ms_per_image=%.4f",
@@ -198,13 +197,12 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
                              ours.forwardBackward, 3 * flops / ours.forwardBackward / 1e6))
                 print(line(block.name, batch: b, threads: threads, ours: ours.forwardBackward,
                            torch: theirs?["forward_backward"]))
-            }
+            } }
         }
     }
     var profileLines: [String] = []
     for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
-        for threads in [1, 2] {
-            Parallel.threads = threads
+        for threads in [1, 2] { Parallel.$threads.withValue(threads) {
             let ours = step.time(repetitions: repetitions)
             let theirs = torch?.time(kind: "step", name: step.torchName, batch: step.batch, threads: threads,
                                      repetitions: max(5, repetitions / 2))
@@ -218,9 +216,8 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
             }
             profileLines.append(profileLine("\(step.name) B=\(step.batch) threads=\(threads)", ours.profile,
                                             wall: ours.profiledNanoseconds))
-        }
+        } }
     }
-    Parallel.threads = 2
     for text in profileLines { print(text) }
     print("Per-image cost of each block, forward+backward at B=96 (ms_per_image = median step ms / 96):")
     for text in costLines { print(text) }
@@ -246,14 +243,14 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
 
 /// The whole tape profile of each supernet step at the current thread count: ms per step for every op phase.
 func runStepProfiles(repetitions: Int, only filter: String?) {
-    Parallel.threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
+    let threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
     func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
-    for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
+    for step in SupernetStep.all where filter.map(step.name.contains) ?? true { Parallel.$threads.withValue(threads) {
         let cpuStart = cpuSeconds()
         let result = step.time(repetitions: repetitions)
         let runs = Double(Swift.max(3, repetitions / 4))
@@ -267,7 +264,7 @@ func runStepProfiles(repetitions: Int, only filter: String?) {
             print(String(format: "  %@ %8.2f ms  %5.1f%%", name.padding(toLength: 30, withPad: " ", startingAt: 0) as NSString, Double(ns) / runs / 1e6,
                          100 * Double(ns) / Double(result.profiledNanoseconds)))
         }
-    }
+    } }
 }
 
 /// Prints an FNV-1a hash of the bit patterns of every probe and parameter gradient of two steps of
@@ -275,8 +272,7 @@ func runStepProfiles(repetitions: Int, only filter: String?) {
 /// same must keep these lines.
 func runChecksums() {
     for step in SupernetStep.all {
-        for threads in [1, 2] {
-            Parallel.threads = threads
+        for threads in [1, 2] { Parallel.$threads.withValue(threads) {
             var rng = RNG(seed: 2)
             let net = Supernet<Float>(config: step.config, rng: &rng)
             let images = Tensor<Float>.normal(shape: [step.batch, 3, 32, 32], rng: &rng)
@@ -307,6 +303,6 @@ func runChecksums() {
                              probe.loss, probe.edgeCost[0][0]))
             }
             print("CHECKSUM \(step.name) threads=\(threads) \(String(hash, radix: 16))")
-        }
+        } }
     }
 }
