@@ -370,11 +370,8 @@ final class RunExecutor<T: TensorElement> {
 
     /// The run's settings for TensorBoard's text dashboard (the config as the result file stores it).
     func settingsText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return RunEvents.settingsText(experiment: plan.name, runID: spec.id, name: spec.name,
-                                      codeVersion: plan.codeVersion,
-                                      config: String(decoding: try encoder.encode(config), as: UTF8.self))
+        RunEvents.settingsText(experiment: plan.name, runID: spec.id, name: spec.name, codeVersion: plan.codeVersion,
+                               config: config.manifestJSON.prettyText)
     }
 
     func saveCheckpoint() throws {
