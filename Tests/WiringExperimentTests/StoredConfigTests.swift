@@ -124,6 +124,53 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(renamed["record.per_sample"] == nil)
     }
 
+    /// The Python tools' one reader (tools/wiringlab_files.py) converts a format-2 configuration to the manifest's
+    /// key paths: every value it gives is the one today's file of the same run stores under that key path (the old
+    /// encoding left some keys out at their default; those stay out), and the keys the tools read are there.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "no /usr/bin/python3"),
+          arguments: ["tiny", "rich"])
+    func pythonReadsAFormat2ConfigurationInTodaysKeyPaths(_ name: String) throws {
+        let run = try (name == "tiny" ? tinyPlan() : richPlan()).runs[0]
+        let dir = temporaryFolder("stored-python")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let today = dir.appendingPathComponent("today.json")
+        try run.config.manifestJSON.prettyText.write(to: today, atomically: true, encoding: .utf8)
+        let tools = fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("tools").path
+        let script = """
+            import json, sys
+            sys.path.insert(0, sys.argv[1])
+            from wiringlab_files import normalised_config
+            def leaves(value, path=""):
+                if isinstance(value, dict):
+                    return [l for k, v in value.items() for l in leaves(v, f"{path}.{k}" if path else k)]
+                if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+                    return [l for i, v in enumerate(value) for l in leaves(v, f"{path}.{i}")]
+                return [(path, value)]
+            old = dict(leaves(normalised_config(json.load(open(sys.argv[2])))))
+            new = dict(leaves(json.load(open(sys.argv[3]))))
+            print(json.dumps({"missing": sorted(k for k in old if k not in new),
+                              "differ": sorted(k for k in old if k in new and old[k] != new[k]),
+                              "keys": sorted(old)}))
+            """
+        let output = try runProcess("/usr/bin/python3", ["-c", script, tools,
+                                                         fixtures.appendingPathComponent("\(name)-format2.json").path, today.path])
+        try #require(output.status == 0, "\(output.text)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.text.utf8)) as? [String: [String]])
+        #expect(report["missing"] == [], "keys that are no manifest key paths: \(report["missing"] ?? [])")
+        #expect(report["differ"] == [], "values that differ from today's file: \(report["differ"] ?? [])")
+        let keys = Set(report["keys"] ?? [])
+        for key in ["network.norm.kind", "network.norm.eps", "data.batch_size", "phases.0.kind", "network.cells"] {
+            #expect(keys.contains(key), "\(key) missing from \(keys.sorted())")
+        }
+        if name == "rich" {
+            for key in ["edges.3.delete", "edges.3.edges", "edges.0.fix", "phases.2.alpha_optimizer.lr", "phases.2.level",
+                        "phases.2.alpha_init.value", "phases.3.batches", "phases.1.epochs"] {
+                #expect(keys.contains(key), "\(key) missing from \(keys.sorted())")
+            }
+        }
+    }
+
     /// `plan` names a changed setting by its manifest key path, also against a format-2 file.
     @Test func planSaysTheChangedKeyInTheManifestsSpelling() throws {
         let dir = temporaryFolder("stored")
