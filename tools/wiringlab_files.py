@@ -166,31 +166,35 @@ def normalised_config(old):
     """A format-1/2 `config` (the Swift encoding: `opNorm`, `trainSize`, `network.constraints`, `phases[].length`,
     `phases[].search`) in the manifest's key paths, as format 3 stores it. Keys the old encoding left out at their
     default stay out (read them with a default, as for any optional key)."""
-    def snake(key):
-        return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
-
-    def snaked(value):
-        if isinstance(value, dict):
-            return {snake(k): snaked(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [snaked(v) for v in value]
-        return value
-
-    new = {snake(k): snaked(v) for k, v in old.items() if k not in ("data", "network", "phases")}
-    data = snaked(old.get("data", {}))
+    new = {_snake(k): _snaked(v) for k, v in old.items() if k not in ("data", "network", "phases")}
+    data = _snaked(old.get("data", {}))
     data.pop("npz_shape", None)                       # read from the .npz file, no manifest key
     new["data"] = data
     network = dict(old.get("network", {}))
     constraints = network.pop("constraints", [])
     for derived in ("inputChannels", "numClasses"):   # follow from the data set, no manifest keys
         network.pop(derived, None)
-    network = snaked(network)
+    network = _snaked(network)
     if "op_norm" in network:
         network["norm"] = network.pop("op_norm")
     new["network"] = network
     new["edges"] = [_edge_entry(c) for c in constraints]
-    new["phases"] = [_phase_entry(p, snaked) for p in old.get("phases", [])]
+    new["phases"] = [_phase_entry(p) for p in old.get("phases", [])]
     return new
+
+
+def _snake(key):
+    """`trainSize` -> `train_size`."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+def _snaked(value):
+    """`value` with every mapping key in snake_case."""
+    if isinstance(value, dict):
+        return {_snake(k): _snaked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snaked(v) for v in value]
+    return value
 
 
 def _edge_entry(constraint):
@@ -208,7 +212,7 @@ def _edge_entry(constraint):
     return entry
 
 
-def _phase_entry(phase, snaked):
+def _phase_entry(phase):
     """An old phase (`length: {unit, count}`, a search's keys in `search`) as a manifest's phase."""
     entry = {"kind": phase["kind"], "name": phase["name"]}
     length = phase.get("length", {})
@@ -224,7 +228,7 @@ def _phase_entry(phase, snaked):
                     entry["alpha_init"] = ({"kind": kind, "value": parameters.get("_0")} if kind == "constant"
                                            else {"kind": kind, **parameters})
                 else:
-                    entry[re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), search_key)] = snaked(search_value)
+                    entry[_snake(search_key)] = _snaked(search_value)
         else:
-            entry.update(snaked({key: value}))
+            entry[_snake(key)] = _snaked(value)
     return entry

@@ -289,14 +289,13 @@ final class RunExecutor<T: TensorElement> {
         let epochs = epochCount(phase: p)
         while cursor.stepInPhase < steps {
             // The step's kernels, epoch end and eval pass on the run's threads of this step.
-            guard let (epoch, result) = try withThreads({ () throws -> (Int, PhaseStepResult)? in
+            guard let (epoch, lr, result) = try withThreads({ () throws -> (Int, Double, PhaseStepResult)? in
                 guard let batch = loader.next() else { return nil }  // nil once at each epoch's end
                 let epoch = cursor.stepInPhase / loader.batchesPerEpoch
                 let lr = config.work.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
-                return (epoch, try phase.step(images: batch.images, labels: batch.labels, epoch: epoch, epochs: epochs,
-                                              lr: lr))
+                return (epoch, lr, try phase.step(images: batch.images, labels: batch.labels, epoch: epoch, epochs: epochs,
+                                                  lr: lr))
             }) else { continue }
-            let lr = config.work.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
             log.append(phase: p, epoch: epoch, lr: lr, probe: result.probe, architecture: result.architecture,
                        noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
                        topology: net.topology)
