@@ -15,6 +15,7 @@ import math
 
 from report_common import (NO_DATA, NOT_REPRODUCED, PREMISE_ABSENT, REFUTED, REPRODUCED, claim, fmt, mean_sem,
                            no_data, p_above_zero, pm, slope_t)
+from wiringlab_files import phase_length
 
 P1_EXPERIMENT = "paper-p1p2-dsnas"
 P3_EXPERIMENT = "paper-p3-darts"
@@ -325,7 +326,7 @@ def claim_p2(runs):
 def p3_pairs(runs):
     """(bi-level run, its single-level control or None) per seed of the P3 experiment."""
     group = runs.get(P3_EXPERIMENT, [])
-    level = {r.id: (r.config["phases"][search_phase(r)].get("search") or {}).get("level") for r in group}
+    level = {r.id: r.config["phases"][search_phase(r)].get("level") for r in group}
     bi = [r for r in group if level[r.id] == "bi"]
     single = {r.seed: r for r in group if level[r.id] == "single"}
     return [(r, single.get(r.seed)) for r in sorted(bi, key=lambda r: r.seed)]
@@ -375,14 +376,13 @@ def regime_row(run):
 def regime_setting(run):
     data, net = run.config["data"], run.config["network"]
     phase = run.config["phases"][search_phase(run)]
-    search = phase.get("search") or {}
     theta = (phase.get("optimizer") or {}).get("lr")
-    alpha = (search.get("alphaOptimizer") or {}).get("lr")
-    return (f"{search.get('algorithm', phase['kind'])} {search.get('level', '')}".strip(),
+    alpha = (phase.get("alpha_optimizer") or {}).get("lr")
+    return (f"{phase.get('algorithm', phase['kind'])} {phase.get('level', '')}".strip(),
             f"{net['cells']}×{'original' if net['steps'] == 4 else 'minimal' if net['steps'] == 2 else net['steps']} "
             f"C={net['channels']}",
-            f"{data.get('trainSize') or 'all'}{' aug' if data.get('augment') else ''}",
-            f"{phase['length']['count']} {phase['length']['unit']}", theta, alpha)
+            f"{data.get('train_size') or 'all'}{' aug' if data.get('augment') else ''}",
+            phase_length(phase), theta, alpha)
 
 
 def seed_table(runs):
@@ -435,7 +435,7 @@ def init_regime_table(runs):
 UNIVERSAL_FACTORS = {  # Sec 3: "robustly hold with variation of random seeds, learning rate, the number of cells, the
     # number of nodes in a cell, and the number of operation candidates at each edge"
     "seed": lambda r: r.seed,
-    "alpha learning rate": lambda r: (r.config["phases"][search_phase(r)].get("search") or {}).get("alphaOptimizer", {}).get("lr"),
+    "alpha learning rate": lambda r: (r.config["phases"][search_phase(r)].get("alpha_optimizer") or {}).get("lr"),
     "cells": lambda r: r.network["cells"],
     "nodes per cell": lambda r: r.network["steps"],
     "op candidates": lambda r: len(r.ops),

@@ -30,7 +30,8 @@ LN10 = math.log(10.0)
 
 # The tools share one reader: the seal, the file's kind and format_version, strings and edge labels.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wiringlab_files import FORMAT, UsageError, check_format_version, open_checked, parse_edge, text  # noqa: E402
+from wiringlab_files import (FORMAT, UsageError, check_format_version, open_checked, parse_edge, phase_length,  # noqa: E402
+                             run_config, text)
 from phenomena import PATTERNS, claim_universality, fitted_gate, non_none_costs_per_batch, init_regime_table, regime_table, seed_table  # noqa: E402
 from report_common import (NO_DATA, NOT_REPRODUCED, PREMISE_ABSENT, REFUTED, REPRODUCED, VERDICTS, claim,  # noqa: E402
                            fmt, mean_sem, no_data, p_above_zero, p_text, pm, slope_t)
@@ -53,7 +54,7 @@ class Run:
         self.precision = text(f.attrs.get("precision", "float32"))
         self.code_version = text(f.attrs.get("code_version", "?"))
         self.seconds = float(f.attrs["compute_seconds"]) if "compute_seconds" in f.attrs else None
-        self.config = json.loads(text(f.attrs["config"]))
+        self.config = run_config(f)  # the manifest's key paths, older files' Swift names converted
         self.varying = {v["key"]: v for v in json.loads(text(f.attrs.get("varying", "[]")))}
         self.ops = [text(s) for s in f["ops"][()]]
         self.edges = [text(s) for s in f["edges"][()]]
@@ -203,8 +204,8 @@ def skip_on_intermediate(run, cell=-1):
 def identity_setting(run):
     """Whether Theorems 1-2 apply: batch norm in training mode after each op, eps 1e-5, no classifier bias."""
     net = run.network
-    return (net["opNorm"]["kind"] == "batch" and net.get("stacking", "relu-conv-norm") == "relu-conv-norm"
-            and not net.get("classifierBias", False) and abs(net["opNorm"]["eps"] - 1e-5) < 1e-12)
+    return (net["norm"]["kind"] == "batch" and net.get("stacking", "relu-conv-norm") == "relu-conv-norm"
+            and not net.get("classifier_bias", False) and abs(net["norm"]["eps"] - 1e-5) < 1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -503,7 +504,7 @@ def claim7(runs):
                  "eps 1e-3 to 1e-5 (below that float32 rounding dominates). Refuted if it does not fall with eps")
     table, used = {}, []
     for run in runs.get("paper-claim7-eps", []):
-        eps = run.network["opNorm"]["eps"]
+        eps = run.network["norm"]["eps"]
         steps = run.one_hot_steps() & ~skip_on_intermediate(run)
         table[(run.precision, eps)] = float(np.median(last_cell_thm2(run, steps).rel))
         used.append(run)
@@ -542,8 +543,8 @@ def claim8(runs):
                  "train loss fall is reported: affine instance norm cannot learn here either, since a global pool "
                  "after a per-sample, per-channel normalisation leaves every image the same features)")
     target = [r for r in runs.get("paper-appxh-norm", [])
-              if r.network["opNorm"]["kind"] == "instance" and not r.network["opNorm"]["affine"]]
-    contrast = [r for r in runs.get("paper-appxh-norm", []) if r.network["opNorm"]["kind"] == "layer"]
+              if r.network["norm"]["kind"] == "instance" and not r.network["norm"]["affine"]]
+    contrast = [r for r in runs.get("paper-appxh-norm", []) if r.network["norm"]["kind"] == "layer"]
     if not target:
         return no_data(8, statement, criterion, ["paper-appxh-norm"])
     largest = max(float(np.abs(r.get("steps/edge_cost")).max()) for r in target)
@@ -575,7 +576,7 @@ def claim9(runs):
     statement = "Results 3-6 are unchanged with affine batch norm and fail with eval-mode batch norm."
     criterion = ("affine batch norm in the cells (paper-claim9-affine): Theorem 2 within 1e-3 rel + 1e-6 abs on "
                  "every training batch; eval-mode passes (/eval/thm2_residual of any run): median ≥ 1e-2")
-    affine = [r for r in runs.get("paper-claim9-affine", []) if r.network["opNorm"]["affine"]]
+    affine = [r for r in runs.get("paper-claim9-affine", []) if r.network["norm"]["affine"]]
     evaluated = [r for g in runs.values() for r in g
                  if r.has("eval/thm2_residual") and identity_setting(r) and r.get("eval/thm2_residual").size]
     if not affine and not evaluated:
@@ -703,11 +704,18 @@ def integers(node):
 
 
 def live_edges(run):
-    """Edges not deleted by the run's constraints (config: network.constraints[].restriction.delete)."""
+    """Edges not deleted by the run's constraints (config: `edges[]` entries with `delete: true`)."""
+    named = {"input": lambda e: run.edge_source[e] < 2, "intermediate": lambda e: run.edge_source[e] >= 2,
+             "all": lambda e: True}
     deleted = set()
-    for entry in run.network.get("constraints", []):
-        if "delete" in entry.get("restriction", {}):
-            deleted.update(integers(entry.get("selector", {})))
+    for entry in run.config.get("edges", []):
+        if not entry.get("delete"):
+            continue
+        selector = entry.get("edge", entry.get("edges"))
+        if isinstance(selector, str):
+            deleted.update(e for e in range(len(run.edges)) if named.get(selector, lambda e: False)(e))
+        else:
+            deleted.update(integers(selector))
     return [e for e in range(len(run.edges)) if e not in deleted]
 
 
@@ -1048,15 +1056,15 @@ def claim22(runs):
                  "|node_cost_via_edges(node 2)| ≤ 1e-3 Σ_e |C(e)| + 1e-6 on every batch where e4 ran an op ending in "
                  "the norm (not none, not skip). Refuted if the median relative residual exceeds 1e-2")
     chosen = [r for r in runs.get("paper-appxh-norm", [])
-              if (r.network["opNorm"]["kind"] == "instance" and r.network["opNorm"]["affine"])
-              or r.network["opNorm"]["kind"] == "layer"]
+              if (r.network["norm"]["kind"] == "instance" and r.network["norm"]["affine"])
+              or r.network["norm"]["kind"] == "layer"]
     if not chosen:
         return no_data(22, statement, criterion, ["paper-appxh-norm"])
     parts, all_values = [], []
     for run in chosen:
         values = node_residuals(run)
         all_values.append(values)
-        norm = run.network["opNorm"]
+        norm = run.network["norm"]
         parts.append(f"{norm['kind']} norm{' affine' if norm['affine'] else ''}: " + residual_text(values, "batches"))
     values = Residuals.concat(all_values)
     EXCEEDING["22"] = values
@@ -1405,8 +1413,8 @@ def figure_claim7(runs, folder):
         return None
     fig, ax = plt.subplots(figsize=(4.5, 3), constrained_layout=True)
     for precision, marker in (("float32", "o"), ("float64", "s")):
-        chosen = sorted([r for r in group if r.precision == precision], key=lambda r: r.network["opNorm"]["eps"])
-        eps = [r.network["opNorm"]["eps"] for r in chosen]
+        chosen = sorted([r for r in group if r.precision == precision], key=lambda r: r.network["norm"]["eps"])
+        eps = [r.network["norm"]["eps"] for r in chosen]
         med = [np.median(last_cell_thm2(r, r.one_hot_steps() & ~skip_on_intermediate(r)).rel) for r in chosen]
         ax.loglog(eps, med, marker=marker, label=f"{precision} (measured)")
         ax.loglog(sorted(CLAIM7_EXPECTED[precision]), [CLAIM7_EXPECTED[precision][e]
@@ -1472,8 +1480,8 @@ PAPER_SETTINGS = {  # reference-spec section 7: the paper's setting of each expe
 
 def tier_setting(run):
     data, net = run.config["data"], run.config["network"]
-    phases = ", ".join(f"{p['name']} {p['length']['count']} {p['length']['unit']}" for p in run.config["phases"])
-    return (f"{data['dataset']}, {data.get('trainSize') or 'all'} images, batch {data['batchSize']}, "
+    phases = ", ".join(f"{p['name']} {phase_length(p)}" for p in run.config["phases"])
+    return (f"{data['dataset']}, {data.get('train_size') or 'all'} images, batch {data['batch_size']}, "
             f"{net['cells']} × (steps {net['steps']}, multiplier {net['multiplier']}) cells, {len(run.edges)} edges; {phases}")
 
 
@@ -1550,11 +1558,11 @@ def growing_tendency(runs):
 
 
 def alpha_lr(run):
-    """The alpha learning rate of the run's first phase (wherever the config nests `alphaOptimizer`)."""
+    """The alpha learning rate of the run's first phase (wherever the config nests `alpha_optimizer`)."""
     def find(node):
         if isinstance(node, dict):
-            if "alphaOptimizer" in node:
-                return node["alphaOptimizer"].get("lr")
+            if "alpha_optimizer" in node:
+                return node["alpha_optimizer"].get("lr")
             for value in node.values():
                 found = find(value)
                 if found is not None:

@@ -15,12 +15,14 @@ Files without a seal (written by h5py, or by a WiringLab older than the seal) ar
 
 import hashlib
 import io
+import json
 import os
 import re
 
 FORMAT = "wiringlab-results"            # a run's result file (`wiringlab run`)
 SWEEP_FORMAT = "wiringlab-sweep"        # a collected sweep (`wiringlab collect`)
-FORMAT_VERSIONS = (1, 2)                # the result-file layouts these tools read (docs/results-format.md §8)
+FORMAT_VERSIONS = (1, 2, 3)             # the result-file layouts these tools read (docs/results-format.md §8)
+MANIFEST_KEYS_SINCE = 3                 # the first format whose `config` attribute holds the manifest's key paths
 
 
 class UsageError(Exception):
@@ -142,3 +144,91 @@ def check_format_version(path, f, tool):
     if version not in FORMAT_VERSIONS:
         raise UsageError(f"{path}: format_version {version}, this tool reads {FORMAT_VERSIONS} "
                          f"(update tools/wiringlab_files.py and {tool} together with the writer)")
+
+
+def run_config(f):
+    """The run's configuration from an open result file's `config` attribute, in the manifest's key paths
+    (`network.norm.kind`, `edges[].delete`, `phases[].epochs`, `phases[].alpha_optimizer.lr`): format 3 stores them,
+    an older file's Swift names are converted by `normalised_config`."""
+    config = json.loads(text(f.attrs["config"]))
+    if int(f.attrs.get("format_version", 1)) >= MANIFEST_KEYS_SINCE:
+        return config
+    return normalised_config(config)
+
+
+def phase_length(phase):
+    """A configuration's phase length as text: `3 epochs` or `40 batches`."""
+    unit = "batches" if "batches" in phase else "epochs"
+    return f"{phase.get(unit, 1)} {unit}"
+
+
+def normalised_config(old):
+    """A format-1/2 `config` (the Swift encoding: `opNorm`, `trainSize`, `network.constraints`, `phases[].length`,
+    `phases[].search`) in the manifest's key paths, as format 3 stores it. Keys the old encoding left out at their
+    default stay out (read them with a default, as for any optional key)."""
+    new = {_snake(k): _snaked(v) for k, v in old.items() if k not in ("data", "network", "phases")}
+    data = _snaked(old.get("data", {}))
+    data.pop("npz_shape", None)                       # read from the .npz file, no manifest key
+    new["data"] = data
+    network = dict(old.get("network", {}))
+    constraints = network.pop("constraints", [])
+    for derived in ("inputChannels", "numClasses"):   # follow from the data set, no manifest keys
+        network.pop(derived, None)
+    network = _snaked(network)
+    if "op_norm" in network:
+        network["norm"] = network.pop("op_norm")
+    new["network"] = network
+    new["edges"] = [_edge_entry(c) for c in constraints]
+    new["phases"] = [_phase_entry(p) for p in old.get("phases", [])]
+    return new
+
+
+def _snake(key):
+    """`trainSize` -> `train_size`."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+def _snaked(value):
+    """`value` with every mapping key in snake_case."""
+    if isinstance(value, dict):
+        return {_snake(k): _snaked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snaked(v) for v in value]
+    return value
+
+
+def _edge_entry(constraint):
+    """An old `{selector: {edge: {_0: 3}}, restriction: {fix: {_0: op}}}` as a manifest's `{edge: 3, fix: op}`."""
+    entry = {}
+    selector = constraint.get("selector", {})
+    named = {"inputEdges": "input", "intermediateEdges": "intermediate", "allEdges": "all"}
+    for key, value in selector.items():
+        if key == "edge":
+            entry["edge"] = value.get("_0")
+        elif key in named:
+            entry["edges"] = named[key]
+    for key, value in constraint.get("restriction", {}).items():
+        entry[key] = True if key == "delete" else value.get("_0")
+    return entry
+
+
+def _phase_entry(phase):
+    """An old phase (`length: {unit, count}`, a search's keys in `search`) as a manifest's phase."""
+    entry = {"kind": phase["kind"], "name": phase["name"]}
+    length = phase.get("length", {})
+    if "unit" in length:
+        entry[length["unit"]] = length.get("count")
+    for key, value in phase.items():
+        if key in ("kind", "name", "length"):
+            continue
+        if key == "search":
+            for search_key, search_value in value.items():
+                if search_key == "alphaInit":
+                    kind, parameters = next(iter(search_value.items()))
+                    entry["alpha_init"] = ({"kind": kind, "value": parameters.get("_0")} if kind == "constant"
+                                           else {"kind": kind, **parameters})
+                else:
+                    entry[_snake(search_key)] = _snaked(search_value)
+        else:
+            entry[_snake(key)] = _snaked(value)
+    return entry

@@ -1,6 +1,7 @@
-// Work splitting for kernels. The number of threads is a process-wide setting; kernels split
-// their work into a fixed number of chunks that does not depend on it, so results are bitwise
-// identical with 1 or 2 threads (reductions combine chunk partials in chunk order).
+// Work splitting for kernels. The number of threads is a value bound around the kernels that use it
+// (`Parallel.$threads.withValue(n) { ... }`), not a process-wide setting; kernels split their work
+// into a fixed number of chunks that does not depend on it, so results are bitwise identical with 1
+// or 2 threads (reductions combine chunk partials in chunk order).
 //
 // The threads are a pool of our own that spins between calls (`WorkerPool`), not Dispatch: a step
 // makes hundreds of calls of ~100 µs each, and a Dispatch worker that went idle took ~30 µs to
@@ -10,9 +11,15 @@ import Foundation
 import Synchronization
 
 public enum Parallel {
-    /// Threads used by kernels (1 = run inline). Set between kernels (at start-up, or between steps),
-    /// never while one runs.
-    nonisolated(unsafe) public static var threads: Int = 1
+    /// Threads used by the kernels called inside the current binding (1 = run inline; the default where
+    /// nothing is bound). Whoever runs kernels binds it for their extent: the run executor around each
+    /// step (so a sweep's tail can raise it between steps), the bench, `plan`'s speed probe, tests.
+    /// A task-local value: it reads what the calling thread (or task) bound, so two callers on two
+    /// threads never see each other's count. Only `forEach` reads it, on the calling thread; the pool's
+    /// workers get their count from the call and never read it (a nested `forEach` on a worker sees
+    /// the default 1 and runs inline, as the busy pool would make it anyway). A read costs ~40 ns
+    /// (measured), against ~100 µs per kernel call.
+    @TaskLocal public static var threads: Int = 1
 
     /// Runs `body(i)` for `i` in `0..<count`, spread over `threads` threads. The indices are cut into
     /// contiguous blocks (cache locality) that the threads claim as they come free, so a thread the
@@ -66,7 +73,7 @@ final class WorkerPool: @unchecked Sendable {
     /// bits 16..<32 its block count, bits 0..<16 the next unclaimed block. A claim succeeds only for
     /// the generation the worker woke for, so a late worker can never run a block of a newer call
     /// with an older call's job; workers numbered past the call's threads do not claim (a pool
-    /// started for 4 threads uses 2 when `Parallel.threads` is 2).
+    /// started for 4 threads uses 2 when the caller's `Parallel.threads` is 2).
     private let cursor = Atomic<Int>(0)
     /// Workers inside the claim loop. The caller returns only when it is 0 and every block is claimed;
     /// a worker enters before it reads `cursor`, so once the caller has seen 0 no worker can claim.

@@ -88,8 +88,6 @@ package struct ResultsWriter {
         try describeScales(root)
 
         // Provenance.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let varying = JSONValue.array(run.spec.varying.map { axis in
             .object([("key", .string(axis.keyPath)), ("value", axis.json),
                      ("label", axis.label.map(JSONValue.string) ?? .null)])
@@ -98,7 +96,7 @@ package struct ResultsWriter {
             ("run_id", run.spec.id), ("run_name", run.spec.name), ("experiment", run.plan.name),
             ("description", run.plan.description), ("manifest", run.plan.resolvedManifest),
             ("manifest_file", run.plan.file),
-            ("config", String(decoding: try encoder.encode(config), as: UTF8.self)),
+            ("config", config.manifestJSON.prettyText),  // the manifest's key paths (StoredConfig.swift)
             ("varying", varying.jsonText),
             ("code_version", run.plan.codeVersion), ("git_describe", run.plan.gitDescribe),
             ("config_id", run.spec.configID), ("toolchain", toolchainDescription),

@@ -50,8 +50,10 @@ public struct ExportedRun {
         costSEM = try root.dataset("summary/cost_sem").read(Double.self).values
         costCount = try root.dataset("summary/cost_count").read(Int.self).values
         let codeVersion = try root.stringAttribute("code_version")
+        let version = try root.hasAttribute("format_version") ? Int(try root.attribute("format_version", as: Int64.self)) : 1
         settings = RunEvents.settingsText(experiment: experiment, runID: id, name: name, codeVersion: codeVersion,
-                                          config: try root.stringAttribute("config"))
+                                          config: StoredConfig.manifestText(configText: try root.stringAttribute("config"),
+                                                                            formatVersion: version))
         created = ISO8601DateFormatter().date(from: try root.stringAttribute("created")) ?? Date()
     }
 

@@ -40,13 +40,18 @@ public struct RunOptions {
     /// Worker threads of the run, given by whoever starts it (`run --threads`: a sweep's child, a Slurm task);
     /// nil: the manifest's `threads`. Results are bitwise the same for any count, so it is not part of a run id.
     public var threads: Int?
+    /// In a `--jobs N` sweep's child: the share of cores its parent hands on as siblings finish
+    /// (`run --thread-share-file`); the run raises its threads to it between steps. Nil elsewhere.
+    public var threadShare: SweepThreadShare.Follower?
     /// Writes the result file of the finished run (the report layer's writer; `WiringExperiment` passes it).
     package var writeResult: RunResultWriter
 
     package init(outFolder: URL, maxSteps: Int? = nil, checkpointInterval: Double = 60,
                  progress: ProgressReporter = ProgressReporter(quiet: true), tensorboard: Bool = false,
-                 threads: Int? = nil, writeResult: @escaping RunResultWriter) {
+                 threads: Int? = nil, threadShare: SweepThreadShare.Follower? = nil,
+                 writeResult: @escaping RunResultWriter) {
         self.threads = threads
+        self.threadShare = threadShare
         self.outFolder = outFolder
         self.maxSteps = maxSteps
         self.checkpointInterval = checkpointInterval
@@ -127,10 +132,9 @@ final class RunExecutor<T: TensorElement> {
     /// Steps taken by this invocation (for `maxSteps`), and when the last checkpoint was written.
     var stepsThisInvocation = 0
     var lastCheckpoint = Date()
-    /// In a `--jobs N` sweep's child: the cores that finished siblings leave (SweepThreadShare).
-    let threadShare = SweepThreadShare.Follower()
     /// The worker threads the steps of this invocation use now: `RunOptions.threads` or the manifest's `threads`,
-    /// raised between steps by a sweep's tail. The engine's kernels split their work by it (`Parallel.threads`).
+    /// raised between steps by a sweep's tail (`RunOptions.threadShare`). Each step binds it as the engine's
+    /// `Parallel.threads` for its extent (`withThreads`); nothing sets a process-wide count.
     private(set) var threads: Int
     /// When this invocation started, and the wall seconds earlier invocations of the run spent (checkpoint).
     let invocationStart = Date()
@@ -172,14 +176,17 @@ final class RunExecutor<T: TensorElement> {
                       steps: config.network.steps, recordsSamples: config.record.perSample)
         cursor = RunCursor(runID: spec.id, sampleRNG: RNG(seed: config.seed, stream: "sample"))
         threads = max(1, options.threads ?? config.threads)
-        Parallel.threads = threads
     }
 
     /// Steps from now on use `count` threads; the run records the most it used (`RunCursor.threadsUsed`).
     func use(threads count: Int) {
         threads = count
-        Parallel.threads = count
         cursor.threadsUsed = max(cursor.threadsUsed ?? 0, count)
+    }
+
+    /// Runs `body` with the engine's kernels on this run's current `threads`.
+    func withThreads<R>(_ body: () throws -> R) rethrows -> R {
+        try Parallel.$threads.withValue(threads, operation: body)
     }
 
     // MARK: - Phases
@@ -209,7 +216,7 @@ final class RunExecutor<T: TensorElement> {
                 finished = try withSearchStrategy(config: settings.search, network: config.network, domains: domains,
                                                   rng: &rng, SearchPhaseLoop(executor: self, phase: p, settings: settings))
             case let .eval(settings):
-                try runEvalPhase(p, settings: settings)
+                try withThreads { try runEvalPhase(p, settings: settings) }
                 try liveEvents?.update(records, epochEnded: false)
                 finished = true
             }
@@ -281,10 +288,14 @@ final class RunExecutor<T: TensorElement> {
         let steps = stepCount(phase: p)
         let epochs = epochCount(phase: p)
         while cursor.stepInPhase < steps {
-            guard let batch = loader.next() else { continue }  // nil once at each epoch's end
-            let epoch = cursor.stepInPhase / loader.batchesPerEpoch
-            let lr = config.work.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
-            let result = try phase.step(images: batch.images, labels: batch.labels, epoch: epoch, epochs: epochs, lr: lr)
+            // The step's kernels, epoch end and eval pass on the run's threads of this step.
+            guard let (epoch, lr, result) = try withThreads({ () throws -> (Int, Double, PhaseStepResult)? in
+                guard let batch = loader.next() else { return nil }  // nil once at each epoch's end
+                let epoch = cursor.stepInPhase / loader.batchesPerEpoch
+                let lr = config.work.optimizer?.learningRate(epoch: epoch, of: epochs) ?? 0
+                return (epoch, lr, try phase.step(images: batch.images, labels: batch.labels, epoch: epoch, epochs: epochs,
+                                                  lr: lr))
+            }) else { continue }
             log.append(phase: p, epoch: epoch, lr: lr, probe: result.probe, architecture: result.architecture,
                        noneIndex: net.noneIndex, skipIndex: self.config.network.ops.firstIndex(of: .skipConnect),
                        topology: net.topology)
@@ -292,16 +303,18 @@ final class RunExecutor<T: TensorElement> {
             let stops = phase.stopsHere
             let endsEpoch = stops || cursor.stepInPhase + 1 == steps || (cursor.stepInPhase + 1) % loader.batchesPerEpoch == 0
             if endsEpoch {
-                try phase.endEpoch(epoch)
-                if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
-                    try evaluate(phase: p, epoch: epoch) { rng in phase.evaluationArchitecture(rng: &rng) }
+                try withThreads {
+                    try phase.endEpoch(epoch)
+                    if evaluatesAfter(epoch: epoch, of: epochs, every: config.work.evalEvery) {
+                        try evaluate(phase: p, epoch: epoch) { rng in phase.evaluationArchitecture(rng: &rng) }
+                    }
                 }
             }
             try liveEvents?.update(records, epochEnded: endsEpoch)
             cursor.stepInPhase = stops ? steps : cursor.stepInPhase + 1  // stopped: the phase is done
             cursor.loader = loader.position
             stepsThisInvocation += 1
-            if let threads = threadShare?.poll(current: threads) {
+            if let threads = options.threadShare?.poll(current: threads) {
                 use(threads: threads)
                 options.progress.note("\(spec.id): \(threads) threads from now on (cores that finished runs freed)")
             }
@@ -356,11 +369,8 @@ final class RunExecutor<T: TensorElement> {
 
     /// The run's settings for TensorBoard's text dashboard (the config as the result file stores it).
     func settingsText() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return RunEvents.settingsText(experiment: plan.name, runID: spec.id, name: spec.name,
-                                      codeVersion: plan.codeVersion,
-                                      config: String(decoding: try encoder.encode(config), as: UTF8.self))
+        RunEvents.settingsText(experiment: plan.name, runID: spec.id, name: spec.name, codeVersion: plan.codeVersion,
+                               config: config.manifestJSON.prettyText)
     }
 
     func saveCheckpoint() throws {

@@ -34,6 +34,8 @@ public struct SweepRequest {
     /// Worker threads of each run run here (nil: each run's manifest `threads`); children get theirs from
     /// `childArguments`.
     public var threads: Int?
+    /// In a sweep's child: the share file its parent raises the threads through (`run --thread-share-file`).
+    public var threadShareFile: URL?
     /// Seconds between checkpoints of a run.
     public var checkpointInterval: Double = 60
     /// Write TensorBoard event files while each run works (`--tensorboard`).
@@ -120,7 +122,11 @@ public func runSweep(_ request: SweepRequest) throws -> SweepReport {
                                                           checkpointInterval: request.checkpointInterval,
                                                           progress: request.progress,
                                                           tensorboard: request.tensorboard,
-                                                          threads: request.threads, writeResult: request.writeResult)) {
+                                                          threads: request.threads,
+                                                          threadShare: request.threadShareFile.map {
+                                                              SweepThreadShare.Follower(file: $0)
+                                                          },
+                                                          writeResult: request.writeResult)) {
                 case .finished: report.finished.append(run.id)
                 case .stopped: report.stopped.append(run.id)
                 case let .interrupted(_, _, signal):
@@ -158,9 +164,10 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
     var environment = ProcessInfo.processInfo.environment
     environment[sweepChildEnvironmentKey] = "1"
     defer { Interruption.setChildren([]) }
-    // The tail of the sweep: the cores that finished children leave go to the ones still running.
+    // The tail of the sweep: the cores that finished children leave go to the ones still running, through a
+    // file each child is named on its command line.
     let shareFile = request.tailThreads == nil ? nil : SweepThreadShare.newFile()
-    if let shareFile { environment[SweepThreadShare.environmentKey] = shareFile.path }
+    let shareArguments = shareFile.map { [SweepThreadShare.option, $0.path] } ?? []
     defer { if let shareFile { try? FileManager.default.removeItem(at: shareFile) } }
     var publishedShare: Int?
     let started = Date()
@@ -175,7 +182,7 @@ private func runInChildProcesses(_ runs: [RunSpec], jobs: Int, arguments: (RunSp
         while active.count < jobs, let run = queue.popFirst() {
             let process = Process()
             process.executableURL = executable
-            process.arguments = arguments(run)
+            process.arguments = arguments(run) + shareArguments
             process.environment = environment
             do {
                 try process.run()

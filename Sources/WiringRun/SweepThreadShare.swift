@@ -1,15 +1,16 @@
 // WiringLab: presentation only (not part of the code version)
 // The cores of a `--jobs N` sweep, handed on as its runs finish. Each child starts with cores / N
 // threads; once nothing is left to start and fewer than N children still run, the parent writes the
-// new share (cores / running) into a small file whose path the children were given, and each
-// child, between steps, raises its thread count to it. Without this the last run of a sweep runs
+// new share (cores / running) into a small file whose path each child was given as an argument
+// (`run --thread-share-file`), and each child, between steps, raises its thread count to it (the
+// executor's own `threads`, which it binds as the kernels' count for each step). Without this the last run of a sweep runs
 // alone on 1 of 2 cores (fig4-quick: its third run took a third of the sweep's wall time).
 // Results do not depend on the thread count (bitwise), so a run may change it at any step.
 import Foundation
 
 public enum SweepThreadShare {
-    /// The environment variable that names the share file in a child's environment.
-    public static let environmentKey = "WIRINGLAB_SWEEP_THREADS_FILE"
+    /// The option that names the share file on a child's command line (`run`'s hidden option).
+    public static let option = "--thread-share-file"
 
     /// A fresh path for one sweep's share file (not created yet), in the temporary folder.
     static func newFile() -> URL {
@@ -37,16 +38,14 @@ public enum SweepThreadShare {
         let cores: Int
         var lastLook = Date.distantPast
 
-        /// Nil outside a sweep's child (no share file named in `environment`).
-        public init?(environment: [String: String] = ProcessInfo.processInfo.environment,
-                     cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
-            guard let path = environment[SweepThreadShare.environmentKey], !path.isEmpty else { return nil }
-            file = URL(fileURLWithPath: path)
+        /// Follows the share file `file` (the path a sweep's parent gave its child).
+        public init(file: URL, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+            self.file = file
             self.cores = max(1, cores)
         }
 
         /// Call between steps with the threads in use; cheap when called often. Returns the new thread
-        /// count when it should rise (the caller sets `Parallel.threads`), else nil.
+        /// count when it should rise (the run's steps then use it), else nil.
         public func poll(now: Date = Date(), current: Int) -> Int? {
             guard now.timeIntervalSince(lastLook) >= 1 else { return nil }
             lastLook = now

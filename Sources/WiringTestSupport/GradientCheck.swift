@@ -79,21 +79,13 @@ public func maxAbs<A: TensorElement>(_ a: Tensor<A>) -> Double {
     return worst
 }
 
-/// Runs `body` with `Parallel.threads` = `threads`, restoring the setting afterwards.
+/// Runs `body` with the kernels on `threads` threads (`Parallel.threads` bound for its extent).
 public func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
-    Parallel.threads = threads
-    return try body()
+    try Parallel.$threads.withValue(threads, operation: body)
 }
 
-/// Runs `body` with `Parallel.threads` = 1 and then = 2 (restoring the setting afterwards), for
-/// checks that results do not depend on the thread count.
+/// Runs `body` with the kernels on 1 and then on 2 threads, for checks that results do not depend on
+/// the thread count.
 public func withOneAndTwoThreads<R>(_ body: () -> R) -> (R, R) {
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
-    Parallel.threads = 1
-    let one = body()
-    Parallel.threads = 2
-    return (one, body())
+    (Parallel.$threads.withValue(1, operation: body), Parallel.$threads.withValue(2, operation: body))
 }

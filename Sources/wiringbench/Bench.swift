@@ -36,10 +36,7 @@ func medianMilliseconds(repetitions: Int, warmup: Int = 3, _ body: () -> Void) -
 
 /// Runs `body` with the kernels on `threads` threads.
 func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-    let saved = Parallel.threads
-    Parallel.threads = threads
-    defer { Parallel.threads = saved }
-    return try body()
+    try Parallel.$threads.withValue(threads, operation: body)
 }
 
 /// Multiply-adds of one forward pass of `network` on a batch of `batch` images of side `side` with every
@@ -381,13 +378,14 @@ func runBenchmarks(repetitions: Int = 20, only filter: String? = nil) {
 
 /// The whole tape profile of each supernet step at the current thread count: ms per step for every op phase.
 func runStepProfiles(repetitions: Int, only filter: String?) {
-    Parallel.threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
+    let threads = ProcessInfo.processInfo.environment["WIRINGBENCH_THREADS"].flatMap { Int($0) } ?? 2
     func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
+    withThreads(threads) {
     for step in SupernetStep.all where filter.map(step.name.contains) ?? true {
         let cpuStart = cpuSeconds()
         let result = step.time(repetitions: repetitions)
@@ -407,6 +405,7 @@ func runStepProfiles(repetitions: Int, only filter: String?) {
                      step.batch, Parallel.threads, result.milliseconds, Double(result.profiledNanoseconds) / Double(runs) / 1e6))
         printProfile(result.profile, runs: Double(runs), wall: result.profiledNanoseconds)
     }
+    }
 }
 
 /// Every op phase of a profile: ms per step and share of the profiled wall time (`untimed`: outside every op).
@@ -425,8 +424,7 @@ func printProfile(_ profile: TapeProfile, runs: Double, wall: UInt64) {
 /// same must keep these lines.
 func runChecksums() {
     for step in SupernetStep.all {
-        for threads in [1, 2] {
-            Parallel.threads = threads
+        for threads in [1, 2] { Parallel.$threads.withValue(threads) {
             var rng = RNG(seed: 2)
             let net = Supernet<Float>(config: step.config, rng: &rng)
             let images = Tensor<Float>.normal(shape: [step.batch, 3, 32, 32], rng: &rng)
@@ -457,6 +455,6 @@ func runChecksums() {
                              probe.loss, probe.edgeCost[0][0]))
             }
             print("CHECKSUM \(step.name) threads=\(threads) \(String(hash, radix: 16))")
-        }
+        } }
     }
 }

@@ -24,8 +24,6 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
         ("stem 3->48", Conv2DShape(batch: 64, inChannels: 3, outChannels: 48, height: 32, width: 32, kernel: 3,
                                    padding: 1)),
     ]
-    let saved = Parallel.threads
-    defer { Parallel.threads = saved }
     print("conv2d, Float, best of \(repeats) runs, milliseconds (1 thread: CPU time; more: wall time)")
     let header = threadCounts.map { "  fwd@\($0)   dx@\($0)   dw@\($0) " }.joined()
     print("case".padding(toLength: 14, withPad: " ", startingAt: 0) + header)
@@ -39,8 +37,7 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
         var dx = Tensor<Float>(zeros: shape.inputShape)
         var dw = Tensor<Float>(zeros: shape.weightShape)
         var line = name.padding(toLength: 14, withPad: " ", startingAt: 0)
-        for threads in threadCounts {
-            Parallel.threads = threads
+        for threads in threadCounts { Parallel.$threads.withValue(threads) {
             let forward = bestMilliseconds(repeats, cpu: threads == 1) {
                 y.withUnsafeMutableBufferPointer { yb in
                     x.withUnsafeBufferPointer { xb in
@@ -68,7 +65,7 @@ func runConvBench(threadCounts: [Int] = [1, 2], repeats: Int = 15) {
             }
             line += "  " + [forward, inputGradient, weightGradient].map(format).joined(separator: " ")
             totals[name, default: []].append(forward + inputGradient + weightGradient)
-        }
+        } }
         print(line)
     }
     // The conv share of the two ops that dominate the search (reference-spec section 2).

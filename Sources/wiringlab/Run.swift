@@ -57,6 +57,11 @@ extension WiringLab {
                                    + "cores / N). Results are bitwise the same for any count.", valueName: "N"))
         var threads: Int?
 
+        @Option(name: .customLong(String(SweepThreadShare.option.dropFirst(2))),
+                help: ArgumentHelp("A sweep's child: the file its parent raises the threads through.",
+                                   visibility: .hidden))
+        var threadShareFile: String?
+
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
             if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be in 1...256.") }
@@ -99,6 +104,7 @@ extension WiringLab {
             request.checkpointInterval = checkpointEvery
             request.tensorboard = tensorboard
             request.threads = threads
+            request.threadShareFile = threadShareFile.map { URL(fileURLWithPath: $0) }
             // Once fewer runs than jobs are left, the ones still running take the freed cores.
             if jobs > 1 { request.tailThreads = { running in max(1, cores / running) } }
             request.rerunCodeChanged = rerunCodeChanged

@@ -136,11 +136,8 @@ private func epoch<T>(_ loader: inout BatchLoader<T>) -> [(images: Tensor<T>, la
 @Test func batchesAreBitwiseEqualForOneAndTwoThreads() throws {
     let data = SyntheticDataset.make(count: 9, channels: 3, size: 8, classes: 3, seed: 6)
     func run(threads: Int) throws -> [Tensor<Float>] {
-        let saved = Parallel.threads
-        Parallel.threads = threads
-        defer { Parallel.threads = saved }
         var loader = try BatchLoader<Float>(dataset: data, batchSize: 4, mode: .shuffled, augmentation: .standard, seed: 3)
-        return epoch(&loader).map { $0.images }
+        return Parallel.$threads.withValue(threads) { epoch(&loader).map { $0.images } }
     }
     #expect(try run(threads: 1) == run(threads: 2))
 }

@@ -202,8 +202,10 @@ private func plan(_ extra: String, overrides: [String] = [], codeVersion: String
 }
 
 @Test func theSpeedProbeTimesRealStepsAndStopsAtItsLimit() {
-    let threads = Parallel.threads
-    let perImage = HostSpeed.probe(budget: 0, maximumSteps: 3)
-    #expect(perImage > 0 && perImage.isFinite)
-    #expect(Parallel.threads == threads)  // the probe runs at one thread and puts the setting back
+    // The probe binds one thread for its own steps only: the caller's count is untouched.
+    Parallel.$threads.withValue(2) {
+        let perImage = HostSpeed.probe(budget: 0, maximumSteps: 3)
+        #expect(perImage > 0 && perImage.isFinite)
+        #expect(Parallel.threads == 2)
+    }
 }

@@ -196,7 +196,7 @@ import Testing
             ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
             none = ops.index("none")
             config = json.loads(f.attrs["config"])
-            bi = config["phases"][0]["search"]["level"] == "bi"
+            bi = config["phases"][0]["level"] == "bi"
             f["steps/accuracy"][...] = np.ones_like(f["steps/accuracy"][()])
             topology = f["search/topology"][()]
             topology[-1, :] = none if bi else (none + 1) % len(ops)

@@ -94,29 +94,34 @@ func allDatasets(_ path: String) throws -> [String: [Double]] {
 
     /// Threads are a value given to the run (`RunOptions.threads`, what `run --threads` sets), not a manifest
     /// override: the run id stays, the datasets are bitwise those of the manifest's count, and the result file's
-    /// `threads` records the count the steps used.
+    /// `threads` records the count the steps used: the most, when a sweep's tail raised it between steps
+    /// ("raised": starts at 1, its share file says 2 from the first step on).
     @Test func threadsGivenToTheRunAreRecordedAndChangeNoResult() throws {
         let plan = try tinyPlan()
         let folder = temporaryFolder("threads")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
+        let share = folder.appendingPathComponent("share")
+        SweepThreadShare.publish(2, to: share)
         var paths: [String] = []
-        for (name, threads) in [("one", nil), ("two", 2)] as [(String, Int?)] {
+        for (name, threads) in [("one", nil), ("two", 2), ("raised", 1)] as [(String, Int?)] {
             var options = RunOptions(outFolder: folder.appendingPathComponent(name))
             options.threads = threads
+            if name == "raised" { options.threadShare = SweepThreadShare.Follower(file: share, cores: 2) }
             guard case let .finished(path) = try executeRun(plan.runs[0], plan: plan, options: options) else {
                 Issue.record("run did not finish")
                 return
             }
             paths.append(path)
         }
-        let a = try allDatasets(paths[0]), b = try allDatasets(paths[1])
-        #expect(a.keys.sorted() == b.keys.sorted())
-        for key in a.keys.sorted() {
-            #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
+        let a = try allDatasets(paths[0])
+        for other in paths.dropFirst() {
+            let b = try allDatasets(other)
+            #expect(a.keys.sorted() == b.keys.sorted())
+            for key in a.keys.sorted() {
+                #expect(a[key]!.map(\.bitPattern) == b[key]?.map(\.bitPattern), "dataset \(key) differs")
+            }
         }
-        for (path, threads) in zip(paths, [plan.runs[0].config.threads, 2]) {
+        for (path, threads) in zip(paths, [plan.runs[0].config.threads, 2, 2]) {
             let file = try HDF5File(reading: path)
             defer { file.close() }
             guard case let .integer(recorded) = try file.root.attributeValue("threads") else {

@@ -187,7 +187,7 @@ func runAll(_ plan: ExperimentPlan, into folder: URL) throws {
         defer { file.close() }
         let ops = try file.dataset("ops").readStrings().values
         let mean = try file.dataset("summary/cost_mean").read(Double.self).values
-        #expect(try file.root.attribute("format_version", as: Int.self) == 2)
+        #expect(try file.root.attribute("format_version", as: Int.self) == 3)
         #expect(try file.dataset("ops").storedType == .string(length: nil))
 
         do {

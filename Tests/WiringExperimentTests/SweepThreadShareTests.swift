@@ -12,9 +12,7 @@ import Testing
     @Test func aChildTakesThePublishedShareButNeverLessNorMoreThanTheCores() throws {
         let file = SweepThreadShare.newFile()
         defer { try? FileManager.default.removeItem(at: file) }
-        #expect(SweepThreadShare.Follower(environment: [:]) == nil, "outside a sweep there is nothing to follow")
-        let follower = try #require(SweepThreadShare.Follower(environment: [SweepThreadShare.environmentKey: file.path],
-                                                             cores: 4))
+        let follower = SweepThreadShare.Follower(file: file, cores: 4)
         let start = Date()
         #expect(follower.poll(now: start, current: 2) == nil, "no file yet")
         SweepThreadShare.publish(3, to: file)

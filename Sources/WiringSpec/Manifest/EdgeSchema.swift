@@ -16,15 +16,25 @@ enum EdgeSchema {
     static let restrictionKeys = ["delete", "fix", "allow", "exclude"]
 
     static let entry = Schema<Entry>(what: "an edge constraint", defaults: Entry(network: NetworkConfig()), fields: [
-        .custom("edge", type: "integer 0...edges-1", default: { _ in "" }, doc: "One edge.") { node, path, e in
+        .custom("edge", type: "integer 0...edges-1", default: { _ in "" }, doc: "One edge.", render: { e in
+            if case let .edge(i)? = e.selectors.first, e.selectors.count == 1 { return .int(i) } else { return nil }
+        }) { node, path, e in
             e.selectors = [.edge(try index(node, path, e.network))]
         },
         .custom("edges", type: "list of integers, or `input` \\| `intermediate` \\| `all`", default: { _ in "" },
-                doc: "Several edges. `input`: edges from the cell inputs (states 0 and 1); `intermediate`: edges between intermediate nodes (e4 in the minimal cell; 4, 7, 8, 11, 12, 13 in the original).") {
+                doc: "Several edges. `input`: edges from the cell inputs (states 0 and 1); `intermediate`: edges between intermediate nodes (e4 in the minimal cell; 4, 7, 8, 11, 12, 13 in the original).",
+                render: { e in
+                    // A list of indices was read as one `edge` constraint each, and is written so.
+                    let named: [(EdgeSelector, String)] = [(.inputEdges, "input"), (.intermediateEdges, "intermediate"),
+                                                           (.allEdges, "all")]
+                    guard e.selectors.count == 1, let word = named.first(where: { $0.0 == e.selectors[0] })?.1 else { return nil }
+                    return .string(word)
+                }) {
             node, path, e in
             e.selectors = try selectors(node, path, e.network)
         },
-        .custom("delete", type: "`true`", default: { _ in "" }, doc: "The edge is removed: its output is zero (op none).") {
+        .custom("delete", type: "`true`", default: { _ in "" }, doc: "The edge is removed: its output is zero (op none).",
+                render: { e in e.restriction == .delete ? .bool(true) : nil }) {
             node, path, e in
             guard try node.bool(path) else {
                 throw ManifestError.invalid(node.location, keyPath: path,
@@ -32,18 +42,29 @@ enum EdgeSchema {
             }
             e.restriction = .delete
         },
-        .custom("fix", type: "op name", default: { _ in "" }, doc: "The edge always takes this op.") { node, path, e in
+        .custom("fix", type: "op name", default: { _ in "" }, doc: "The edge always takes this op.", render: { e in
+            if case let .fix(op)? = e.restriction { return .string(op.rawValue) } else { return nil }
+        }) { node, path, e in
             e.restriction = .fix(try memberOp(node, path, e.network))
         },
         .custom("allow", type: "list of op names", default: { _ in "" },
-                doc: "The edge samples only among these ops (replaces what earlier rules left).") { node, path, e in
+                doc: "The edge samples only among these ops (replaces what earlier rules left).", render: { e in
+                    if case let .allow(ops)? = e.restriction { return .array(ops.map { .string($0.rawValue) }) } else { return nil }
+                }) { node, path, e in
             e.restriction = .allow(try opList(node, path, e.network))
         },
         .custom("exclude", type: "list of op names", default: { _ in "" },
-                doc: "The edge never samples these ops (removes them from what earlier rules left).") { node, path, e in
+                doc: "The edge never samples these ops (removes them from what earlier rules left).", render: { e in
+                    if case let .exclude(ops)? = e.restriction { return .array(ops.map { .string($0.rawValue) }) } else { return nil }
+                }) { node, path, e in
             e.restriction = .exclude(try opList(node, path, e.network))
         },
     ], checks: [exactlyOneSelectorAndRestriction])
+
+    /// One constraint as an `edges` entry would write it (an entry of several edges was read as one constraint each).
+    static func rendered(_ constraint: EdgeConstraint) -> JSONValue {
+        entry.rendered(Entry(network: NetworkConfig(), selectors: [constraint.selector], restriction: constraint.restriction))
+    }
 
     /// Reads the `edges` list into constraints and checks that the model can apply them.
     static func decode(_ node: ManifestNode, path: String, network: NetworkConfig) throws -> [EdgeConstraint] {

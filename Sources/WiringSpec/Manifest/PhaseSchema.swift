@@ -18,7 +18,8 @@ enum PhaseSchema {
         .readElsewhere("kind", role: .run, type: choiceType(PhaseKind.self), default: "required",
                        doc: "`probe`: theta and alpha frozen, Monte-Carlo cost statistics under sampling (`child_reward_stat`). `train`: theta trained by SGD with a cosine schedule, ops sampled uniformly or fixed, alpha untouched (`random_sample`). `search`: alpha updated by a search algorithm. `eval`: one pass over the `data.test_size` test images per epoch, batch norm in eval mode, nothing trained (`/eval`)."),
         .custom("name", type: "string `[a-z0-9_-]+`", default: { _ in "kind + position (`probe0`, `train1`)" },
-                doc: "Unique within the run; the label in result files.") { node, path, header in
+                doc: "Unique within the run; the label in result files.", render: { $0.name.map(JSONValue.string) }) {
+            node, path, header in
             let name = try node.string(path)
             guard isValidName(name) else {
                 throw ManifestError.invalid(node.location, keyPath: path, expected: namePattern, got: "'\(name)'")
@@ -26,11 +27,13 @@ enum PhaseSchema {
             header.name = name
         },
         .custom("epochs", type: "integer in 1...\(Limits.epochs)", default: { _ in "`1` (if `batches` is absent)" },
-                doc: "Length in passes over the training images (the theta half when split); an `eval` phase: passes over the test images.") { node, path, header in
+                doc: "Length in passes over the training images (the theta half when split); an `eval` phase: passes over the test images.",
+                render: { $0.epochs.map(JSONValue.int) }) { node, path, header in
             header.epochs = try node.int(path, min: 1, max: Limits.epochs)
         },
         .custom("batches", type: "integer in 1...\(Limits.batches)", default: { _ in "none" },
-                doc: "Length in steps instead; give `epochs` or `batches`, not both.") { node, path, header in
+                doc: "Length in steps instead; give `epochs` or `batches`, not both.",
+                render: { $0.batches.map(JSONValue.int) }) { node, path, header in
             header.batches = try node.int(path, min: 1, max: Limits.batches)
         },
     ], checks: [epochsOrBatches])
@@ -62,7 +65,8 @@ enum PhaseSchema {
     /// `eval_every`: an integer of epochs, or null.
     static func evalEvery<C>(_ keyPath: WritableKeyPath<C, Int?>) -> SchemaField<C> {
         .custom("eval_every", type: "integer in 1...\(Limits.epochs) or null", default: { _ in "`null`" },
-                doc: evalEveryDoc, acceptsNull: true) { node, path, config in
+                doc: evalEveryDoc, acceptsNull: true, render: { $0[keyPath: keyPath].map(JSONValue.int) ?? .null }) {
+            node, path, config in
             if case .null = node.value { config[keyPath: keyPath] = nil } else {
                 config[keyPath: keyPath] = try node.int(path, min: 1, max: Limits.epochs)
             }
@@ -76,8 +80,9 @@ enum PhaseSchema {
     static let probe = Schema<ProbeSettings>(what: "a probe phase", defaults: ProbeSettings(), fields: [
         .choice("sampling", \.sampling, doc: samplingDoc),
         .mapping("until_sign_known", \.untilSignKnownOrDefaults, untilSignKnown, default: "`null` (run the length)",
+                 held: { $0.untilSignKnown != nil },
                  doc: "Stop the phase once every (cell, edge, op)'s mean cost interval, mean ± z·SEM, excludes 0 (none and deleted edges do not count); `epochs`/`batches` is then the cap. `probe/sign_samples` records the draws each sign needed (the count from which its interval excluded 0 to the end), `probe/steps` the phase's steps. Needs one-hot sampling. `{}` turns it on."),
-        .mapping("exact_cost", \.exactCostOrDefaults, exactCost, default: "`null` (none)",
+        .mapping("exact_cost", \.exactCostOrDefaults, exactCost, default: "`null` (none)", held: { $0.exactCost != nil },
                  doc: "At the phase's end, every subnet of the cell (one op per edge, shared by the cells; at most \(ExactCost.limit)) on fixed batches of a stream of their own, weighted by p(Z) = Π_e 1/|allowed_e|: the exact E[C | Z_e = op] that `summary/cost_mean` estimates, in `probe/exact_cost`. Needs `sampling: uniform` and `sampling.per_cell: false`. `{}` turns it on."),
     ])
 
@@ -101,7 +106,8 @@ enum PhaseSchema {
 
     static let search = Schema<SearchSettings>(what: "a search phase", defaults: SearchSettings(), fields: [
         .custom("algorithm", type: choiceType(SearchAlgorithm.self), default: { "`\($0.search.algorithm.rawValue)`" },
-                doc: SearchAlgorithm.allCases.map { $0.strategy.summary }.joined(separator: " ") + " Sets the defaults of the keys below (docs/search.md).") {
+                doc: SearchAlgorithm.allCases.map { $0.strategy.summary }.joined(separator: " ") + " Sets the defaults of the keys below (docs/search.md).",
+                render: { .string($0.search.algorithm.rawValue) }) {
             node, path, s in
             // The algorithm decides the other keys' defaults (level, alpha_init, alpha clipping).
             s.search = SearchConfig(algorithm: try node.choice(path))
@@ -116,7 +122,13 @@ enum PhaseSchema {
                  doc: "Anneal once per epoch: max(t_min, t_min + (1 - e/T)(t0 - t_min)) (reference-spec 5.2)."),
         .custom("alpha_init", type: "mapping",
                 default: { _ in perAlgorithm({ $0.alphaInit }, alphaInitText) },
-                doc: "`{kind: normal, mean, std}` draws each entry from N(mean, std^2) (defaults mean 0, std 1); `{kind: constant, value}` sets every entry (DARTS `cal_stat`: 0.001).") {
+                doc: "`{kind: normal, mean, std}` draws each entry from N(mean, std^2) (defaults mean 0, std 1); `{kind: constant, value}` sets every entry (DARTS `cal_stat`: 0.001).",
+                render: { s in
+                    switch s.search.alphaInit {
+                    case let .normal(mean, std): return .object([("kind", .string("normal")), ("mean", .double(mean)), ("std", .double(std))])
+                    case let .constant(value): return .object([("kind", .string("constant")), ("value", .double(value))])
+                    }
+                }, renderedPaths: ["kind", "mean", "std", "value"]) {
             node, path, s in
             s.search.alphaInit = try decodeAlphaInit(node, path)
         },
@@ -125,7 +137,8 @@ enum PhaseSchema {
                 doc: "DSNAS: the weight of each edge's clamped reward in the alpha gradient. `sample_probability` (the authors' code): p(sampled op) / its mean over the edges; `none`: 1 (the plain score-function estimator)."),
         .custom("refresh_running_statistics", type: "boolean",
                 default: { _ in perAlgorithm({ $0.refreshRunningStatistics }) { "`\($0)`" } },
-                doc: "DSNAS, and ProxylessNAS's bi-level weight step: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the DSNAS reference does. False: only the sampled child's norms move (the ProxylessNAS original).") {
+                doc: "DSNAS, and ProxylessNAS's bi-level weight step: the batch-norm statistics of a step come from one more training-mode supernet forward (every op, one-hot weights) before the SGD step, as the DSNAS reference does. False: only the sampled child's norms move (the ProxylessNAS original).",
+                render: { .bool($0.search.refreshRunningStatistics) }) {
             node, path, s in
             s.search.refreshRunningStatistics = try node.bool(path)
         },
@@ -143,7 +156,7 @@ enum PhaseSchema {
         .mapping("alpha_optimizer", \.search.alphaOptimizer, adam, default: "see [optimizers](#optimizers)",
                  expanded: false, doc: "The alpha optimiser."),
         evalEvery(\.evalEvery),
-        .mapping("diagnostics", \.diagnosticsOrDefaults, diagnostics, default: "`null` (none)",
+        .mapping("diagnostics", \.diagnosticsOrDefaults, diagnostics, default: "`null` (none)", held: { $0.diagnostics != nil },
                  doc: "Per-epoch diagnostics on batches of their own stream (the search half when bi-level, else the training images; theta, the running statistics and the run's other records untouched), in the result file's `search` group beside alpha and p(none): ∂L/∂W of every op under the softmax mixture, the Hessian of that loss in alpha (dominant eigenvalue by power iteration; the matrix and its spectrum when alpha is small), and op strength by perturbation (DARTS-PT). `{}` turns them on with the defaults below."),
     ], checks: [RunChecks.levelAndOrderFitAlgorithm])
 
@@ -193,6 +206,31 @@ enum PhaseSchema {
         var keys = common.keys
         for kind in PhaseKind.allCases { keys += self.keys(of: kind).filter { !keys.contains($0) } }
         return keys
+    }
+
+    /// One phase as a manifest would write it: its kind, the common keys, then its kind's own.
+    static func rendered(_ phase: PhaseConfig) -> JSONValue {
+        let header = Header(name: phase.name, epochs: phase.length.unit == .epochs ? phase.length.count : nil,
+                            batches: phase.length.unit == .batches ? phase.length.count : nil)
+        guard case let .object(common) = common.rendered(header) else { return .null }
+        let own: JSONValue
+        switch phase.work {
+        case let .probe(s): own = probe.rendered(s)
+        case let .train(s): own = train.rendered(s)
+        case let .search(s): own = search.rendered(s)
+        case let .eval(s): own = eval.rendered(s)
+        }
+        guard case let .object(fields) = own else { return .null }
+        return .object([("kind", .string(phase.kind.rawValue))] + common + fields)
+    }
+
+    /// Every key path a rendered phase may hold, over all kinds.
+    static var renderedKeyPaths: [String] {
+        var paths = ["kind"] + common.renderedKeyPaths
+        for table in [probe.renderedKeyPaths, train.renderedKeyPaths, search.renderedKeyPaths, eval.renderedKeyPaths] {
+            paths += table.filter { !paths.contains($0) }
+        }
+        return paths
     }
 
     /// Reads the `phases` list.

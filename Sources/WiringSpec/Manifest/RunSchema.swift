@@ -28,14 +28,18 @@ enum RunSchema {
                  doc: "Data set, subset sizes, batching, augmentation."),
         .mapping("network", \.network, network, default: "see [network](#network)", expanded: false,
                  doc: "The supernet."),
-        .custom("edges", type: "list", default: { _ in "`[]`" }, doc: "Edge constraints, see [edges](#edges).") {
+        .custom("edges", type: "list", default: { _ in "`[]`" }, doc: "Edge constraints, see [edges](#edges).",
+                render: { .array($0.network.constraints.map(EdgeSchema.rendered)) },
+                renderedPaths: EdgeSchema.entry.renderedKeyPaths.map { "N." + $0 }) {
             node, path, config in
             config.network.constraints = try EdgeSchema.decode(node, path: path, network: config.network)
         },
         .mapping("sampling", \.sampling, sampling, default: "see below", expanded: false,
                  doc: "How sampled ops are shared between cells."),
         .custom("phases", type: "list, at least one", default: { _ in "required" },
-                doc: "What the run does, in order, see [phases](#phases).") { node, path, config in
+                doc: "What the run does, in order, see [phases](#phases).",
+                render: { .array($0.phases.map(PhaseSchema.rendered)) },
+                renderedPaths: PhaseSchema.renderedKeyPaths.map { "N." + $0 }) { node, path, config in
             config.phases = try PhaseSchema.decodeList(node, path: path, network: config.network)
         },
         .mapping("record", \.record, record, default: "see below", expanded: false,
@@ -54,7 +58,7 @@ enum RunSchema {
     static let data = Schema<DataConfig>(what: "data", defaults: DataConfig(), fields: [
         .choice("dataset", \.dataset,
                 doc: "Fashion-MNIST: 28x28 grey, 60000/10000 images, from the Debian package `dataset-fashion-mnist` (no download). CIFAR-10: 32x32 colour, 50000/10000, binary batches (`cifar-10-batches-bin`) or torchvision's pickles (`cifar-10-batches-py`). CIFAR-100: the same in `cifar-100-binary` or `cifar-100-python`, 100 classes (see `labels`). npz: a NumPy `.npz` named by `path`, shape and classes from the file. Synthetic: deterministic random images for tests. Where each is found: [data.md](data.md)."),
-        .choice("labels", \.labelsChoice,
+        .choice("labels", \.labelsChoice, held: { $0.labels != nil },
                 doc: "CIFAR-100 only (ignored otherwise, always type-checked): `fine` = 100 classes, `coarse` = 20 superclasses."),
         .optionalString("path", \.path,
                         doc: "The `.npz` file of `dataset: npz` (required there, ignored otherwise): arrays `x_train`, `y_train`, `x_test`, `y_test`; absolute or relative to the working directory, `~` is the home folder. Read while the manifest is checked. Part of the run id."),
@@ -70,7 +74,7 @@ enum RunSchema {
                  doc: "Random crop with 4-pixel zero padding and horizontal flip on training batches (reference-spec 5.4)."),
         .choice("split", \.split, default: "`half` if a phase is a bi-level search, else `none`",
                 doc: "`half`: the first half of the training images trains theta, the second half is the search set for alpha of a bi-level search. `none` under a bi-level search is an error."),
-        .mapping("synthetic", \.syntheticShape, synthetic, default: "see next rows",
+        .mapping("synthetic", \.syntheticShape, synthetic, default: "see next rows", held: { $0.synthetic != nil },
                  doc: "Only used when `dataset: synthetic` (always type-checked)."),
     ], checks: [RunChecks.keepOnlyWhatTheDatasetReads, RunChecks.npzShapeFromFile, RunChecks.sizesWithinDataset])
 
@@ -83,7 +87,9 @@ enum RunSchema {
 
     static let network = Schema<NetworkConfig>(what: "network", defaults: NetworkConfig(), fields: [
         .custom("cell", type: choiceType(CellPreset.self), default: { _ in "`minimal`" },
-                doc: "Named cell: `minimal` = steps 2, multiplier 2 (5 edges); `original` = steps 4, multiplier 4 (14 edges). Sets `steps` and `multiplier` unless they are given.") {
+                doc: "Named cell: `minimal` = steps 2, multiplier 2 (5 edges); `original` = steps 4, multiplier 4 (14 edges). Sets `steps` and `multiplier` unless they are given.",
+                // Stored as the `steps` and `multiplier` it set.
+                render: { _ in nil }, renderedPaths: []) {
             node, path, config in
             let cell: CellPreset = try node.choice(path)
             (config.steps, config.multiplier) = (cell.steps, cell.multiplier)
@@ -97,7 +103,8 @@ enum RunSchema {
         .integer("channels", \.channels, min: 1, max: Limits.channels, doc: "Channels per node, C."),
         .integer("stem_multiplier", \.stemMultiplier, min: 1, max: Limits.stemMultiplier, doc: "Stem output channels = stem_multiplier x C."),
         .custom("ops", type: "`order_b` \\| `order_a` \\| list of op names", default: { _ in "`order_b`" },
-                doc: "Candidate ops in index order. `order_b` (the paper's figures, DSNAS): \(OpOrder.orderB.ops.map(\.rawValue).joined(separator: ", ")). `order_a` (DARTS): \(OpOrder.orderA.ops.map(\.rawValue).joined(separator: ", ")). A list may hold any of these names, each once.") {
+                doc: "Candidate ops in index order. `order_b` (the paper's figures, DSNAS): \(OpOrder.orderB.ops.map(\.rawValue).joined(separator: ", ")). `order_a` (DARTS): \(OpOrder.orderA.ops.map(\.rawValue).joined(separator: ", ")). A list may hold any of these names, each once.",
+                render: { .array($0.ops.map { .string($0.rawValue) }) }) {
             node, path, config in
             config.ops = try decodeOps(node, path)
         },

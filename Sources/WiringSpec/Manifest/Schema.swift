@@ -3,7 +3,8 @@
 // accepts, its documentation and where its value goes in the typed configuration. Decoding is one loop
 // over a table; defaults are whatever the configuration type's own initialiser put there; rules that
 // involve several keys run after the loop as named checks (`RunChecks.swift`). The key tables of
-// docs/manifest.md are rendered from the same tables (`SchemaDocs.swift`).
+// docs/manifest.md are rendered from the same tables (`SchemaDocs.swift`), and so is the configuration
+// a result file stores (`rendered`: the manifest's keys, so the user meets one spelling per setting).
 //
 // Adding a manifest key = one field in its table + the code that reads the new config value.
 
@@ -26,6 +27,13 @@ struct SchemaField<Config> {
     var role: FieldRole = .run
     /// Checks the value written under the key and stores it in the configuration.
     let apply: (_ node: ManifestNode, _ path: String, _ config: inout Config) throws -> Void
+    /// The value as a manifest would write it, for the configuration a result file stores; nil when the
+    /// configuration does not hold it (a key read elsewhere; `cell`, which sets `steps` and `multiplier`; an
+    /// optional block that is off). Reading the rendering as a manifest gives the same configuration.
+    let render: (Config) -> JSONValue?
+    /// The key paths below `key` that `render` may write ("" for the value itself, `N` for a list position);
+    /// empty when it writes nothing.
+    let renderedPaths: [String]
 }
 
 /// Who reads a top-level key.
@@ -86,6 +94,16 @@ struct Schema<Config> {
         }
     }
 
+    /// `config` as a manifest mapping of this table's keys (in table order), leaving out what it does not hold.
+    func rendered(_ config: Config) -> JSONValue {
+        .object(fields.compactMap { field in field.render(config).map { (field.key, $0) } })
+    }
+
+    /// Every key path (`norm.kind`; `N` for a list position) that `rendered` may write.
+    var renderedKeyPaths: [String] {
+        fields.flatMap { field in field.renderedPaths.map { $0.isEmpty ? field.key : field.key + "." + $0 } }
+    }
+
     /// The defaults as a flow mapping, for a parent's docs row (`{kind: batch, affine: false}`).
     func renderedDefaults(_ value: Config) -> String {
         let renderedFields = fields.map { "\($0.key): \($0.defaultText(value).trimmingCharacters(in: ["`"]))" }
@@ -134,19 +152,21 @@ func docValue(_ value: some Any) -> String {
 }
 
 extension SchemaField {
-    /// A field with every part given.
+    /// A field with every part given. `render` is required: a new key's value reaches the result files.
     static func custom(_ key: String, type: String, default defaultText: @escaping (Config) -> String, doc: String,
                        acceptsNull: Bool = false, docRows: @escaping (Config) -> [DocRow] = { _ in [] },
+                       render: @escaping (Config) -> JSONValue?, renderedPaths: [String] = [""],
                        apply: @escaping (ManifestNode, String, inout Config) throws -> Void) -> SchemaField {
         SchemaField(key: key, type: type, defaultText: defaultText, doc: doc, acceptsNull: acceptsNull,
-                    docRows: docRows, apply: apply)
+                    docRows: docRows, apply: apply, render: render, renderedPaths: renderedPaths)
     }
 
     /// A field read and stored elsewhere (sweep keys read by the planner, loader keys), listed so the
     /// mapping accepts it and the docs show it.
     static func readElsewhere(_ key: String, role: FieldRole, type: String, default defaultText: String,
                               doc: String) -> SchemaField {
-        var field = SchemaField.custom(key, type: type, default: { _ in defaultText }, doc: doc, apply: { _, _, _ in })
+        var field = SchemaField.custom(key, type: type, default: { _ in defaultText }, doc: doc, render: { _ in nil },
+                                       renderedPaths: [], apply: { _, _, _ in })
         field.role = role
         return field
     }
@@ -156,7 +176,8 @@ extension SchemaField {
                                                max: Int = .max, default text: String? = nil,
                                                doc: String) -> SchemaField {
         .custom(key, type: intExpectation(min, max).replacingOccurrences(of: "expected an ", with: ""),
-                default: { text ?? "`\($0[keyPath: keyPath])`" }, doc: doc) { node, path, config in
+                default: { text ?? "`\($0[keyPath: keyPath])`" }, doc: doc,
+                render: { .int(Int(truncatingIfNeeded: $0[keyPath: keyPath])) }) { node, path, config in
             config[keyPath: keyPath] = I(try node.int(path, min: min, max: max))
         }
     }
@@ -165,8 +186,8 @@ extension SchemaField {
     static func number(_ key: String, _ keyPath: WritableKeyPath<Config, Double>, _ bound: NumberBound = .any,
                        default text: String? = nil, doc: String) -> SchemaField {
         let (min, positive, max) = bound.arguments
-        return .custom(key, type: bound.text, default: { text ?? docValue($0[keyPath: keyPath]) }, doc: doc) {
-            node, path, config in
+        return .custom(key, type: bound.text, default: { text ?? docValue($0[keyPath: keyPath]) }, doc: doc,
+                       render: { .double($0[keyPath: keyPath]) }) { node, path, config in
             config[keyPath: keyPath] = try node.double(path, min: min, positive: positive, max: max)
         }
     }
@@ -176,7 +197,8 @@ extension SchemaField {
                                default text: String? = nil, doc: String) -> SchemaField {
         let (min, positive, max) = bound.arguments
         return .custom(key, type: bound.text + " or null", default: { text ?? docValue($0[keyPath: keyPath]) },
-                       doc: doc, acceptsNull: true) { node, path, config in
+                       doc: doc, acceptsNull: true, render: { $0[keyPath: keyPath].map(JSONValue.double) ?? .null }) {
+            node, path, config in
             if case .null = node.value {
                 config[keyPath: keyPath] = nil
             } else {
@@ -186,7 +208,8 @@ extension SchemaField {
     }
 
     static func boolean(_ key: String, _ keyPath: WritableKeyPath<Config, Bool>, doc: String) -> SchemaField {
-        .custom(key, type: "boolean", default: { "`\($0[keyPath: keyPath])`" }, doc: doc) { node, path, config in
+        .custom(key, type: "boolean", default: { "`\($0[keyPath: keyPath])`" }, doc: doc,
+                render: { .bool($0[keyPath: keyPath]) }) { node, path, config in
             config[keyPath: keyPath] = try node.bool(path)
         }
     }
@@ -194,15 +217,18 @@ extension SchemaField {
     /// A string or null (null = the default place).
     static func optionalString(_ key: String, _ keyPath: WritableKeyPath<Config, String?>, doc: String) -> SchemaField {
         .custom(key, type: "string or null", default: { docValue($0[keyPath: keyPath]) }, doc: doc,
-                acceptsNull: true) { node, path, config in
+                acceptsNull: true, render: { $0[keyPath: keyPath].map(JSONValue.string) ?? .null }) { node, path, config in
             if case .null = node.value { config[keyPath: keyPath] = nil } else { config[keyPath: keyPath] = try node.string(path) }
         }
     }
 
     /// One of a string enum's raw values, with a suggestion for a near miss.
+    /// - Parameter held: whether the configuration holds the value (it is left out of the rendering when not).
     static func choice<E>(_ key: String, _ keyPath: WritableKeyPath<Config, E>, default text: String? = nil,
+                          held: ((Config) -> Bool)? = nil,
                           doc: String) -> SchemaField where E: RawRepresentable & CaseIterable, E.RawValue == String {
-        .custom(key, type: choiceType(E.self), default: { text ?? "`\($0[keyPath: keyPath].rawValue)`" }, doc: doc) {
+        .custom(key, type: choiceType(E.self), default: { text ?? "`\($0[keyPath: keyPath].rawValue)`" }, doc: doc,
+                render: { config in held?(config) == false ? nil : .string(config[keyPath: keyPath].rawValue) }) {
             node, path, config in
             config[keyPath: keyPath] = try node.choice(path)
         }
@@ -210,17 +236,21 @@ extension SchemaField {
 
     /// A nested mapping read by `schema` into the value at `keyPath`, starting from what is there
     /// (or from `start`, e.g. `preprocess_norm` starts from `norm`).
-    /// - Parameter expanded: the docs list the nested keys under this row.
+    /// - Parameters:
+    ///   - expanded: the docs list the nested keys under this row.
+    ///   - held: whether the configuration holds the block (an optional one that is off is left out of the rendering).
     static func mapping<Sub>(_ key: String, _ keyPath: WritableKeyPath<Config, Sub>, _ schema: Schema<Sub>,
                              type: String = "mapping", default text: String? = nil, expanded: Bool = true,
-                             start: ((Config) -> Sub)? = nil, doc: String) -> SchemaField {
+                             start: ((Config) -> Sub)? = nil, held: ((Config) -> Bool)? = nil,
+                             doc: String) -> SchemaField {
         .custom(key, type: type, default: { text ?? schema.renderedDefaults($0[keyPath: keyPath]) }, doc: doc,
                 docRows: { config in
                     guard expanded else { return [] }
                     var nested = schema
                     nested.defaults = config[keyPath: keyPath]
                     return nested.docRows()
-                }) { node, path, config in
+                }, render: { config in held?(config) == false ? nil : schema.rendered(config[keyPath: keyPath]) },
+                renderedPaths: schema.renderedKeyPaths) { node, path, config in
             var value = start?(config) ?? config[keyPath: keyPath]
             try schema.decode(node, at: path, into: &value, fallback: node.location)
             config[keyPath: keyPath] = value

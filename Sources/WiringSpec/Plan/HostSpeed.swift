@@ -34,13 +34,13 @@ public enum HostSpeed {
         let domains = (try? config.edgeDomains()) ?? []
         var sampler = UniformSampler()
         let tape = Tape<Float>()
-        let threads = Parallel.threads
-        Parallel.threads = 1
-        defer { Parallel.threads = threads }
+        // One thread, whatever the caller runs at: the probe's row is a one-thread row.
         func step() {
             let architecture = sampler.sample(domains: domains, cells: config.cells, rng: &rng)
             tape.reset()
-            _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+            Parallel.$threads.withValue(1) {
+                _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
+            }
         }
         step()
         var times: [Double] = []

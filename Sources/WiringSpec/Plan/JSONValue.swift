@@ -54,6 +54,32 @@ public indirect enum JSONValue: Hashable, Sendable {
     }
 }
 
+extension JSONValue {
+    /// The value as indented JSON text (two spaces, object keys in order), for people reading a result file:
+    /// a list of plain values stays on one line (`ops`), a list of mappings gets a line per item (`phases`).
+    public var prettyText: String { pretty(indent: "") }
+
+    private func pretty(indent: String) -> String {
+        let inner = indent + "  "
+        switch self {
+        case let .array(items) where items.contains(where: \.isContainer):
+            return "[\n" + items.map { inner + $0.pretty(indent: inner) }.joined(separator: ",\n") + "\n" + indent + "]"
+        case let .object(entries) where !entries.isEmpty:
+            return "{\n" + entries.map { inner + JSONValue.string($0.key).jsonText + ": " + $0.value.pretty(indent: inner) }
+                .joined(separator: ",\n") + "\n" + indent + "}"
+        default:
+            return jsonText
+        }
+    }
+
+    private var isContainer: Bool {
+        switch self {
+        case .array, .object: return true
+        default: return false
+        }
+    }
+}
+
 extension JSONValue: Codable {
     private struct Key: CodingKey {
         var stringValue: String

@@ -13,7 +13,8 @@ public struct PriorResult: Sendable {
     /// Nil for files written before configuration ids existed.
     public let configID: String?
     public let codeVersion: String
-    /// The resolved configuration, flattened to key paths (`network.channels`) and JSON values.
+    /// The resolved configuration, flattened to manifest key paths (`network.channels`) and JSON values
+    /// (`StoredConfig.settings`: older files' Swift names read in today's key paths).
     public let settings: [String: String]
 }
 
@@ -27,38 +28,20 @@ public func priorResults(in folder: URL) -> [PriorResult] {
         let root = file.root
         guard (try? root.stringAttribute("format")) == "wiringlab-results",
               let runID = try? root.stringAttribute("run_id") else { return nil }
-        let config = (try? root.stringAttribute("config")).flatMap { $0.data(using: .utf8) }
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) }
+        let version = (try? root.attribute("format_version", as: Int64.self)).map(Int.init) ?? 1
+        let settings = (try? root.stringAttribute("config")).map {
+            StoredConfig.settings(configText: $0, formatVersion: version)
+        }
         return PriorResult(file: path, runID: runID, configID: try? root.stringAttribute("config_id"),
                            codeVersion: (try? root.stringAttribute("code_version")) ?? "unknown",
-                           settings: config.map { flattenSettings($0) } ?? [:])
-    }
-}
-
-/// Key paths of a JSON value (camelCase keys written snake_case, as in manifests) and their JSON text.
-func flattenSettings(_ value: Any, prefix: String = "") -> [String: String] {
-    switch value {
-    case let object as [String: Any]:
-        var out: [String: String] = [:]
-        for (key, child) in object {
-            let snake = key.reduce(into: "") { s, c in s += c.isUppercase ? "_" + c.lowercased() : String(c) }
-            out.merge(flattenSettings(child, prefix: join(prefix, snake))) { $1 }
-        }
-        return out
-    case let array as [Any]:
-        var out: [String: String] = [:]
-        for (i, child) in array.enumerated() { out.merge(flattenSettings(child, prefix: join(prefix, "\(i)"))) { $1 } }
-        return out
-    default:
-        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])) ?? Data()
-        return [prefix: String(decoding: data, as: UTF8.self)]
+                           settings: settings ?? [:])
     }
 }
 
 extension RunSpec {
-    /// The flattened settings of this run, as `PriorResult.settings`.
+    /// The flattened settings of this run, as `PriorResult.settings` reads them from its result file.
     var settings: [String: String] {
-        (try? JSONSerialization.jsonObject(with: config.canonicalJSON)).map { flattenSettings($0) } ?? [:]
+        StoredConfig.settings(configText: config.manifestJSON.jsonText, formatVersion: resultsFormatVersion)
     }
 
     /// Why this run is not done: a finished result of the same settings by other code, or the keys in which
@@ -69,7 +52,7 @@ extension RunSpec {
         }
         let mine = settings
         // Keys that cannot change a result are not reasons (they are blanked in the ids too).
-        let ignored: Set<String> = ["threads", "data.root"]
+        let ignored: Set<String> = ["threads", "data.root", "record.tensorboard"]
         let candidates = prior.filter { !$0.settings.isEmpty }.map { other -> (PriorResult, [String]) in
             let keys = Set(mine.keys).union(other.settings.keys)
                 .filter { !ignored.contains($0) && mine[$0] != other.settings[$0] }.sorted()
