@@ -159,6 +159,8 @@ import Testing
 
         // The patterns (claims 16-18) follow their premise gates and their criteria.
         try Self.patternVerdictsFollowTheirGatesAndCriteria(results, folder)
+        // So do the claims the report added (19-22).
+        try Self.addedClaimsFollowTheirCriteria(results, folder)
 
         // A file whose bytes changed without a new seal is refused before a value is read: one line, exit 2.
         let fig4 = results.appendingPathComponent("paper-fig4")
@@ -214,6 +216,8 @@ import Testing
         #expect(met.verdicts["16/P1"] == "reproduced", "\(met.text)")
         #expect(met.verdicts["17/P2"] == "reproduced", "\(met.text)")
         #expect(met.verdicts["18/P3"] == "reproduced", "\(met.text)")
+        // Sec 3's universality: the tier varies only the seed, so it has no data while nothing is refuted.
+        #expect(met.verdicts["S3"] == "no data", "\(met.text)")
 
         // Criteria violated, premises kept: no edge ever dropped (P1 refuted); intermediate edges back first and
         // more (P2 refuted); bi-level keeps every edge as the control does (P3 refuted).
@@ -236,6 +240,7 @@ import Testing
         let violated = try report(results, folder.appendingPathComponent("p-violated"))
         #expect(violated.verdicts["16/P1"] == "refuted", "\(violated.text)")
         #expect(violated.verdicts["18/P3"] == "refuted", "\(violated.text)")
+        #expect(violated.verdicts["S3"] == "refuted", "a refuted pattern refutes its universality: \(violated.text)")
         try doctor(results, experiment: "paper-p1p2-dsnas", p1p2 + """
 
             topology[1:, :] = np.where(middle[None, :], (none + 1) % len(ops), none)
@@ -274,4 +279,59 @@ import Testing
         let missing = try runProcess(Self.python, [Self.tool, "--results", folder.appendingPathComponent("nope").path])
         #expect(missing.status == 2 && missing.text.contains("no such folder"), "\(missing.text)")
     }
+
+    /// Doctors the runs behind claims 19-22 so that each criterion holds, then so that each is violated.
+    static func addedClaimsFollowTheirCriteria(_ results: URL, _ folder: URL) throws {
+        let names = """
+            ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
+            none = ops.index("none")
+            """
+        func doctorAll(lastCell: String, zSign: String, edgeSign: String, via: String) throws {
+            // 19: the last cell's |C| against the other cells' (every edge running a real op).
+            try doctor(results, experiment: "paper-fig1[56]", names + """
+
+                op = f["steps/edge_op"][()]
+                op[...] = (none + 1) % len(ops)
+                f["steps/edge_op"][...] = op
+                cost = f["steps/edge_cost"][()]
+                cost[:, :-1], cost[:, -1] = \(lastCell)
+                f["steps/edge_cost"][...] = cost
+                """)
+            // 20: C_Z against the accuracy of each train batch.
+            try doctor(results, experiment: "paper-fig[24]*", """
+                acc = np.linspace(0.1, 0.9, len(f["steps/accuracy"][()]))
+                f["steps/accuracy"][...] = acc
+                f["steps/cost_Z"][...] = \(zSign) * (acc - 0.5)
+                """)
+            // 21: e3's mean cost per op in fig9b (c, d) and e4's per (epoch, op) in fig9a.
+            try doctor(results, experiment: "paper-fig9b", """
+                mean, count = f["summary/cost_mean"][()], f["summary/cost_count"][()]
+                mean[..., 3, :] = \(edgeSign) * 1.0
+                count[..., 3, :] = np.maximum(count[..., 3, :], 1)
+                f["summary/cost_mean"][...], f["summary/cost_count"][...] = mean, count
+                """)
+            try doctor(results, experiment: "paper-fig9a", names + """
+
+                op, cost = f["steps/edge_op"][()], f["steps/edge_cost"][()]
+                op[:, -1, 4], cost[:, -1, 4] = (none + 1) % len(ops), \(edgeSign) * 1e-2
+                f["steps/edge_op"][...], f["steps/edge_cost"][...] = op, cost
+                """)
+            // 22: node 2's cost through e4 in the instance-affine and layer norm runs, e4 ending in the norm.
+            try doctor(results, experiment: "paper-appxh-norm", names + """
+
+                op, cost, via = f["steps/edge_op"][()], f["steps/edge_cost"][()], f["steps/node_cost_via_edges"][()]
+                op[:, 0, 4] = ops.index("sep_conv_3x3")
+                cost[:, 0, :] = 1e-2
+                via[:, 0, 0] = \(via)
+                f["steps/edge_op"][...], f["steps/edge_cost"][...], f["steps/node_cost_via_edges"][...] = op, cost, via
+                """)
+        }
+        try doctorAll(lastCell: "1e-3, 1.0", zSign: "-1", edgeSign: "+1", via: "0.0")
+        let met = try report(results, folder.appendingPathComponent("added-met"))
+        for id in ["19", "20", "21", "22"] { #expect(met.verdicts[id] == "reproduced", "claim \(id): \(met.text)") }
+        try doctorAll(lastCell: "1.0, 1e-3", zSign: "+1", edgeSign: "-1", via: "1.0")
+        let violated = try report(results, folder.appendingPathComponent("added-violated"))
+        for id in ["19", "20", "21", "22"] { #expect(violated.verdicts[id] == "refuted", "claim \(id): \(violated.text)") }
+    }
 }
+
