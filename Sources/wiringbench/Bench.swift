@@ -175,8 +175,8 @@ struct SupernetStep {
     /// Forward multiply-adds of the batch (see `stepForwardMACs`).
     var forwardMACs: Double { stepForwardMACs(network: config, sampled: !mixture, batch: batch, side: 32) }
 
-    /// One step on fixed images, for the memory measurement.
-    func makeStep() -> () -> Void {
+    /// One step on fixed images (a fresh architecture drawn each call), and the tape it runs on.
+    func makeStep() -> (step: () -> Void, tape: Tape<Float>) {
         var rng = RNG(seed: 2)
         let net = Supernet<Float>(config: config, rng: &rng)
         let images = Tensor<Float>.normal(shape: [batch, 3, 32, 32], rng: &rng)
@@ -186,31 +186,19 @@ struct SupernetStep {
         var uniform = UniformSampler()
         var mixed = UniformMixtureSampler(opCount: config.ops.count)
         let mixture = mixture, cells = config.cells
-        return {
+        let step = {
             let architecture = mixture ? mixed.sample(domains: domains, cells: cells, rng: &rng)
                 : uniform.sample(domains: domains, cells: cells, rng: &rng)
             tape.reset()
             _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
         }
+        return (step, tape)
     }
 
     /// Median milliseconds of a step, and the tape's profile of a quarter as many more steps with the
     /// op timers on (kept out of the median).
     func time(repetitions: Int) -> (milliseconds: Double, profile: TapeProfile, profiledNanoseconds: UInt64) {
-        var rng = RNG(seed: 2)
-        let net = Supernet<Float>(config: config, rng: &rng)
-        let images = Tensor<Float>.normal(shape: [batch, 3, 32, 32], rng: &rng)
-        let labels = (0..<batch).map { $0 % 10 }
-        let domains = try! config.edgeDomains()
-        let tape = Tape<Float>()
-        var uniform = UniformSampler()
-        var mixed = UniformMixtureSampler(opCount: config.ops.count)
-        func step() {
-            let architecture = mixture ? mixed.sample(domains: domains, cells: config.cells, rng: &rng)
-                : uniform.sample(domains: domains, cells: config.cells, rng: &rng)
-            tape.reset()
-            _ = net.step(tape: tape, images: images, labels: labels, architecture: architecture)
-        }
+        let (step, tape) = makeStep()
         let median = medianMilliseconds(repetitions: repetitions, step)
         tape.profile = TapeProfile()
         let start = DispatchTime.now().uptimeNanoseconds
@@ -252,7 +240,7 @@ func memoryLine(_ name: String, batch: Int, torchRequest: String?, peer: Bool) -
 
 /// `wiringbench memory <step> <threads>`, in the child: runs the named step three times, prints its memory.
 func runMemoryChild(step name: String, threads: Int) {
-    let step: (() -> Void)? = SupernetStep.all.first { $0.name == name }.map { $0.makeStep() }
+    let step: (() -> Void)? = SupernetStep.all.first { $0.name == name }.map { $0.makeStep().step }
         ?? SearchStepBench.all.first { $0.name == name }.map { $0.makeStep().step }
     guard let step else {
         print("wiringbench memory: no step named \(name)")
