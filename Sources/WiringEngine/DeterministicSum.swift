@@ -39,30 +39,53 @@ public enum DeterministicSum {
     static func dotRange<T: TensorElement>(
         _ a: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>, _ lo: Int, _ hi: Int
     ) -> Double {
-        // Thirty-two independent partial sums (element i goes to lane i % 32, here eight SIMD4<Double>
-        // accumulators of four lanes), so the Double additions are not one dependent chain (one
-        // accumulator made this pass latency-bound at about one element per cycle). The order
-        // depends only on lo and hi. (A Float product is exact in Double, so no rounding before the add.)
-        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
-        var s4 = SIMD4<Double>(), s5 = SIMD4<Double>(), s6 = SIMD4<Double>(), s7 = SIMD4<Double>()
         let x = a.baseAddress!, y = b.baseAddress!
+        var lanes = DotLanes()
         var i = lo
         while i + 32 <= hi {
-            s0 += widen4(x + i) * widen4(y + i)
-            s1 += widen4(x + i + 4) * widen4(y + i + 4)
-            s2 += widen4(x + i + 8) * widen4(y + i + 8)
-            s3 += widen4(x + i + 12) * widen4(y + i + 12)
-            s4 += widen4(x + i + 16) * widen4(y + i + 16)
-            s5 += widen4(x + i + 20) * widen4(y + i + 20)
-            s6 += widen4(x + i + 24) * widen4(y + i + 24)
-            s7 += widen4(x + i + 28) * widen4(y + i + 28)
+            lanes.addBlock(x + i, y + i)
             i += 32
         }
-        var tail = 0.0
-        while i < hi { tail += Double(x[i]) * Double(y[i]); i += 1 }
-        let v0 = SIMD8(lowHalf: s0, highHalf: s1), v1 = SIMD8(lowHalf: s2, highHalf: s3)
-        let v2 = SIMD8(lowHalf: s4, highHalf: s5), v3 = SIMD8(lowHalf: s6, highHalf: s7)
-        return ((v0 + v1) + (v2 + v3)).sum() + tail
+        while i < hi { lanes.addTail(x[i], y[i]); i += 1 }
+        return lanes.total
+    }
+
+    /// The partial sums of `dotRange`: thirty-two independent lanes (element i of a 32-element block
+    /// goes to lane i % 32, here eight SIMD4<Double> accumulators of four lanes), so the Double
+    /// additions are not one dependent chain (one accumulator made the pass latency-bound at about
+    /// one element per cycle), then a sequential tail for the elements after the last whole block.
+    /// The order depends only on the range. Kernels that write a plane and want its dot with another
+    /// (`reluMaskedStoreAndDot`) feed the same lanes while the values are in registers: the same bits.
+    @frozen @usableFromInline
+    struct DotLanes {
+        @usableFromInline var s0 = SIMD4<Double>(), s1 = SIMD4<Double>(), s2 = SIMD4<Double>(), s3 = SIMD4<Double>()
+        @usableFromInline var s4 = SIMD4<Double>(), s5 = SIMD4<Double>(), s6 = SIMD4<Double>(), s7 = SIMD4<Double>()
+        @usableFromInline var tail = 0.0
+
+        @inlinable init() {}
+
+        /// Adds x[0..<32] * y[0..<32], a whole block.
+        @inlinable @inline(__always)
+        mutating func addBlock<T: TensorElement>(_ x: UnsafePointer<T>, _ y: UnsafePointer<T>) {
+            DeterministicSum.addWidenedProduct(&s0, x, y)
+            DeterministicSum.addWidenedProduct(&s1, x + 4, y + 4)
+            DeterministicSum.addWidenedProduct(&s2, x + 8, y + 8)
+            DeterministicSum.addWidenedProduct(&s3, x + 12, y + 12)
+            DeterministicSum.addWidenedProduct(&s4, x + 16, y + 16)
+            DeterministicSum.addWidenedProduct(&s5, x + 20, y + 20)
+            DeterministicSum.addWidenedProduct(&s6, x + 24, y + 24)
+            DeterministicSum.addWidenedProduct(&s7, x + 28, y + 28)
+        }
+
+        /// Adds one product of the tail, in order.
+        @inlinable @inline(__always)
+        mutating func addTail<T: TensorElement>(_ x: T, _ y: T) { tail += Double(x) * Double(y) }
+
+        @inlinable var total: Double {
+            let v0 = SIMD8(lowHalf: s0, highHalf: s1), v1 = SIMD8(lowHalf: s2, highHalf: s3)
+            let v2 = SIMD8(lowHalf: s4, highHalf: s5), v3 = SIMD8(lowHalf: s6, highHalf: s7)
+            return ((v0 + v1) + (v2 + v3)).sum() + tail
+        }
     }
 
     /// `dotRange` written plainly, with SIMD8 conversions (the test oracle: the same lanes and the
@@ -84,6 +107,21 @@ public enum DeterministicSum {
         var tail = 0.0
         while i < hi { tail += Double(a[i]) * Double(b[i]); i += 1 }
         return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])).sum() + tail
+    }
+
+    /// acc += Double(x[0..<4]) * Double(y[0..<4]), the product rounded to Double before the add. A
+    /// Float product is exact in Double, so there a fused multiply-add rounds exactly as the product
+    /// then the add (one instruction instead of two, the same bits); a Double product is not, so
+    /// Double keeps the two.
+    @inlinable @inline(__always)
+    static func addWidenedProduct<T: TensorElement>(
+        _ acc: inout SIMD4<Double>, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>
+    ) {
+        if T.self == Float.self {
+            acc.addProduct(widen4(x), widen4(y))
+        } else {
+            acc += widen4(x) * widen4(y)
+        }
     }
 
     /// p[0..<4] widened to Double. Lane by lane, because the compiler lowers this to one

@@ -26,4 +26,32 @@ import Testing
         check(Float.self)
         check(Double.self)
     }
+
+    /// The separable conv's fused store-and-cost against its two passes: the masked store, then the dot.
+    func checkMaskedStoreAndDot<T: TensorElement>(_ type: T.Type) {
+        var rng = RNG(seed: 12)
+        let count = 1100
+        let src = Tensor<T>.normal(shape: [count], rng: &rng).scalars
+        var mask = Tensor<T>.normal(shape: [count], rng: &rng).scalars
+        mask[5] = 0; mask[6] = -0.0; mask[7] = .nan  // zero, negative zero and NaN masks write 0
+        for length in [0, 7, 31, 32, 100, 784, 1024, 1100] {
+            var fused = [T](repeating: 7, count: length), plain = [T](repeating: 7, count: length)
+            let cost = fused.withUnsafeMutableBufferPointer { d in
+                reluMaskedStoreAndDot(d.baseAddress!, src, mask: mask, count: length)
+            }
+            plain.withUnsafeMutableBufferPointer { d in
+                reluMaskedWrite(d.baseAddress!, src, mask: mask, count: length, accumulate: false)
+            }
+            let expected = plain.withUnsafeBufferPointer { p in
+                mask.withUnsafeBufferPointer { m in DeterministicSum.dotRange(p, m, 0, length) }
+            }
+            #expect(fused.map { Double($0).bitPattern } == plain.map { Double($0).bitPattern }, "\(T.self) \(length)")
+            #expect(cost.bitPattern == expected.bitPattern, "\(T.self) \(length): \(cost) vs \(expected)")
+        }
+    }
+
+    @Test func maskedStoreAndDotIsBitwiseTheTwoPasses() {
+        checkMaskedStoreAndDot(Float.self)
+        checkMaskedStoreAndDot(Double.self)
+    }
 }

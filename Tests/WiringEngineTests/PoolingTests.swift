@@ -41,6 +41,15 @@ private func distinct(_ shape: [Int], seed: UInt64) -> Tensor<Double> {
         #expect(report.worst < 1e-8, "\(report)")
     }
 
+    /// The second pool's backward stores x's first gradient, the first pool's adds into it.
+    @Test func globalAveragePoolBackwardAddsIntoAGradientStoredBefore() {
+        var rng = RNG(seed: 6)
+        let report = checkGradients(inputs: [Tensor.normal(shape: [2, 3, 3, 4], rng: &rng)]) { tape, v in
+            tape.add(tape.globalAveragePool(v[0]), tape.scale(tape.globalAveragePool(v[0]), by: 3))
+        }
+        #expect(report.worst < 1e-8, "\(report)")
+    }
+
     @Test func avgPoolExcludesPaddingAtCorners() {
         // x = [[1 2 3] [4 5 6] [7 8 9]].
         let tape = Tape<Double>()

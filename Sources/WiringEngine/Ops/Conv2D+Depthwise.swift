@@ -102,12 +102,14 @@ func depthwiseBackward<T: TensorElement>(
 /// `accumulateInput`, else stored; nil to skip) and the plane's K*K weight-gradient sums stored
 /// into `partial` (nil to skip), from the plane's `dOut` (OH x OW), `input` and `taps`.
 /// `padded`: the input plane as `padPlane` frames it (the ReLU applied), when the caller has it.
-@inlinable
+/// `wantsInputCost`: return the plane's cost sum(dx * input) (`DeterministicSum.dotRange`'s bits)
+/// when it can be summed as dx is stored (a stored, ReLU-masked dx); nil when it was not.
+@inlinable @discardableResult
 func depthwisePlaneBackward<T: TensorElement>(
     _ dx: UnsafeMutablePointer<T>?, _ partial: UnsafeMutablePointer<T>?,
     _ dOut: UnsafePointer<T>, _ input: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
-    accumulateInput: Bool, reluInput: Bool, padded: UnsafePointer<T>? = nil
-) {
+    accumulateInput: Bool, reluInput: Bool, padded: UnsafePointer<T>? = nil, wantsInputCost: Bool = false
+) -> Double? {
     let K = s.kernel, KK = K * K, D = s.dilation, P = s.padding, S = s.stride
     let H = s.height, W = s.width, OH = s.outHeight, OW = s.outWidth, PH = H + 2 * P, PW = W + 2 * P
     // dIn = stride-1 correlation, with the flipped kernel, of dOut spread onto a zero frame
@@ -122,6 +124,7 @@ func depthwisePlaneBackward<T: TensorElement>(
     let weightScratch = partial == nil ? 0 : PH * PW + (S > 1 ? spreadH * spreadW : 0)
     let scratchCount = Swift.max(inputScratch, weightScratch)
     // Scratch, flipped taps, and for a fused ReLU the unmasked input gradient of the plane.
+    var inputCost: Double? = nil
     withUnsafeTemporaryAllocation(of: T.self, capacity: scratchCount + KK + (reluInput ? H * W : 0)) { buffer in
         let scratch = buffer.baseAddress!, flipped = scratch + scratchCount
         // Input gradient.
@@ -136,7 +139,11 @@ func depthwisePlaneBackward<T: TensorElement>(
                     let unmasked = flipped + KK
                     depthwiseCorrelate(unmasked, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
                                        height: H, width: W, accumulate: false)
-                    reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
+                    if wantsInputCost && !accumulateInput {
+                        inputCost = reluMaskedStoreAndDot(dx, unmasked, mask: mask, count: H * W)
+                    } else {
+                        reluMaskedWrite(dx, unmasked, mask: mask, count: H * W, accumulate: accumulateInput)
+                    }
                 } else {
                     depthwiseCorrelate(dx, scratch, sourceWidth: frameW, flipped, kernel: K, dilation: D,
                                        height: H, width: W, accumulate: accumulateInput)
@@ -166,6 +173,7 @@ func depthwisePlaneBackward<T: TensorElement>(
             }
         }
     }
+    return inputCost
 }
 
 /// Writes a frameHeight x frameWidth zero frame with src[y, x] (height x width) at

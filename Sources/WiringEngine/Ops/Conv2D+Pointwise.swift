@@ -164,6 +164,33 @@ func reluMaskedWrite<T: TensorElement>(
     }
 }
 
+/// Stores dst[i] = mask[i] > 0 ? src[i] : 0 (`reluMaskedWrite` storing) and returns the plane's
+/// cost sum(dst * mask), the dot `DeterministicSum.dotRange(dst, mask, 0, count)` takes (the same
+/// lanes and additions, so the same bits), summed while each block is in registers instead of in a
+/// second pass over the two planes.
+@inlinable
+func reluMaskedStoreAndDot<T: TensorElement>(
+    _ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, mask: UnsafePointer<T>, count: Int
+) -> Double {
+    var lanes = DeterministicSum.DotLanes()
+    var i = 0
+    while i + 32 <= count {
+        // A plain loop of fixed length, which the compiler turns into compares and blends (SIMD8's
+        // `replacing(with:where:)` came out as a scalar loop over the lanes, 3x slower per step).
+        let d = dst + i, g = src + i, m = mask + i
+        for v in 0..<32 { d[v] = m[v] > 0 ? g[v] : 0 }
+        lanes.addBlock(UnsafePointer(d), m)
+        i += 32
+    }
+    while i < count {
+        let g = mask[i] > 0 ? src[i] : 0
+        dst[i] = g
+        lanes.addTail(g, mask[i])
+        i += 1
+    }
+    return lanes.total
+}
+
 /// A 6 x 16 block of C from six rows of A and a k x 16 panel: twelve accumulators, the most that
 /// fit the sixteen AVX registers with the two panel vectors and a broadcast, so each panel load
 /// feeds six multiply-adds instead of four.

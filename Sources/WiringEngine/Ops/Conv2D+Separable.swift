@@ -109,15 +109,16 @@ func separableConvBackward<T: TensorElement>(
         gemm(da, ldc: P, transposed, lda: O, dOut, ldb: P, m: C, n: P, k: O, accumulate: false)
         for c in 0..<C {
             let plane = n * C + c
-            depthwisePlaneBackward(dInput.map { $0 + plane * inPlane }, depthwisePartials.map { $0 + plane * KK },
-                                   da + c * P, input + plane * inPlane, depthwise + c * KK, d,
-                                   accumulateInput: accumulateInput, reluInput: reluInput,
-                                   padded: keepFrames ? UnsafePointer(frames + c * framed) : nil)
+            let summed = depthwisePlaneBackward(dInput.map { $0 + plane * inPlane },
+                                                depthwisePartials.map { $0 + plane * KK },
+                                                da + c * P, input + plane * inPlane, depthwise + c * KK, d,
+                                                accumulateInput: accumulateInput, reluInput: reluInput,
+                                                padded: keepFrames ? UnsafePointer(frames + c * framed) : nil,
+                                                wantsInputCost: planeCosts != nil)
             if let planeCosts, let dInput {
-                planeCosts[plane] = DeterministicSum.dotRange(UnsafeBufferPointer(start: dInput + plane * inPlane,
-                                                                                  count: inPlane),
-                                                              UnsafeBufferPointer(start: input + plane * inPlane,
-                                                                                  count: inPlane), 0, inPlane)
+                planeCosts[plane] = summed ?? DeterministicSum.dotRange(
+                    UnsafeBufferPointer(start: dInput + plane * inPlane, count: inPlane),
+                    UnsafeBufferPointer(start: input + plane * inPlane, count: inPlane), 0, inPlane)
             }
         }
     }

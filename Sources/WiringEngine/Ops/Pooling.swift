@@ -550,16 +550,22 @@ func poolPlaneSum<T: TensorElement>(_ x: UnsafePointer<T>, _ count: Int) -> Doub
     return (s0 + s1) + (s2 + s3)
 }
 
-/// dx[p, :] += dOut[p] / planeSize.
+/// dx[p, :] (+)= dOut[p] / planeSize: stored when `dx` is the input's first gradient (no zero fill
+/// of a buffer as large as the last cell's output, read back to add), added otherwise.
 ///
 /// Buffers: dx [planes, planeSize], dOut [planes].
 @inlinable
 public func globalAveragePoolBackward<T: TensorElement>(
-    _ dx: UnsafeMutableBufferPointer<T>, _ dOut: UnsafeBufferPointer<T>, planeSize: Int
+    _ dx: GradientTarget<T>, _ dOut: UnsafeBufferPointer<T>, planeSize: Int
 ) {
     Parallel.forEach(dOut.count) { p in
         let g = dOut[p] / T(planeSize)
-        for i in p * planeSize..<(p + 1) * planeSize { dx[i] += g }
+        let plane = dx.buffer.baseAddress! + p * planeSize
+        if dx.accumulate {
+            for i in 0..<planeSize { plane[i] += g }
+        } else {
+            plane.update(repeating: g, count: planeSize)
+        }
     }
 }
 
@@ -629,7 +635,7 @@ extension Tape {
             out.withUnsafeMutableBufferPointer { globalAveragePoolForward($0, xb, planeSize: planeSize) }
         }
         return record("globalAveragePool", inputs: [x], output: out) { ctx in
-            guard let dx = ctx.dInput(0) else { return }
+            guard let dx = ctx.dInputTarget(0) else { return }
             globalAveragePoolBackward(dx, ctx.dOutput, planeSize: planeSize)
         }
     }
