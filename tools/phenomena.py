@@ -94,6 +94,40 @@ def positive_cost_gate(run):
     return (bool(m > 0 and p < GATE_P and span >= per_epoch), m, s, span, per_epoch)
 
 
+def none_pull_against_decay(run):
+    """The part of the P1 premise that the optimiser decides (DSNAS): positive costs lift none against the other ops
+    only if none's own alpha rises. Its gradient from the costs is -p(none) * w * r_e on a batch where the edge ran
+    another op (reference-spec 5.1: (onehot - p) * r_e; w, the sample-probability weight, is ~1 at a uniform
+    start), and the alpha optimiser adds weight_decay * alpha (L2 added to the gradient). Adam scales each
+    coordinate by its own gradient's size, so a none whose mean gradient is positive falls by about the learning
+    rate every step, while the other ops' spiky gradients (large when sampled) damp their steps: with decay above
+    the pull, none falls fastest and no edge drops however long the costs stay positive. Measured over the first
+    search epoch: pull = p(none) * mean over (batch, live edge) of r_e (0 where none ran; r_e summed over cells and
+    clipped as the search clips it), p(none) = 1/|ops| (alpha starts uniform), against decay = weight_decay * the
+    mean initial alpha. Returns (holds, pull, decay), or None for a search that is not DSNAS."""
+    import numpy as np
+
+    phase = run.config["phases"][search_phase(run)]
+    if phase.get("algorithm") != "dsnas":
+        return None
+    steps = run.get("steps/phase") == search_phase(run)
+    epochs = run.get("steps/epoch")[steps]
+    first = epochs == epochs.min()
+    ops = run.get("steps/edge_op")[steps][first]              # (batches, cells, edges)
+    cost = run.get("steps/edge_cost")[steps][first]
+    none = run.op_index("none")
+    ran = (ops >= 0) & (ops != none)
+    clip = float(phase.get("reward_clip") or math.inf)
+    reward = np.clip(np.where(ran, cost, 0.0).sum(axis=1), -clip, clip)   # (batches, edges)
+    live = live_edge_mask(run)
+    pull = float(reward[:, live].mean()) / len(run.get("ops")) if reward.size and live.any() else 0.0
+    init = phase.get("alpha_init") or {}
+    alpha = float(init["mean"]) if init.get("kind") == "normal" and "mean" in init else float(
+        np.abs(run.get("search/alpha")[0]).mean())
+    decay = float((phase.get("alpha_optimizer") or {}).get("weight_decay", 0.0)) * alpha
+    return pull > decay, pull, decay
+
+
 def positive_span(per_batch, window=5):
     """Batches from the start until the `window`-batch moving mean of the non-none cost is <= 0 (all: never)."""
     import numpy as np
@@ -135,6 +169,12 @@ def p1_seed(run):
     epochs = run.get("search/topology").shape[0]
     third = max(1, math.ceil(epochs / 3))
     gate, m, s, span, per_epoch = positive_cost_gate(run)
+    against_decay = none_pull_against_decay(run)
+    decay_text = ""
+    if against_decay is not None:
+        gate = gate and against_decay[0]
+        decay_text = (f"; none's pull from the costs in the first epoch {fmt(against_decay[1])} vs the alpha decay "
+                      f"{fmt(against_decay[2])}")
     dropped, recovered = drop_and_recovery(run)
     all_dropped = all(d is not None and d < third for d in dropped.values())
     none_dropped = not any(d is not None and d < third for d in dropped.values())
@@ -142,7 +182,7 @@ def p1_seed(run):
     holds = all_dropped and bool(inputs_back)
     return {"run": run, "gate": gate,
             "gate_text": (f"init non-none cost {pm(m, s)} nats; in the search positive for {span} batches "
-                          f"(an epoch: {per_epoch})"),
+                          f"(an epoch: {per_epoch}){decay_text}"),
             "holds": holds, "opposite": none_dropped,
             "text": (f"dropped by epoch {max((d for d in dropped.values() if d is not None), default='-')} of {epochs} "
                      f"({sum(d is not None and d < third for d in dropped.values())}/{len(dropped)} edges in the first "
@@ -302,7 +342,10 @@ def claim_p1(runs):
     criterion = (f"{P1_EXPERIMENT}, per seed: every live edge has none as its most likely op at some epoch in the "
                  f"first third and at least one input edge ends with another op after its drop. Premise (Sec 5.2, "
                  f"Remark 1): the non-none cost at initialisation > 0 (its first {INIT_BATCHES} batches, one-sided "
-                 f"p < {GATE_P}) and, in the search, positive for at least one epoch (5-batch moving mean). "
+                 f"p < {GATE_P}) and, in the search, positive for at least one epoch (5-batch moving mean); for "
+                 f"DSNAS also none's alpha pulled up by the costs more than the alpha optimiser's L2 decay pulls it "
+                 f"down over the first epoch (p(none) x mean reward > weight_decay x alpha: under Adam a none whose "
+                 f"mean gradient is the decay falls fastest of all ops). "
                  f"Reproduced when the premise holds in >= {MIN_SEEDS} seeds and P1 in each; refuted when most seeds "
                  f"with the premise drop no edge in the first third")
     group = runs.get(P1_EXPERIMENT, [])

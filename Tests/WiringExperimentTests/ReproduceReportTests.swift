@@ -175,8 +175,8 @@ import Testing
 
     /// Doctors the P1/P2 runs (DSNAS) and the P3 pairs (DARTS bi/single) of the tiny tier into each verdict in turn.
     static func patternVerdictsFollowTheirGatesAndCriteria(_ results: URL, _ folder: URL) throws {
-        // P1 and P2 met: positive costs (at init and through the search); every edge none most likely in epoch 0;
-        // input edges back from epoch 1, intermediate edges never.
+        // P1 and P2 met: positive costs (at init and through the search), large enough that none's alpha gains on
+        // the alpha decay; every edge none most likely in epoch 0; input edges back from epoch 1, intermediate edges never.
         let p1p2 = """
             ops = [o.decode() if isinstance(o, bytes) else o for o in f["ops"][()]]
             none = ops.index("none")
@@ -184,7 +184,7 @@ import Testing
             middle = np.array([int(e.split(":")[1].split("->")[0]) >= 2 for e in edges])
             every = np.ones_like(f["steps/phase"][()], dtype=bool)
             cost = f["steps/edge_cost"][()]
-            cost[every] = 1e-2 * np.linspace(0.5, 1.5, every.sum())[:, None, None] * np.ones_like(cost[every])
+            cost[every] = 1e-1 * np.linspace(0.5, 1.5, every.sum())[:, None, None] * np.ones_like(cost[every])
             f["steps/edge_cost"][...] = cost
             topology = f["search/topology"][()]
             topology[0, :] = none
@@ -250,6 +250,16 @@ import Testing
         let widthReversed = try report(results, folder.appendingPathComponent("p-width"))
         #expect(widthReversed.verdicts["16/P1"] == "reproduced", "\(widthReversed.text)")
         #expect(widthReversed.verdicts["17/P2"] == "refuted", "\(widthReversed.text)")
+
+        // P1's premise absent with positive costs too small to lift none's alpha against its decay (1e-3 x alpha 1):
+        // P1 premise absent, P2 (whose premise is the sign) still reproduced.
+        try doctor(results, experiment: "paper-p1p2-dsnas", p1p2.replacingOccurrences(of: "1e-1 *", with: "1e-4 *"))
+        let weak = try report(results, folder.appendingPathComponent("p-weak"))
+        #expect(weak.verdicts["16/P1"] == "premise absent", "\(weak.text)")
+        #expect(weak.verdicts["17/P2"] == "reproduced", "\(weak.text)")
+        let weakMarkdown = (try? String(contentsOf: folder.appendingPathComponent("p-weak/REPRODUCTION.md"),
+                                        encoding: .utf8)) ?? ""
+        #expect(weakMarkdown.contains("vs the alpha decay 1.00e-03"), "the pull and the decay are reported")
 
         // Premises absent: negative init costs (P1, P2); a theta half that is not fitted (P3). Never "refuted".
         try doctor(results, experiment: "paper-p1p2-dsnas", """
