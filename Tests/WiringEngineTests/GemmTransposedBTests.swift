@@ -30,10 +30,41 @@ private func product<T: TensorElement>(
 
 // (m, n, k): the separable weight gradient (16 x 16 x 1024), Fashion-MNIST planes (784), tiles with
 // a ragged last one and a scalar tail (1000 + 3), odd m and n (row and column tails), the stem's
-// unfolded 27 columns, and k just over one tile.
+// unfolded 27 columns, k just over one tile, and a few more block counts (8 x 8, 4 x 6, 12 x 4).
 private let shapes: [(m: Int, n: Int, k: Int)] = [
     (16, 16, 1024), (16, 16, 784), (16, 16, 1003), (7, 5, 1003), (16, 27, 256), (6, 3, 129), (4, 2, 136), (3, 1, 300),
+    (8, 8, 264), (4, 6, 64), (12, 4, 1024),
 ]
+
+/// The kernel's arithmetic written per entry: in the blocked part (rows below the last multiple of 4, the even
+/// columns), eight lanes each summing their terms in k order with one fused multiply-add, `convLaneSum`, then the
+/// scalar tail in order; elsewhere `convDot`. Any blocking must give these bits (a 4 x 3 blocking was tried on
+/// 2026-12-07 against this oracle: same bits, no faster).
+private func laneByLane<T: TensorElement>(_ a: [T], lda: Int, _ b: [T], ldb: Int, m: Int, n: Int, k: Int) -> [T] {
+    let kVec = k - k % 8
+    var c = [T](repeating: .nan, count: m * n)
+    a.withUnsafeBufferPointer { ab in
+        b.withUnsafeBufferPointer { bb in
+            for i in 0..<m {
+                for j in 0..<n {
+                    let row = ab.baseAddress! + i * lda, other = bb.baseAddress! + j * ldb
+                    if i >= m - m % 4 || j >= n - n % 2 {
+                        c[i * n + j] = convDot(row, other, count: k)
+                        continue
+                    }
+                    var lanes = SIMD8<T>()
+                    for p in stride(from: 0, to: kVec, by: 8) {
+                        for lane in 0..<8 { lanes[lane] = lanes[lane].addingProduct(row[p + lane], other[p + lane]) }
+                    }
+                    var total = convLaneSum(lanes)
+                    for q in kVec..<k { total.addProduct(row[q], other[q]) }
+                    c[i * n + j] = total
+                }
+            }
+        }
+    }
+    return c
+}
 
 @Suite struct GemmTransposedBTests {
     @Test(arguments: shapes.indices)
@@ -50,6 +81,20 @@ private let shapes: [(m: Int, n: Int, k: Int)] = [
             let plainD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: false)
             #expect(tiledD.map(\.bitPattern) == plainD.map(\.bitPattern), "Double m\(m) n\(n) k\(k)")
         }
+    }
+
+    @Test(arguments: shapes.indices)
+    func blocksGiveTheLaneByLaneBits(_ index: Int) {
+        let (m, n, k) = shapes[index]
+        let lda = k + 5, ldb = k + 3
+        let a = matrix(m * lda, seed: 5, as: Float.self), b = matrix(n * ldb, seed: 6, as: Float.self)
+        let blocked = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: true)
+        let plain = laneByLane(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k)
+        #expect(blocked.map(\.bitPattern) == plain.map(\.bitPattern), "Float m\(m) n\(n) k\(k)")
+        let ad = matrix(m * lda, seed: 5, as: Double.self), bd = matrix(n * ldb, seed: 6, as: Double.self)
+        let blockedD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: true)
+        let plainD = laneByLane(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k)
+        #expect(blockedD.map(\.bitPattern) == plainD.map(\.bitPattern), "Double m\(m) n\(n) k\(k)")
     }
 
     @Test(arguments: shapes.indices)
