@@ -234,37 +234,66 @@ func depthwiseCorrelate<T: TensorElement>(
     // The search's 3x3 and 5x5 kernels get rows specialised on a kernel size fixed in a type, so their
     // tap loops unroll: with K a variable, a row of 28 or 16 spent more time in loop control and
     // spilled pointers than in its FMAs (a literal K at an inlined call site was not enough).
-    switch K {
-    case 3:
+    // The dilation is fixed in the type too: with D a variable, each tap's column offset j * D took
+    // address arithmetic per load; with it known, every load is its row pointer plus a constant.
+    switch (K, D) {
+    case (3, 1):
         depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
                                width: width, accumulate: accumulate, size: DepthwiseKernel3.self)
-    case 5:
+    case (5, 1):
         depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
                                width: width, accumulate: accumulate, size: DepthwiseKernel5.self)
+    case (3, 2):
+        depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
+                               width: width, accumulate: accumulate, size: DepthwiseKernel3Dilated2.self)
+    case (5, 2):
+        depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
+                               width: width, accumulate: accumulate, size: DepthwiseKernel5Dilated2.self)
     default:
         depthwiseCorrelateRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
                                width: width, accumulate: accumulate, size: DepthwiseKernelAny.self)
     }
 }
 
-/// A kernel size known to the type, for kernels specialised on it (`fixed` nil: the size is a variable).
-@usableFromInline protocol DepthwiseKernelSize { static var fixed: Int? { get } }
+/// A kernel size and dilation known to the type, for kernels specialised on them (nil: a variable):
+/// sep_conv's 3x3 and 5x5, dil_conv's at dilation 2.
+@usableFromInline protocol DepthwiseKernelSize {
+    static var fixed: Int? { get }
+    static var fixedDilation: Int? { get }
+}
 @usableFromInline enum DepthwiseKernel3: DepthwiseKernelSize {
     @inlinable static var fixed: Int? { 3 }
+    @inlinable static var fixedDilation: Int? { 1 }
 }
 @usableFromInline enum DepthwiseKernel5: DepthwiseKernelSize {
     @inlinable static var fixed: Int? { 5 }
+    @inlinable static var fixedDilation: Int? { 1 }
+}
+@usableFromInline enum DepthwiseKernel3Dilated2: DepthwiseKernelSize {
+    @inlinable static var fixed: Int? { 3 }
+    @inlinable static var fixedDilation: Int? { 2 }
+}
+@usableFromInline enum DepthwiseKernel5Dilated2: DepthwiseKernelSize {
+    @inlinable static var fixed: Int? { 5 }
+    @inlinable static var fixedDilation: Int? { 2 }
 }
 @usableFromInline enum DepthwiseKernelAny: DepthwiseKernelSize {
     @inlinable static var fixed: Int? { nil }
+    @inlinable static var fixedDilation: Int? { nil }
 }
 
-/// The rows of `depthwiseCorrelate`, one at a time.
+/// The rows of `depthwiseCorrelate`, one at a time (rows of 8 to 31 stored, not added: all at once,
+/// `depthwiseCorrelateNarrowRows`).
 @inlinable
 func depthwiseCorrelateRows<T: TensorElement, Size: DepthwiseKernelSize>(
     _ out: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
     kernel K: Int, dilation D: Int, height: Int, width: Int, accumulate: Bool, size: Size.Type
 ) {
+    if !accumulate && width >= 8 && width < 32 {
+        depthwiseCorrelateNarrowRows(out, src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D,
+                                     height: height, width: width, size: size)
+        return
+    }
     for y in 0..<height {
         depthwiseCorrelateRow(out + y &* width, src + y &* sourceWidth, sourceWidth: sourceWidth, taps, kernel: K,
                               dilation: D, width: width, accumulate: accumulate, size: size)
@@ -277,9 +306,9 @@ func depthwiseCorrelateRows<T: TensorElement, Size: DepthwiseKernelSize>(
 @inlinable
 func depthwiseCorrelateRow<T: TensorElement, Size: DepthwiseKernelSize>(
     _ o: UnsafeMutablePointer<T>, _ top: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
-    kernel: Int, dilation D: Int, width: Int, accumulate: Bool, size: Size.Type
+    kernel: Int, dilation: Int, width: Int, accumulate: Bool, size: Size.Type
 ) {
-    let K = Size.fixed ?? kernel
+    let K = Size.fixed ?? kernel, D = Size.fixedDilation ?? dilation
     let rowStep = D &* sourceWidth
     var x = 0
     while x &+ 32 <= width {
@@ -341,6 +370,57 @@ func depthwiseCorrelateRow<T: TensorElement, Size: DepthwiseKernelSize>(
         }
         if accumulate { o[x] += s0 } else { o[x] = s0 }
         x &+= 1
+    }
+}
+
+/// `depthwiseCorrelate` storing rows 8 to 31 wide (the 28 of Fashion-MNIST, the 16 and 8 of reduction
+/// cells): a row is ceil(width / 8) vectors, the last one ending at the row's end, and the vectors of
+/// all rows are taken four at a time (across rows where a row has fewer), so that four fused
+/// multiply-add chains run where a row alone gave one or two. A column that two vectors of a row
+/// cover (width not a multiple of 8) gets the same bits from both, since every lane sums its taps in
+/// the scalar loop's order with the same fused multiply-adds; so both are stored, in any order. The
+/// last group repeats the plane's last vector to make four: stored twice, the same values.
+@inlinable
+func depthwiseCorrelateNarrowRows<T: TensorElement, Size: DepthwiseKernelSize>(
+    _ out: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, sourceWidth: Int, _ taps: UnsafePointer<T>,
+    kernel: Int, dilation: Int, height: Int, width: Int, size: Size.Type
+) {
+    let K = Size.fixed ?? kernel, D = Size.fixedDilation ?? dilation
+    let perRow = (width &+ 7) / 8, vectors = height &* perRow, last = width &- 8
+    // Vector v: row v / perRow, first column min(8 * (v % perRow), width - 8).
+    @inline(__always) func column(_ v: Int) -> (source: Int, output: Int) {
+        let y = v / perRow, x = Swift.min((v &- y &* perRow) &* 8, last)
+        return (y &* sourceWidth &+ x, y &* width &+ x)
+    }
+    let rowStep = D &* sourceWidth
+    var v = 0
+    while v < vectors {
+        let a = column(v), b = column(Swift.min(v &+ 1, vectors &- 1))
+        let c = column(Swift.min(v &+ 2, vectors &- 1)), d = column(Swift.min(v &+ 3, vectors &- 1))
+        var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
+        var p0 = src + a.source, p1 = src + b.source, p2 = src + c.source, p3 = src + d.source
+        var tap = taps
+        for _ in 0..<K {
+            var offset = 0
+            for _ in 0..<K {
+                let w = SIMD8<T>(repeating: tap.pointee)
+                convFMA(&s0, w, convLoad(p0 + offset))
+                convFMA(&s1, w, convLoad(p1 + offset))
+                convFMA(&s2, w, convLoad(p2 + offset))
+                convFMA(&s3, w, convLoad(p3 + offset))
+                offset &+= D
+                tap += 1
+            }
+            p0 += rowStep
+            p1 += rowStep
+            p2 += rowStep
+            p3 += rowStep
+        }
+        convStore(s0, out + a.output, accumulate: false)
+        convStore(s1, out + b.output, accumulate: false)
+        convStore(s2, out + c.output, accumulate: false)
+        convStore(s3, out + d.output, accumulate: false)
+        v &+= 4
     }
 }
 
