@@ -54,23 +54,37 @@ func depthwisePlaneForward<T: TensorElement>(
 func depthwisePlaneForward<T: TensorElement>(
     _ out: UnsafeMutablePointer<T>, padded: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape
 ) {
-    let K = s.kernel, W = s.width, P = s.padding
-    let OH = s.outHeight, OW = s.outWidth, PW = W + 2 * P
+    let K = s.kernel
     if s.stride == 1 {
-        depthwiseCorrelate(out, padded, sourceWidth: PW, taps, kernel: K, dilation: s.dilation,
-                           height: OH, width: OW, accumulate: false)
+        depthwiseCorrelate(out, padded, sourceWidth: s.width + 2 * s.padding, taps, kernel: K, dilation: s.dilation,
+                           height: s.outHeight, width: s.outWidth, accumulate: false)
         return
     }
     // With stride S, each needed output row is computed at stride 1 into `dense`, then subsampled:
     // S times the work, but at SIMD speed instead of scalar gathers. The dense row is rounded up
     // to whole vectors where the padded row allows (the stride-1 output width PW - D(K-1)).
+    switch (K, s.dilation) {
+    case (3, 1): depthwiseStridedRows(out, padded: padded, taps, s, size: DepthwiseKernel3.self)
+    case (5, 1): depthwiseStridedRows(out, padded: padded, taps, s, size: DepthwiseKernel5.self)
+    case (3, 2): depthwiseStridedRows(out, padded: padded, taps, s, size: DepthwiseKernel3Dilated2.self)
+    case (5, 2): depthwiseStridedRows(out, padded: padded, taps, s, size: DepthwiseKernel5Dilated2.self)
+    default: depthwiseStridedRows(out, padded: padded, taps, s, size: DepthwiseKernelAny.self)
+    }
+}
+
+/// The strided forward of `depthwisePlaneForward`, with the kernel size and dilation `size` fixes.
+@inlinable
+func depthwiseStridedRows<T: TensorElement, Size: DepthwiseKernelSize>(
+    _ out: UnsafeMutablePointer<T>, padded: UnsafePointer<T>, _ taps: UnsafePointer<T>, _ s: Conv2DShape,
+    size: Size.Type
+) {
+    let K = s.kernel, PW = s.width + 2 * s.padding, OH = s.outHeight, OW = s.outWidth
     let denseWidth = Swift.min(((OW - 1) * s.stride + 8) / 8 * 8, PW - s.dilation * (K - 1))
     withUnsafeTemporaryAllocation(of: T.self, capacity: denseWidth) { row in
         let dense = row.baseAddress!
         for y in 0..<OH {
             depthwiseCorrelateRow(dense, padded + y * s.stride * PW, sourceWidth: PW, taps, kernel: K,
-                                  dilation: s.dilation, width: denseWidth, accumulate: false,
-                                  size: DepthwiseKernelAny.self)
+                                  dilation: s.dilation, width: denseWidth, accumulate: false, size: size)
             for x in 0..<OW { out[y &* OW &+ x] = dense[x &* s.stride] }
         }
     }
