@@ -4,15 +4,6 @@
 import Testing
 @testable import WiringEngine
 
-/// A fixed pseudo-random plane with values in [-1, 1).
-private func values<T: TensorElement>(_ count: Int, seed: UInt64, as _: T.Type) -> [T] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return T(Double(state >> 11) / Double(1 << 53) * 2 - 1)
-    }
-}
-
 /// out[y, x] = sum over taps (i, j), in row-major order, of taps[i*K + j] * src[(y + i*D) * sourceWidth + x + j*D],
 /// one fused multiply-add per tap: the arithmetic the kernel promises for each output.
 private func scalarOracle<T: TensorElement>(_ src: [T], sourceWidth: Int, _ taps: [T], kernel K: Int, dilation D: Int,
@@ -59,8 +50,8 @@ private func checkRows<T: TensorElement>(_: T.Type) {
         for width in [5, 7, 8, 9, 12, 14, 15, 16, 17, 20, 24, 25, 28, 31, 32, 33, 40, 45, 64] {
             for (height, spare) in [(1, 0), (2, 1), (3, 0), (5, 3), (7, 0)] {
                 let sourceWidth = width + D * (K - 1) + spare, sourceHeight = height + D * (K - 1)
-                let src = values(sourceWidth * sourceHeight, seed: UInt64(width * 31 + height), as: T.self)
-                let taps = values(K * K, seed: UInt64(K * 7 + D), as: T.self)
+                let src = pseudoRandomValues(sourceWidth * sourceHeight, seed: UInt64(width * 31 + height), as: T.self)
+                let taps = pseudoRandomValues(K * K, seed: UInt64(K * 7 + D), as: T.self)
                 let expected = scalarOracle(src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
                                             width: width)
                 let stored = kernel(src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
@@ -68,7 +59,7 @@ private func checkRows<T: TensorElement>(_: T.Type) {
                 #expect(identical(stored, expected),
                         "stored K \(K) D \(D) \(height) x \(width)")
                 // Adding onto a plane: each output is start + sum, the sum rounded first.
-                let start = values(height * width, seed: 99, as: T.self)
+                let start = pseudoRandomValues(height * width, seed: 99, as: T.self)
                 let added = kernel(src, sourceWidth: sourceWidth, taps, kernel: K, dilation: D, height: height,
                                    width: width, accumulate: true, into: start)
                 #expect(identical(added, zip(start, expected).map { $0 + $1 }),

@@ -3,15 +3,6 @@
 import Testing
 @testable import WiringEngine
 
-/// A fixed pseudo-random matrix with values in [-1, 1).
-private func matrix<T: TensorElement>(_ count: Int, seed: UInt64, as _: T.Type) -> [T] {
-    var state = seed
-    return (0..<count).map { _ in
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return T(Double(state >> 11) / Double(1 << 53) * 2 - 1)
-    }
-}
-
 /// m x n result of A (m x k, row stride lda) times B^T (B n x k, stride ldb), by the kernel asked for.
 private func product<T: TensorElement>(
     _ a: [T], lda: Int, _ b: [T], ldb: Int, m: Int, n: Int, k: Int, tiled: Bool
@@ -72,11 +63,13 @@ private func laneByLane<T: TensorElement>(_ a: [T], lda: Int, _ b: [T], ldb: Int
         let (m, n, k) = shapes[index]
         let lda = k + 5, ldb = k + 3  // strides wider than k: the kernels must honour them
         for seed in [UInt64(1), 2] {
-            let a = matrix(m * lda, seed: seed, as: Float.self), b = matrix(n * ldb, seed: seed + 10, as: Float.self)
+            let a = pseudoRandomValues(m * lda, seed: seed, as: Float.self)
+            let b = pseudoRandomValues(n * ldb, seed: seed + 10, as: Float.self)
             let tiled = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: true)
             let plain = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: false)
             #expect(tiled.map(\.bitPattern) == plain.map(\.bitPattern), "Float m\(m) n\(n) k\(k)")
-            let ad = matrix(m * lda, seed: seed, as: Double.self), bd = matrix(n * ldb, seed: seed + 10, as: Double.self)
+            let ad = pseudoRandomValues(m * lda, seed: seed, as: Double.self)
+            let bd = pseudoRandomValues(n * ldb, seed: seed + 10, as: Double.self)
             let tiledD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: true)
             let plainD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: false)
             #expect(tiledD.map(\.bitPattern) == plainD.map(\.bitPattern), "Double m\(m) n\(n) k\(k)")
@@ -87,11 +80,13 @@ private func laneByLane<T: TensorElement>(_ a: [T], lda: Int, _ b: [T], ldb: Int
     func blocksGiveTheLaneByLaneBits(_ index: Int) {
         let (m, n, k) = shapes[index]
         let lda = k + 5, ldb = k + 3
-        let a = matrix(m * lda, seed: 5, as: Float.self), b = matrix(n * ldb, seed: 6, as: Float.self)
+        let a = pseudoRandomValues(m * lda, seed: 5, as: Float.self)
+        let b = pseudoRandomValues(n * ldb, seed: 6, as: Float.self)
         let blocked = product(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k, tiled: true)
         let plain = laneByLane(a, lda: lda, b, ldb: ldb, m: m, n: n, k: k)
         #expect(blocked.map(\.bitPattern) == plain.map(\.bitPattern), "Float m\(m) n\(n) k\(k)")
-        let ad = matrix(m * lda, seed: 5, as: Double.self), bd = matrix(n * ldb, seed: 6, as: Double.self)
+        let ad = pseudoRandomValues(m * lda, seed: 5, as: Double.self)
+        let bd = pseudoRandomValues(n * ldb, seed: 6, as: Double.self)
         let blockedD = product(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k, tiled: true)
         let plainD = laneByLane(ad, lda: lda, bd, ldb: ldb, m: m, n: n, k: k)
         #expect(blockedD.map(\.bitPattern) == plainD.map(\.bitPattern), "Double m\(m) n\(n) k\(k)")
@@ -100,7 +95,8 @@ private func laneByLane<T: TensorElement>(_ a: [T], lda: Int, _ b: [T], ldb: Int
     @Test(arguments: shapes.indices)
     func plainLoopIsTheProduct(_ index: Int) {
         let (m, n, k) = shapes[index]
-        let a = matrix(m * k, seed: 3, as: Float.self), b = matrix(n * k, seed: 4, as: Float.self)
+        let a = pseudoRandomValues(m * k, seed: 3, as: Float.self)
+        let b = pseudoRandomValues(n * k, seed: 4, as: Float.self)
         let c = product(a, lda: k, b, ldb: k, m: m, n: n, k: k, tiled: false)
         for i in 0..<m {
             for j in 0..<n {

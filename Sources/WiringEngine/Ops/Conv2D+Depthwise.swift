@@ -411,25 +411,8 @@ func depthwiseCorrelateNarrowRows<T: TensorElement, Size: DepthwiseKernelSize>(
     while v < vectors {
         let a = column(v), b = column(Swift.min(v &+ 1, vectors &- 1))
         let c = column(Swift.min(v &+ 2, vectors &- 1)), d = column(Swift.min(v &+ 3, vectors &- 1))
-        var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
-        var p0 = src + a.source, p1 = src + b.source, p2 = src + c.source, p3 = src + d.source
-        var tap = taps
-        for _ in 0..<K {
-            var offset = 0
-            for _ in 0..<K {
-                let w = SIMD8<T>(repeating: tap.pointee)
-                convFMA(&s0, w, convLoad(p0 + offset))
-                convFMA(&s1, w, convLoad(p1 + offset))
-                convFMA(&s2, w, convLoad(p2 + offset))
-                convFMA(&s3, w, convLoad(p3 + offset))
-                offset &+= D
-                tap += 1
-            }
-            p0 += rowStep
-            p1 += rowStep
-            p2 += rowStep
-            p3 += rowStep
-        }
+        let (s0, s1, s2, s3) = depthwiseCorrelateQuad(src + a.source, src + b.source, src + c.source, src + d.source,
+                                                      rowStep: rowStep, taps, kernel: K, dilation: D)
         convStore(s0, out + a.output, accumulate: false)
         convStore(s1, out + b.output, accumulate: false)
         convStore(s2, out + c.output, accumulate: false)
@@ -480,6 +463,31 @@ func depthwiseCorrelatePair<T: TensorElement>(
         rowQ += rowStep
     }
     return (s0, s1)
+}
+
+/// `depthwiseCorrelateVector` at four places of the plane (any rows and columns), as four interleaved chains of
+/// fused multiply-adds.
+@inlinable @inline(__always)
+func depthwiseCorrelateQuad<T: TensorElement>(
+    _ p0: UnsafePointer<T>, _ p1: UnsafePointer<T>, _ p2: UnsafePointer<T>, _ p3: UnsafePointer<T>, rowStep: Int,
+    _ taps: UnsafePointer<T>, kernel K: Int, dilation D: Int
+) -> (SIMD8<T>, SIMD8<T>, SIMD8<T>, SIMD8<T>) {
+    var s0 = SIMD8<T>(), s1 = SIMD8<T>(), s2 = SIMD8<T>(), s3 = SIMD8<T>()
+    var row = 0, tap = taps
+    for _ in 0..<K {
+        var column = row
+        for _ in 0..<K {
+            let w = SIMD8<T>(repeating: tap.pointee)
+            convFMA(&s0, w, convLoad(p0 + column))
+            convFMA(&s1, w, convLoad(p1 + column))
+            convFMA(&s2, w, convLoad(p2 + column))
+            convFMA(&s3, w, convLoad(p3 + column))
+            column &+= D
+            tap += 1
+        }
+        row &+= rowStep
+    }
+    return (s0, s1, s2, s3)
 }
 
 /// Stores (or adds) the lanes of `v`, the outputs at columns start..<start+8 of row `o`, that lie at
